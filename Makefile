@@ -1,0 +1,131 @@
+# bindshim: an LD_PRELOAD bind-policy shim.
+#
+#   make            build/bindshim and build/libbindshim.so
+#   make check      install missing dependencies (Debian, apt-get), build, run every test
+#   make asan       the tests again under ASan + UBSan (in build-asan/)
+#   make bench      benchmarks (decision cost, bind overhead, preload cost)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Local overrides go in config.mak.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib/bindshim
+MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/bindshim
+VERSION = 0.1.0
+
+B ?= build
+OPT ?= -O2 -g
+SAN ?=
+WARN = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+       -Wstrict-prototypes -Wformat=2 -fno-common
+HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2
+DEFS = -D_GNU_SOURCE -DBS_VERSION='"$(VERSION)"' -DBS_LIBDIR='"$(LIBDIR)"'
+ALL_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(SAN) $(DEFS) -fPIC -fvisibility=hidden $(CFLAGS)
+ALL_LDFLAGS = -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+
+-include config.mak
+
+POLICY_SRC = $(wildcard policy/*.c)
+COMMON_SRC = $(wildcard shim/common/*.c)
+LIB_SRC = $(wildcard shim/lib/*.c)
+LAUNCHER_SRC = $(wildcard shim/launcher/*.c)
+HEADERS = $(wildcard policy/*.h shim/*/*.h tests/*.h)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
+
+TEST_BINS = $(B)/tests/unit $(B)/tests/cli $(B)/tests/integration
+HELPERS = $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(filter-out tests/helpers/lib%.c,$(wildcard tests/helpers/*.c))) \
+          $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%.so,$(wildcard tests/helpers/lib*.c))
+BENCHES = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+
+.PHONY: all check test deps asan tsan bench install uninstall clean demo
+.DELETE_ON_ERROR:
+
+all: $(B)/bindshim $(B)/libbindshim.so
+
+$(B)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/bindshim: $(call obj,$(LAUNCHER_SRC)) $(POLICY_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
+
+$(B)/libbindshim.so: $(call obj,$(LIB_SRC)) $(POLICY_OBJ) shim/lib/exports.map
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=shim/lib/exports.map \
+		-Wl,-soname,libbindshim.so -o $@ $(filter %.o,$^) -lconfig -ldl -lpthread
+
+# Tests: Criterion binaries, plus helper programs the integration tests run.
+$(B)/tests/unit: $(call obj,$(wildcard tests/unit/*.c)) $(POLICY_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lconfig
+
+$(B)/tests/cli: $(call obj,$(wildcard tests/cli/*.c) tests/common.c)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion
+
+$(B)/tests/integration: $(call obj,$(wildcard tests/integration/*.c) tests/common.c)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lpthread
+
+$(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -lpthread
+
+$(B)/tests/helpers/%.so: $(B)/obj/tests/helpers/%.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -shared -o $@ $<
+
+# The helper that binds from a library constructor links against that library.
+$(B)/tests/helpers/early: $(B)/obj/tests/helpers/early.o $(B)/tests/helpers/libearly.so
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(B)/tests/helpers -learly -Wl,-rpath,'$$ORIGIN'
+
+test: all $(TEST_BINS) $(HELPERS)
+	BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR) $(B)/tests/unit
+	BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR) $(B)/tests/cli
+	BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR) sh tests/netns.sh $(B)/tests/integration
+
+deps:
+	sh tests/deps.sh
+
+check: deps
+	$(MAKE) test
+
+asan: deps
+	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+		build-asan/tests/unit build-asan/tests/cli build-asan/bindshim
+	ASAN_OPTIONS=detect_leaks=1 BS_BUILD=$(abspath build-asan) BS_SRC=$(CURDIR) build-asan/tests/unit
+	ASAN_OPTIONS=detect_leaks=1 BS_BUILD=$(abspath build-asan) BS_SRC=$(CURDIR) build-asan/tests/cli
+
+bench: all $(BENCHES) $(B)/tests/helpers/probe
+	BS_BUILD=$(abspath $(B)) sh bench/run.sh
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(POLICY_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
+
+demo: deps all
+	sh examples/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples
+	install -m 755 $(B)/bindshim $(DESTDIR)$(BINDIR)/bindshim
+	install -m 644 $(B)/libbindshim.so $(DESTDIR)$(LIBDIR)/libbindshim.so
+	install -m 644 man/bindshim.1 $(DESTDIR)$(MANDIR)/man1/bindshim.1
+	install -m 644 man/bindshim.cfg.5 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
+	install -m 644 examples/*.cfg $(DESTDIR)$(DOCDIR)/examples/
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bindshim $(DESTDIR)$(LIBDIR)/libbindshim.so \
+		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
+	rm -rf $(DESTDIR)$(DOCDIR)
+	-rmdir $(DESTDIR)$(LIBDIR)
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,127 @@
+/* Copying, viewing, formatting and parsing inet socket addresses. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+socklen_t bs_sockaddr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					 : sizeof(struct sockaddr_in);
+}
+
+int bs_sockaddr_copy(const struct sockaddr *sa, socklen_t len, struct sockaddr_storage *ss)
+{
+	sa_family_t family;
+
+	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	memcpy(&family, &sa->sa_family, sizeof(family));
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	/* The kernel accepts a longer buffer and reads only what the family needs. */
+	if (family == AF_INET && len < (socklen_t)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	/* Linux accepts the 24-byte RFC 2133 sockaddr_in6 without sin6_scope_id. */
+	if (family == AF_INET6 && len < 24)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, sa, family == AF_INET ? sizeof(struct sockaddr_in)
+		       : (len < (socklen_t)sizeof(struct sockaddr_in6) ? (size_t)len
+		       : sizeof(struct sockaddr_in6)));
+	return 0;
+}
+
+void bs_query_set_sockaddr(struct bs_query *q, const struct sockaddr_storage *ss)
+{
+	memset(&q->addr, 0, sizeof(q->addr));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		q->addr.family = AF_INET;
+		memcpy(q->addr.bytes, &sin->sin_addr, 4);
+		q->port = ntohs(sin->sin_port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		q->addr.family = AF_INET6;
+		memcpy(q->addr.bytes, &sin6->sin6_addr, 16);
+		q->port = ntohs(sin6->sin6_port);
+		bs_addr_fold(&q->addr);
+	}
+}
+
+char *bs_endpoint_format(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		if (sin6->sin6_scope_id)
+			snprintf(buf, len, "[%s%%%u]:%u", ip, sin6->sin6_scope_id,
+				 ntohs(sin6->sin6_port));
+		else
+			snprintf(buf, len, "[%s]:%u", ip, ntohs(sin6->sin6_port));
+	} else {
+		snprintf(buf, len, "family-%u", (unsigned)ss->ss_family);
+	}
+	return buf;
+}
+
+int bs_endpoint_parse(const char *s, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *hs = s;
+	size_t hlen;
+	long port;
+	struct bs_addr a;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hs = s + 1;
+		hlen = (size_t)(close - hs);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, hs, hlen);
+	host[hlen] = '\0';
+	if (bs_addr_parse(host, &a) || bs_parse_long(colon + 1, 0, 65535, &port))
+		return -EINVAL;
+	/* An IPv6 literal must be bracketed, an IPv4 one must not. */
+	if ((a.family == AF_INET6) != (s[0] == '['))
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (a.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, a.bytes, 4);
+		sin->sin_port = htons((uint16_t)port);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, a.bytes, 16);
+		sin6->sin6_port = htons((uint16_t)port);
+	}
+	return 0;
+}

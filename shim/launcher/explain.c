@@ -1,0 +1,106 @@
+/* bindshim explain: print the decision the shim would take for bind(ENDPOINT),
+ * through the very engine and rewrite code the shim uses. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policyopt.h"
+
+/* Prints the two lines for decision d of query endpoint ss. */
+static void print_decision(const struct bs_policy *p, struct bs_decision *d,
+			   const struct sockaddr_storage *ss)
+{
+	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512];
+	struct sockaddr_storage out;
+	int rc;
+
+	bs_endpoint_format(ss, from, sizeof(from));
+	switch (d->action) {
+	case BS_ALLOW:
+	case BS_LOG:
+		printf("allow %s\n", from);
+		break;
+	case BS_DENY:
+		printf("deny %s %s\n", from, bs_errno_name(d->err));
+		break;
+	case BS_REWRITE:
+		rc = bs_rewrite(d->rule, ss, &out);
+		if (rc)
+			printf("deny %s %s\n", from, bs_errno_name(-rc));
+		else
+			printf("rewrite %s -> %s\n", from, bs_endpoint_format(&out, to, sizeof(to)));
+		break;
+	}
+	printf("%s\n", bs_decision_source(p, d, src, sizeof(src)));
+}
+
+int bs_cmd_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"loopback", no_argument, NULL, 'l'},
+		{"to", required_argument, NULL, 't'},
+		{"udp", no_argument, NULL, 'u'},
+		{"program", required_argument, NULL, 'P'},
+		{"uid", required_argument, NULL, 'U'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct bs_policyopt po = {0};
+	struct bs_query q = {.proto = BS_PROTO_TCP, .uid = getuid()};
+	struct sockaddr_storage ss;
+	struct bs_decision d;
+	struct bs_policy *p = NULL;
+	long uid;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+p:lt:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+		case 'l':
+		case 't':
+			if (bs_policyopt_take(&po, c, optarg))
+				return BS_EXIT_USAGE;
+			break;
+		case 'u':
+			q.proto = BS_PROTO_UDP;
+			break;
+		case 'P':
+			q.program = optarg;
+			break;
+		case 'U':
+			if (bs_parse_long(optarg, 0, 4294967294L, &uid)) {
+				fprintf(stderr, "bindshim explain: bad uid \"%s\"\n", optarg);
+				return BS_EXIT_USAGE;
+			}
+			q.uid = (uid_t)uid;
+			break;
+		case 'h':
+			bs_usage();
+			return 0;
+		default:
+			bs_usage();
+			return BS_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "bindshim explain: give exactly one ENDPOINT\n");
+		bs_usage();
+		return BS_EXIT_USAGE;
+	}
+	if (bs_endpoint_parse(argv[optind], &ss)) {
+		fprintf(stderr, "bindshim explain: bad endpoint \"%s\" (expected ADDRESS:PORT, "
+			"IPv6 in brackets: 0.0.0.0:8000, [::]:8000)\n", argv[optind]);
+		return BS_EXIT_USAGE;
+	}
+	bs_policyopt_finish(&po);
+	if (bs_policyopt_load(&po, &p))
+		return 1;
+	bs_query_set_sockaddr(&q, &ss);
+	bs_decide(p, &q, &d);
+	print_decision(p, &d, &ss);
+	bs_policy_free(p);
+	return 0;
+}

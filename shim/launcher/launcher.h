@@ -1,0 +1,34 @@
+/* The bindshim command: one file per verb. */
+#ifndef BS_LAUNCHER_H
+#define BS_LAUNCHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit status when bindshim itself fails in `run` (CONTRACT.md). */
+#define BS_EXIT_RUN_FAIL 125
+#define BS_EXIT_NOEXEC 126
+#define BS_EXIT_NOTFOUND 127
+/* `check` and `explain`: usage errors. */
+#define BS_EXIT_USAGE 2
+
+/* Room for every FILE:LINE problem of a policy. */
+#define BS_ERRBUF 65536
+
+/* run.c: `bindshim run`; returns an exit status only when it could not exec. */
+int bs_cmd_run(int argc, char **argv);
+/* check.c: `bindshim check FILE...`. */
+int bs_cmd_check(int argc, char **argv);
+/* explain.c: `bindshim explain ...`. */
+int bs_cmd_explain(int argc, char **argv);
+
+/* reach.c: warns on stderr when path is an executable a preloaded library cannot
+ * reach (static, setuid/setgid, file capabilities, Go). */
+void bs_warn_unreachable(const char *path);
+
+/* main.c */
+extern const char *bs_progname;
+/* Prints the usage synopsis to stderr. */
+void bs_usage(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* The policy options shared by `run` and `explain`: -p FILE, -l, -t TARGET. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/env.h"
+#include "policyopt.h"
+
+int bs_policyopt_take(struct bs_policyopt *o, int c, const char *arg)
+{
+	if (o->given++) {
+		fprintf(stderr, "bindshim: give only one of -p, -l and -t\n");
+		return -1;
+	}
+	o->sel.arg = arg;
+	o->sel.kind = c == 'p' ? BS_SRC_FILE : c == 'l' ? BS_SRC_LOOPBACK : BS_SRC_TO;
+	return 0;
+}
+
+void bs_policyopt_finish(struct bs_policyopt *o)
+{
+	if (!o->given)
+		bs_select(&o->sel, getenv(BS_ENV_BUILTIN), getenv(BS_ENV_POLICY));
+}
+
+int bs_policyopt_load(const struct bs_policyopt *o, struct bs_policy **out)
+{
+	char *err = malloc(BS_ERRBUF);
+	int rc;
+
+	if (!err) {
+		perror("bindshim");
+		return -1;
+	}
+	err[0] = '\0';
+	rc = bs_selection_load(&o->sel, out, err, BS_ERRBUF);
+	if (rc) {
+		if (o->sel.kind == BS_SRC_TO)
+			fprintf(stderr, "bindshim: -t: %s", err);
+		else
+			fputs(err, stderr);
+	}
+	free(err);
+	return rc ? -1 : 0;
+}

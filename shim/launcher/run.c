@@ -1,0 +1,276 @@
+/* bindshim run: validate the policy, preload the shim into COMMAND, exec it. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/env.h"
+#include "policyopt.h"
+
+#ifndef BS_LIBDIR
+#define BS_LIBDIR "/usr/local/lib/bindshim"
+#endif
+
+struct run_opts {
+	struct bs_policyopt po;
+	const char *log, *log_format;
+	bool dry_run;
+};
+
+/* Makes path absolute against the current directory; returns a malloc'd string. */
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
+/* Finds libbindshim.so next to this executable, then in BS_LIBDIR; malloc'd or NULL. */
+static char *find_shim(void)
+{
+	char self[PATH_MAX], *slash, *out;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash && asprintf(&out, "%.*s/%s", (int)(slash - self), self, BS_SHIM_NAME) >= 0) {
+			if (access(out, R_OK) == 0)
+				return out;
+			free(out);
+		}
+	}
+	if (access(BS_LIBDIR "/" BS_SHIM_NAME, R_OK) == 0)
+		return strdup(BS_LIBDIR "/" BS_SHIM_NAME);
+	return NULL;
+}
+
+/* Tells whether an LD_PRELOAD entry of length n names some libbindshim.so. */
+static bool is_shim_entry(const char *e, size_t n)
+{
+	size_t k = strlen(BS_SHIM_NAME);
+
+	return n >= k && !memcmp(e + n - k, BS_SHIM_NAME, k) && (n == k || e[n - k - 1] == '/');
+}
+
+/* Returns "shim:rest" where rest is old without any libbindshim.so entry; malloc'd. */
+static char *preload_value(const char *shim, const char *old)
+{
+	size_t cap = strlen(shim) + (old ? strlen(old) : 0) + 2, len;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	len = (size_t)snprintf(out, cap, "%s", shim);
+	while (old && *old) {
+		size_t n = strcspn(old, ": ");
+
+		if (n && !is_shim_entry(old, n)) {
+			out[len++] = ':';
+			memcpy(out + len, old, n);
+			len += n;
+		}
+		old += n;
+		old += strspn(old, ": ");
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* Puts the selected policy into the environment the shim reads; 0 or -1. */
+static int export_policy(const struct bs_selection *sel)
+{
+	char *v = NULL;
+	int rc;
+
+	switch (sel->kind) {
+	case BS_SRC_FILE:
+		v = absolute(sel->arg);
+		rc = v ? setenv(BS_ENV_POLICY, v, 1) | unsetenv(BS_ENV_BUILTIN) : -1;
+		break;
+	case BS_SRC_TO:
+		if (asprintf(&v, "%s%s", BS_BUILTIN_TO_PREFIX, sel->arg) < 0)
+			return -1;
+		rc = setenv(BS_ENV_BUILTIN, v, 1);
+		break;
+	default:
+		rc = setenv(BS_ENV_BUILTIN, "loopback", 1);
+		break;
+	}
+	free(v);
+	return rc;
+}
+
+/* Puts the log options into the environment; 0, or -1 after printing why. */
+static int export_log(const struct run_opts *o)
+{
+	char *abs;
+	int rc;
+
+	if (o->log_format && strcmp(o->log_format, "text") && strcmp(o->log_format, "json")) {
+		fprintf(stderr, "bindshim run: bad --log-format \"%s\" (text or json)\n", o->log_format);
+		return -1;
+	}
+	if (o->log_format && setenv(BS_ENV_LOG_FORMAT, o->log_format, 1))
+		return -1;
+	if (o->dry_run && setenv(BS_ENV_DRY_RUN, "1", 1))
+		return -1;
+	if (!o->log)
+		return 0;
+	if (!*o->log) {
+		fprintf(stderr, "bindshim run: --log needs stderr, syslog or a file path\n");
+		return -1;
+	}
+	if (!strcmp(o->log, "stderr") || !strcmp(o->log, "syslog"))
+		return setenv(BS_ENV_LOG, o->log, 1);
+	abs = absolute(o->log);
+	rc = abs ? setenv(BS_ENV_LOG, abs, 1) : -1;
+	free(abs);
+	return rc;
+}
+
+/* Sets LD_PRELOAD so the shim comes first, once; 0, or -1 after printing why. */
+static int export_preload(void)
+{
+	char *shim = find_shim(), *v;
+	int rc;
+
+	if (!shim) {
+		fprintf(stderr, "bindshim run: cannot find %s next to bindshim or in %s\n",
+			BS_SHIM_NAME, BS_LIBDIR);
+		return -1;
+	}
+	if (strpbrk(shim, ": ")) {
+		fprintf(stderr, "bindshim run: %s: LD_PRELOAD cannot hold a path with ':' or ' '\n",
+			shim);
+		free(shim);
+		return -1;
+	}
+	v = preload_value(shim, getenv("LD_PRELOAD"));
+	rc = v ? setenv("LD_PRELOAD", v, 1) : -1;
+	free(v);
+	free(shim);
+	return rc;
+}
+
+/* Finds cmd like execvp would; returns a malloc'd path, or NULL with errno set. */
+static char *find_command(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	int saved = ENOENT;
+
+	if (strchr(cmd, '/'))
+		return access(cmd, F_OK) == 0 ? strdup(cmd) : NULL;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		char *cand;
+		struct stat st;
+
+		if (asprintf(&cand, "%.*s%s%s", (int)n, path, n ? "/" : "", cmd) < 0)
+			return NULL;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0)
+				return cand;
+			saved = EACCES;
+		}
+		free(cand);
+		path += n + (path[n] == ':');
+	}
+	errno = saved;
+	return NULL;
+}
+
+/* Parses run's options into o; returns the index of COMMAND, or -1 on a usage error. */
+static int parse_run(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"loopback", no_argument, NULL, 'l'},
+		{"to", required_argument, NULL, 't'},
+		{"log", required_argument, NULL, 'L'},
+		{"log-format", required_argument, NULL, 'F'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+p:lt:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+		case 'l':
+		case 't':
+			if (bs_policyopt_take(&o->po, c, optarg))
+				return -1;
+			break;
+		case 'L':
+			o->log = optarg;
+			break;
+		case 'F':
+			o->log_format = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'h':
+			bs_usage();
+			exit(0);
+		default:
+			bs_usage();
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "bindshim run: no COMMAND given\n");
+		bs_usage();
+		return -1;
+	}
+	return optind;
+}
+
+int bs_cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	struct bs_policy *p = NULL;
+	char *path;
+	int cmd = parse_run(argc, argv, &o);
+
+	if (cmd < 0)
+		return BS_EXIT_RUN_FAIL;
+	bs_policyopt_finish(&o.po);
+	if (bs_policyopt_load(&o.po, &p)) {
+		fprintf(stderr, "bindshim run: invalid policy; nothing was run\n");
+		return BS_EXIT_RUN_FAIL;
+	}
+	bs_policy_free(p);
+	if (export_policy(&o.po.sel) || export_log(&o) || export_preload())
+		return BS_EXIT_RUN_FAIL;
+	path = find_command(argv[cmd]);
+	if (!path) {
+		fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(errno));
+		return errno == EACCES ? BS_EXIT_NOEXEC : BS_EXIT_NOTFOUND;
+	}
+	bs_warn_unreachable(path);
+	execv(path, argv + cmd);
+	if (errno == ENOEXEC) {
+		/* Like execvp: a file without #! or ELF header is a shell script. */
+		argv[cmd - 1] = (char *)"sh";
+		argv[cmd] = path;
+		execv("/bin/sh", argv + cmd - 1);
+	}
+	fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(errno));
+	return errno == ENOENT ? BS_EXIT_NOTFOUND : BS_EXIT_NOEXEC;
+}

@@ -1,0 +1,353 @@
+/*
+ * Log records: one per decision, formatted on the stack and written with a single
+ * write(2) (a single send(2) for syslog), so records of many threads and processes
+ * never interleave. Files are opened O_APPEND. The app may close or reuse our
+ * descriptor at any time, so each write first checks the descriptor is still ours.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/env.h"
+#include "shim.h"
+
+#define BS_RECORD_MAX 4096
+#define LOG_USER_NOTICE (1 << 3 | 5)
+#define LOG_USER_INFO (1 << 3 | 6)
+#define LOG_USER_ERR (1 << 3 | 3)
+
+struct sink {
+	atomic_int fd;			/* -1: closed */
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct sink file_sink = {.fd = -1}, syslog_sink = {.fd = -1};
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len >= b->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len = b->len + (size_t)n < b->cap ? b->len + (size_t)n : b->cap - 1;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+
+	if (s[0] >= 0xf8)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Longest value a JSON record quotes, so the record always closes. */
+#define BS_JSON_VALUE_MAX 1024
+
+/* Appends s as a JSON string: escaped, and invalid UTF-8 replaced by U+FFFD. */
+static void put_json_string(struct buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str, *end = s + strnlen(str, BS_JSON_VALUE_MAX);
+
+	put(b, "\"");
+	while (s < end) {
+		size_t n = 1;
+
+		if (*s == '"' || *s == '\\')
+			put(b, "\\%c", *s);
+		else if (*s < 0x20)
+			put(b, "\\u%04x", *s);
+		else if (*s < 0x80)
+			put(b, "%c", *s);
+		else if ((n = utf8_len(s)))
+			put(b, "%.*s", (int)n, (const char *)s);
+		else {
+			put(b, "\\ufffd");
+			n = 1;
+		}
+		s += n;
+	}
+	put(b, "\"");
+}
+
+/* Appends the RFC 3339 UTC time with milliseconds, without tz or locale. */
+static void put_time(struct buf *b)
+{
+	struct timespec ts;
+	long long days, secs, z, era, doe, yoe, doy, mp, y, m, d;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	days = ts.tv_sec / 86400;
+	secs = ts.tv_sec % 86400;
+	/* civil_from_days (H. Hinnant) */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	put(b, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03ldZ", y, m, d, secs / 3600,
+	    secs / 60 % 60, secs % 60, ts.tv_nsec / 1000000);
+}
+
+static const char *proto_name(unsigned proto)
+{
+	return proto == BS_PROTO_UDP ? "udp" : "tcp";
+}
+
+/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`. */
+static void put_source_text(struct buf *b, const struct bs_record *r)
+{
+	char src[768];
+
+	put(b, "%s", bs_decision_source(r->policy, r->d, src, sizeof(src)));
+}
+
+static void format_text(struct buf *b, const struct bs_record *r, const char *program)
+{
+	char ep[BS_ENDPOINT_MAX];
+
+	put(b, "bindshim[%d] %s: %s", (int)getpid(), program, r->event);
+	if (r->message) {
+		put(b, " %s\n", r->message);
+		return;
+	}
+	if (r->action)
+		put(b, " %s", r->action);
+	put(b, " %s %s", proto_name(r->proto), bs_endpoint_format(r->from, ep, sizeof(ep)));
+	if (r->to)
+		put(b, " -> %s", bs_endpoint_format(r->to, ep, sizeof(ep)));
+	if (r->err)
+		put(b, " %s", bs_errno_name(r->err));
+	put(b, " (");
+	put_source_text(b, r);
+	put(b, ")");
+	if (strcmp(r->call, "bind"))
+		put(b, " in %s()", r->call);
+	if (r->peer)
+		put(b, " to %s", bs_endpoint_format(r->peer, ep, sizeof(ep)));
+	put(b, "\n");
+}
+
+/* Appends ,"key":"value" with value escaped. */
+static void put_json_field(struct buf *b, const char *key, const char *value)
+{
+	put(b, ",\"%s\":", key);
+	put_json_string(b, value);
+}
+
+static void put_json_source(struct buf *b, const struct bs_record *r)
+{
+	char src[768];
+	const struct bs_rule *rule = r->d->rule;
+
+	put_json_field(b, "rule", rule ? rule->name : "default");
+	if (r->policy->builtin)
+		put_json_field(b, "source", "builtin");
+	else if (rule) {
+		snprintf(src, sizeof(src), "%s:%u", r->policy->file, rule->line);
+		put_json_field(b, "source", src);
+	} else
+		put_json_field(b, "source", r->policy->file);
+}
+
+static void format_json(struct buf *b, const struct bs_record *r, const char *program)
+{
+	char ep[BS_ENDPOINT_MAX];
+
+	put(b, "{\"time\":\"");
+	put_time(b);
+	put(b, "\",\"pid\":%d", (int)getpid());
+	put_json_field(b, "program", program);
+	put_json_field(b, "call", r->call);
+	put_json_field(b, "event", r->event);
+	if (r->message) {
+		put_json_field(b, "message", r->message);
+		put(b, "}\n");
+		return;
+	}
+	if (r->action)
+		put_json_field(b, "action", r->action);
+	put_json_field(b, "proto", proto_name(r->proto));
+	put_json_field(b, "from", bs_endpoint_format(r->from, ep, sizeof(ep)));
+	if (r->to)
+		put_json_field(b, "to", bs_endpoint_format(r->to, ep, sizeof(ep)));
+	if (r->err)
+		put_json_field(b, "errno", bs_errno_name(r->err));
+	put_json_source(b, r);
+	if (r->peer)
+		put_json_field(b, "peer", bs_endpoint_format(r->peer, ep, sizeof(ep)));
+	put(b, "}\n");
+}
+
+/* Remembers which file fd is, so a later write can tell it is still ours. */
+static void sink_adopt(struct sink *s, int fd)
+{
+	struct stat st;
+	int old;
+
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
+	old = atomic_exchange(&s->fd, fd);
+	if (old >= 0 && old != fd)
+		close(old);
+}
+
+/* Returns the sink's fd if it still refers to the file we opened, else -1. */
+static int sink_fd(struct sink *s)
+{
+	struct stat st;
+	int fd = atomic_load(&s->fd);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino)
+		return -1;
+	return fd;
+}
+
+static int open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+}
+
+static int open_syslog(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = BS_SYSLOG_PATH};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && bs_real.connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+void bs_log_open(struct bs_state *st)
+{
+	bs_real_init();
+	if (st->log_to == BS_LOG_FILE) {
+		int fd = open_file(st->log_path);
+
+		/* An unwritable file (say, another user's) falls back to syslog, not to
+		 * the program's terminal. */
+		if (fd >= 0) {
+			sink_adopt(&file_sink, fd);
+			return;
+		}
+		st->log_to = BS_LOG_SYSLOG;
+	}
+	if (st->log_to == BS_LOG_SYSLOG)
+		sink_adopt(&syslog_sink, open_syslog());
+}
+
+/* Tells whether fd 2 is safe to write to: not a network socket of the program's. */
+static bool stderr_ok(void)
+{
+	struct stat st;
+	int domain;
+	socklen_t len = sizeof(domain);
+
+	if (fstat(2, &st) < 0)
+		return false;
+	if (!S_ISSOCK(st.st_mode))
+		return true;
+	return getsockopt(2, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+}
+
+static void emit_syslog(const char *rec, size_t len, int pri)
+{
+	char msg[BS_RECORD_MAX + 64];
+	const char *body = rec;
+	int n, fd;
+
+	/* The text record starts "bindshim[PID] "; syslog wants "bindshim[PID]: ". */
+	if (!strncmp(rec, "bindshim[", 9) && (body = strchr(rec, ' ')))
+		body++;
+	else
+		body = rec;
+	n = snprintf(msg, sizeof(msg), "<%d>bindshim[%d]: %.*s", pri, (int)getpid(),
+		     (int)(len - (size_t)(body - rec) - 1), body);
+	if (n <= 0)
+		return;
+	for (int tries = 0; tries < 2; tries++) {
+		fd = sink_fd(&syslog_sink);
+		if (fd >= 0 && send(fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1,
+				    MSG_NOSIGNAL) >= 0)
+			return;
+		/* syslogd restarted, or the program closed our socket: reconnect once. */
+		sink_adopt(&syslog_sink, open_syslog());
+	}
+}
+
+static void emit(const struct bs_state *st, const char *rec, size_t len, int pri)
+{
+	int fd;
+
+	switch (st->log_to) {
+	case BS_LOG_STDERR:
+		if (stderr_ok())
+			(void)!write(2, rec, len);
+		break;
+	case BS_LOG_FILE:
+		fd = sink_fd(&file_sink);
+		if (fd < 0) {
+			sink_adopt(&file_sink, open_file(st->log_path));
+			fd = sink_fd(&file_sink);
+		}
+		if (fd >= 0)
+			(void)!write(fd, rec, len);
+		break;
+	case BS_LOG_SYSLOG:
+		emit_syslog(rec, len, pri);
+		break;
+	}
+}
+
+void bs_log(const struct bs_state *st, const struct bs_record *r)
+{
+	char rec[BS_RECORD_MAX];
+	struct buf b = {rec, 0, sizeof(rec)};
+	int saved = errno;
+	int pri = r->message ? LOG_USER_ERR
+		  : (!strcmp(r->event, "rewrite") || !strcmp(r->event, "deny")) ? LOG_USER_NOTICE
+		  : LOG_USER_INFO;
+
+	bs_busy++;
+	if (st->json)
+		format_json(&b, r, st->program);
+	else
+		format_text(&b, r, st->program);
+	/* A record cut short by the buffer still ends its line. */
+	if (b.len && rec[b.len - 1] != '\n')
+		rec[b.len - 1] = '\n';
+	emit(st, rec, b.len, pri);
+	bs_busy--;
+	errno = saved;
+}

@@ -1,0 +1,93 @@
+/*
+ * libbindshim.so internals. Each hooked call has three layers: the exported
+ * libc-named function (thin), bs_<call>() with the logic, and bs_real.<call>, the
+ * next definition (libc's). Internal code calls bs_real only, never a hook.
+ */
+#ifndef BS_SHIM_H
+#define BS_SHIM_H
+
+#include <limits.h>
+#include <netdb.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "../../policy/policy.h"
+
+#define BS_EXPORT __attribute__((visibility("default")))
+
+/* real.c: the definitions our hooks hide. */
+struct bs_real {
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+			   struct addrinfo **);
+};
+extern struct bs_real bs_real;
+/* Resolves every bs_real pointer once; safe from any thread and any constructor. */
+void bs_real_init(void);
+
+/* Per-thread depth of our own code: hooks reached from inside it pass through. */
+extern __thread int bs_busy __attribute__((tls_model("initial-exec")));
+
+/* state.c: what the shim knows once the policy is loaded (immutable afterwards). */
+struct bs_state {
+	const struct bs_policy *policy;
+	bool dry_run;
+	enum bs_log_to log_to;
+	bool json, log_allowed;
+	char log_path[PATH_MAX];
+	char program[64];
+	char exe[PATH_MAX];		/* empty unless a rule matches on exe */
+};
+/* Loads the policy on first use (once, thread-safe, fork-safe); never NULL. */
+const struct bs_state *bs_state(void);
+
+/* judge.c: one decision for a bind-like call, logged. */
+enum bs_verdict { BS_PASS, BS_USE_TO, BS_FAIL };
+
+struct bs_judgement {
+	const char *call;		/* "bind", "listen", "getaddrinfo" */
+	struct sockaddr_storage from;	/* what the program asked for */
+	struct sockaddr_storage to;	/* BS_USE_TO: what to bind instead */
+	unsigned proto;			/* BS_PROTO_*, 0: ask the socket */
+	bool quiet;			/* log rewrites only (getaddrinfo) */
+	struct bs_decision d;
+	int err;			/* BS_FAIL: errno to return */
+};
+/* Decides j->from for socket fd (-1: no socket, j->proto must be set), logs the
+ * decision, and says what the caller does next. */
+enum bs_verdict bs_judge(int fd, struct bs_judgement *j);
+/* Reads the family and BS_PROTO_* of socket fd; returns 0, or -1 if it is not an
+ * inet stream or datagram socket (or no socket at all). */
+int bs_socket_kind(int fd, int *family, unsigned *proto);
+
+/* log.c */
+struct bs_record {
+	const char *call;
+	const char *event;		/* allow rewrite deny log dry-run error */
+	const char *action;		/* dry-run: what would have happened */
+	unsigned proto;
+	const struct sockaddr_storage *from, *to, *peer;
+	int err;
+	const struct bs_policy *policy;
+	const struct bs_decision *d;
+	const char *message;		/* error */
+};
+/* Writes one record with one write(2) to the configured destination. */
+void bs_log(const struct bs_state *st, const struct bs_record *r);
+/* Opens the log destination described by st (at init). */
+void bs_log_open(struct bs_state *st);
+
+/* clients.c: sockets whose bind was rewritten, for client connects and sends. */
+/* Remembers that fd's bind of from was rewritten by decision d. */
+void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_decision *d,
+		     unsigned proto);
+/* Before fd talks to peer (connect/sendto): if fd's bind was rewritten and peer is
+ * not loopback, gives fd the address the program asked for. */
+void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t len, const char *call);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * Lazy, once-only start of the shim: select and load the policy on the first judged
+ * call, so processes that never bind pay only the dynamic load. A policy that cannot
+ * be loaded gives one error record and the built-in loopback-only policy: never fail
+ * open, never exit.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/env.h"
+#include "../common/select.h"
+#include "shim.h"
+
+static struct bs_state S;
+static atomic_int ready;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fork() waits for a load in progress, so a child never inherits half a state. */
+static void prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+/* Copies the program name: basename of argv[0], or /proc/self/comm. */
+static void read_program(void)
+{
+	FILE *f;
+
+	if (program_invocation_short_name && *program_invocation_short_name) {
+		snprintf(S.program, sizeof(S.program), "%s", program_invocation_short_name);
+		return;
+	}
+	f = fopen("/proc/self/comm", "re");
+	if (f && fgets(S.program, sizeof(S.program), f))
+		S.program[strcspn(S.program, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* nginx and others rewrite argv[0] in place later, so take the name early. */
+__attribute__((constructor)) static void bs_start(void)
+{
+	bs_real_init();
+	pthread_atfork(prepare, parent, child);
+	if (!S.program[0])
+		read_program();
+}
+
+/* Applies BINDSHIM_LOG / BINDSHIM_LOG_FORMAT over the policy's log settings. */
+static void read_log_env(void)
+{
+	const char *to = secure_getenv(BS_ENV_LOG), *fmt = secure_getenv(BS_ENV_LOG_FORMAT);
+
+	if (to && *to) {
+		if (!strcmp(to, "stderr"))
+			S.log_to = BS_LOG_STDERR;
+		else if (!strcmp(to, "syslog"))
+			S.log_to = BS_LOG_SYSLOG;
+		else {
+			S.log_to = BS_LOG_FILE;
+			snprintf(S.log_path, sizeof(S.log_path), "%s", to);
+		}
+	}
+	if (fmt && (!strcmp(fmt, "json") || !strcmp(fmt, "text")))
+		S.json = !strcmp(fmt, "json");
+}
+
+/* Logs one error record for a policy that could not be loaded. */
+static void report_failure(const struct bs_selection *sel, const char *err, int rc)
+{
+	char msg[1024];
+	struct bs_record r = {.call = "bind", .event = "error", .message = msg};
+	size_t n = strcspn(err, "\n");
+
+	if (n)
+		snprintf(msg, sizeof(msg), "%.*s; using the built-in loopback-only policy",
+			 (int)n, err);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s; using the built-in loopback-only policy",
+			 sel->arg ? sel->arg : "policy", strerror(-rc));
+	bs_log(&S, &r);
+}
+
+static void load(void)
+{
+	struct bs_selection sel;
+	struct bs_policy *p = NULL;
+	static char err[4096];
+	int rc;
+
+	if (!S.program[0])
+		read_program();
+	S.dry_run = secure_getenv(BS_ENV_DRY_RUN) && !strcmp(secure_getenv(BS_ENV_DRY_RUN), "1");
+	bs_select(&sel, secure_getenv(BS_ENV_BUILTIN), secure_getenv(BS_ENV_POLICY));
+	rc = bs_selection_load(&sel, &p, err, sizeof(err));
+	if (!rc) {
+		S.log_to = p->log.to;
+		if (p->log.path)
+			snprintf(S.log_path, sizeof(S.log_path), "%s", p->log.path);
+		S.json = p->log.json;
+		S.log_allowed = p->log.allowed;
+	}
+	read_log_env();
+	bs_log_open(&S);
+	if (rc) {
+		report_failure(&sel, err, rc);
+		/* Without memory even for the built-in policy, deny rather than allow. */
+		if (bs_policy_builtin_loopback(&p))
+			p = NULL;
+	}
+	if (p && (p->needs & BS_NEED_EXE)) {
+		ssize_t n = readlink("/proc/self/exe", S.exe, sizeof(S.exe) - 1);
+
+		S.exe[n > 0 ? n : 0] = '\0';
+	}
+	S.policy = p;
+}
+
+const struct bs_state *bs_state(void)
+{
+	int saved = errno;
+
+	if (atomic_load_explicit(&ready, memory_order_acquire))
+		return &S;
+	bs_busy++;
+	pthread_mutex_lock(&lock);
+	if (!atomic_load_explicit(&ready, memory_order_relaxed)) {
+		load();
+		atomic_store_explicit(&ready, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&lock);
+	bs_busy--;
+	errno = saved;
+	return &S;
+}

@@ -1,0 +1,54 @@
+/* Helpers for the CLI and integration tests: run programs with bounded time,
+ * capture their output, watch what really listens. */
+#ifndef BS_TESTS_COMMON_H
+#define BS_TESTS_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define BS_OUT_MAX 65536
+
+struct bs_proc {
+	int status;			/* exit code, or 128 + signal */
+	bool timed_out;
+	char out[BS_OUT_MAX];		/* stdout */
+	char err[BS_OUT_MAX];		/* stderr */
+};
+
+/* Path of something in the build directory (BS_BUILD) or the source tree (BS_SRC);
+ * returns a static buffer per slot (0..7, rotating). */
+const char *bs_build(const char *rel);
+const char *bs_src(const char *rel);
+
+/* Runs `sh -c cmd` with a time limit, capturing stdout and stderr; returns p->status. */
+int bs_sh(struct bs_proc *p, int timeout_s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Starts `sh -c cmd` in its own process group with output to log (or /dev/null);
+ * returns its pid. */
+pid_t bs_spawn(const char *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Kills a spawned process group and reaps it. */
+void bs_stop(pid_t pid);
+
+/* Waits up to timeout_ms for a socket on port in /proc/net ("tcp": listening, "udp":
+ * bound); fills addr with its local address ("127.0.0.1", "::1") and returns true. */
+bool bs_wait_port(const char *proto, unsigned port, int timeout_ms, char *addr, size_t len);
+/* Lists every local address bound on port, comma-separated, into out. */
+void bs_port_addrs(const char *proto, unsigned port, char *out, size_t len);
+
+/* Connects to ip:port (TCP, 2 s limit); returns 0 or the errno (ECONNREFUSED...). */
+int bs_tcp_connect(const char *ip, unsigned port);
+/* Sends one datagram to ip:port and waits up to 2 s for the reply; 0 or errno. */
+int bs_udp_echo(const char *ip, unsigned port);
+
+/* Makes a fresh temporary directory; returns its path (static per slot). */
+const char *bs_tmpdir(void);
+/* Writes a file; returns path. */
+const char *bs_write_file(const char *path, const char *content);
+/* Reads a whole file into buf (NUL-terminated); returns bytes read or -1. */
+long bs_read_file(const char *path, char *buf, size_t len);
+/* Counts non-overlapping occurrences of needle in hay. */
+int bs_count(const char *hay, const char *needle);
+
+#endif

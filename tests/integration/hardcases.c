@@ -1,0 +1,202 @@
+/* The cases existing shims get wrong. Ports 19xxx. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "support.h"
+
+/* Runs the probe under `bindshim run ARGS`; returns its output in p. */
+#define RUN_PROBE(p, args, probe_args) \
+	bs_sh((p), 30, "%s run %s -- %s %s", BINDSHIM, args, PROBE, probe_args)
+
+Test(hard, listen_without_bind_ipv4)
+{
+	char out[128];
+	struct bs_proc p;
+
+	RUN_PROBE(&p, "-l", "listen-unbound");
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_assert(sscanf(p.out, "listening %127s", out) == 1, "%s", p.out);
+	cr_expect_str_eq(out, "127.0.0.1");
+	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:0 -> 127.0.0.1:0 (builtin) in listen()"),
+		  "%s", p.err);
+}
+
+Test(hard, listen_without_bind_ipv6_really_listens_on_loopback)
+{
+	char log[256], body[4096];
+	unsigned port;
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/log", bs_tmpdir());
+	pid = bs_spawn(log, "exec %s run -l -- %s listen-unbound --v6 --hold 10", BINDSHIM, PROBE);
+	for (int i = 0; i < 200 && !strstr(body, "listening"); i++) {
+		usleep(25000);
+		bs_read_file(log, body, sizeof(body));
+	}
+	cr_assert(sscanf(strstr(body, "listening") ? strstr(body, "listening") : "",
+			 "listening ::1 %u", &port) == 1, "%s", body);
+	cr_expect_str_eq(assert_tcp_loopback_only(port, log), "::1");
+	bs_stop(pid);
+}
+
+Test(hard, port_zero_then_getsockname_then_listen)
+{
+	char log[256], body[4096] = "", *s;
+	unsigned read_port = 0, served = 0;
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/log", bs_tmpdir());
+	pid = bs_spawn(log, "exec %s run -l -- %s port0 --hold 10", BINDSHIM, PROBE);
+	for (int i = 0; i < 200 && !strstr(body, "serving"); i++) {
+		usleep(25000);
+		bs_read_file(log, body, sizeof(body));
+	}
+	s = strstr(body, "read ");
+	cr_assert(s && sscanf(s, "read 127.0.0.1 %u\nserving 127.0.0.1 %u", &read_port, &served) == 2,
+		  "%s", body);
+	cr_expect_eq(read_port, served, "read port %u, serving %u", read_port, served);
+	assert_tcp_loopback_only(read_port, log);
+	bs_stop(pid);
+}
+
+/* A client in the "remote host" namespace binds wildcard:0 and talks to a server on
+ * 198.51.100.7, which is not local to it: only a socket with a real address gets
+ * there, so a naive loopback rewrite fails this. */
+static void client_reaches_peer(const char *proto, unsigned port, const char *bind_ip)
+{
+	struct bs_proc p;
+	pid_t server = bs_spawn(NULL, "exec %s echo %s " LAB4 " %u 1", PROBE, proto, port);
+	char expect[128];
+
+	cr_assert(bs_wait_port(proto, port, 5000, NULL, 0));
+	bs_sh(&p, 30, IN_PEER "%s run -l -- %s client %s " LAB4 " %u --bind %s 0", BINDSHIM,
+	      PROBE, proto, port, bind_ip);
+	bs_stop(server);
+	cr_assert_eq(p.status, 0, "client failed: %s\n%s", p.out, p.err);
+	cr_expect(strstr(p.out, "bound 127.0.0.1 "), "the bind was not rewritten: %s", p.out);
+	/* An unconnected UDP socket reports the wildcard it is bound to. */
+	cr_expect(strstr(p.out, strcmp(proto, "udp") ? "reply ping from 198.51.100.8 "
+				: "reply ping from 0.0.0.0 "), "%s", p.out);
+	snprintf(expect, sizeof(expect), "in %s() to " LAB4 ":%u",
+		 strcmp(proto, "udp") ? "connect" : "sendto", port);
+	cr_expect(strstr(p.err, expect), "no client record: %s", p.err);
+}
+
+Test(hard, tcp_client_bound_to_wildcard_reaches_remote_peer)
+{
+	client_reaches_peer("tcp", 19010, "0.0.0.0");
+}
+
+Test(hard, udp_client_bound_to_wildcard_reaches_remote_peer)
+{
+	client_reaches_peer("udp", 19011, "0.0.0.0");
+}
+
+Test(hard, tcp_client_bound_to_its_own_address_reaches_remote_peer)
+{
+	client_reaches_peer("tcp", 19012, "198.51.100.8");
+}
+
+Test(hard, client_talking_to_loopback_stays_on_loopback)
+{
+	struct bs_proc p;
+	pid_t server = bs_spawn(NULL, IN_PEER "%s echo tcp 127.0.0.1 19013 1", PROBE);
+
+	usleep(300000);
+	bs_sh(&p, 30, IN_PEER "%s run -l -- %s client tcp 127.0.0.1 19013 --bind 0.0.0.0 0",
+	      BINDSHIM, PROBE);
+	bs_stop(server);
+	cr_assert_eq(p.status, 0, "%s\n%s", p.out, p.err);
+	cr_expect(strstr(p.out, "reply ping from 127.0.0.1 "), "%s", p.out);
+	cr_expect(!strstr(p.err, "in connect()"), "%s", p.err);
+}
+
+Test(hard, dual_stack_wildcard_goes_to_ipv6_loopback)
+{
+	struct bs_proc p;
+
+	RUN_PROBE(&p, "-l", "bind --v6only 0 --listen :: 19020");
+	cr_expect_str_eq(p.out, "bound ::1 19020\n", "%s", p.err);
+}
+
+Test(hard, v4_mapped_wildcard_goes_to_v4_mapped_loopback)
+{
+	struct bs_proc p;
+
+	RUN_PROBE(&p, "-l", "mapped 19021");
+	cr_expect_str_eq(p.out, "bound ::ffff:127.0.0.1 19021\n", "%s", p.err);
+	cr_expect(strstr(p.err, "rewrite tcp [::ffff:0.0.0.0]:19021 -> [::ffff:127.0.0.1]:19021"),
+		  "%s", p.err);
+}
+
+Test(hard, af_unspec_bind_is_judged)
+{
+	struct bs_proc p;
+
+	RUN_PROBE(&p, "-l", "unspec 19022");
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 19022\n", "%s", p.err);
+}
+
+Test(hard, errno_untouched_on_success)
+{
+	struct bs_proc p;
+
+	RUN_PROBE(&p, "-l", "errno");
+	cr_expect_str_eq(p.out, "errno kept\n", "%s", p.err);
+}
+
+Test(hard, deny_leaves_socket_usable)
+{
+	const char *pol = bs_write_file(bs_src("build/hard-deny.cfg"),
+		"version = 1;\nrules = ( { match = { port = 19023; }; action = \"deny\"; } );\n");
+	struct bs_proc p;
+	char args[512];
+
+	snprintf(args, sizeof(args), "-p %s", pol);
+	RUN_PROBE(&p, args, "deny-usable 0.0.0.0 19023");
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "first EACCES\nsecond 127.0.0.1 "), "%s", p.out);
+	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:19023 EACCES (rule \"rule 1\" "), "%s", p.err);
+}
+
+Test(hard, other_families_pass_through)
+{
+	const char *dir = bs_tmpdir();
+	char args[512], pol[256], sock[256];
+	struct bs_proc p;
+
+	snprintf(pol, sizeof(pol), "%s/deny-all.cfg", dir);
+	bs_write_file(pol, "version = 1;\ndefault = \"deny\";\n");
+	snprintf(args, sizeof(args), "-p %s", pol);
+	snprintf(sock, sizeof(sock), "unix %s/s", dir);
+	RUN_PROBE(&p, args, sock);
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "bound unix"), "%s", p.out);
+	cr_expect_str_eq(p.err, "");
+	/* The same policy does deny inet binds. */
+	RUN_PROBE(&p, args, "bind 127.0.0.1 19025");
+	cr_expect_str_eq(p.out, "error bind EACCES\n");
+}
+
+Test(hard, bind_from_another_library_constructor_before_ours)
+{
+	struct bs_proc p;
+	const char *a, *b;
+
+	bs_sh(&p, 30, "BS_EARLY_PORT=19024 LD_DEBUG=files %s run -l -- %s", BINDSHIM,
+	      bs_build("tests/helpers/early"));
+	cr_expect_str_eq(p.out, "early 127.0.0.1 19024\n", "%s", p.err);
+	/* Prove the scenario: libearly's constructor ran before libbindshim's. */
+	a = strstr(p.err, "libearly.so\n");
+	b = strstr(p.err, "libbindshim.so\n");
+	cr_expect(a && b && a < b, "init order not as expected:\n%s", p.err);
+}
+
+Test(hard, sixteen_threads_bind_concurrently)
+{
+	struct bs_proc p;
+
+	RUN_PROBE(&p, "-l --log /dev/null", "threads 16 19100");
+	cr_expect(!p.timed_out, "deadlock: no answer in 30 s");
+	cr_expect_str_eq(p.out, "threads 16 binds 64 escaped 0 failed 0\n", "%s", p.err);
+}

@@ -1,0 +1,44 @@
+/* Assertions shared by the integration tests (run inside tests/netns.sh). */
+#ifndef BS_IT_SUPPORT_H
+#define BS_IT_SUPPORT_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "../common.h"
+
+#define LAB4 "198.51.100.7"
+#define LAB6 "2001:db8::7"
+
+/* The launcher, a helper, as shell words. */
+#define BINDSHIM bs_build("bindshim")
+#define PROBE bs_build("tests/helpers/probe")
+
+/* Runs CMD in the "remote host" namespace (tests/netns.sh). */
+#define IN_PEER "nsenter -t \"$BS_PEER_PID\" -n "
+
+/* Waits for a TCP listener on port and checks it is on loopback only: reachable on
+ * its loopback address, refused on both lab addresses. Returns the address. */
+static inline const char *assert_tcp_loopback_only(unsigned port, const char *log)
+{
+	static char addr[256];
+	char body[4096] = "";
+
+	if (!bs_wait_port("tcp", port, 10000, addr, sizeof(addr))) {
+		if (log)
+			bs_read_file(log, body, sizeof(body));
+		cr_assert_fail("nothing listens on tcp port %u; log:\n%s", port, body);
+	}
+	bs_port_addrs("tcp", port, addr, sizeof(addr));
+	cr_assert(!strcmp(addr, "127.0.0.1") || !strcmp(addr, "::1") ||
+		  !strcmp(addr, "127.0.0.1,::1") || !strcmp(addr, "::1,127.0.0.1"),
+		  "port %u listens on %s, not loopback only", port, addr);
+	cr_assert_eq(bs_tcp_connect(strchr(addr, ':') ? "::1" : "127.0.0.1", port), 0,
+		     "loopback connect to port %u failed", port);
+	cr_assert_eq(bs_tcp_connect(LAB4, port), ECONNREFUSED, "port %u reachable on " LAB4, port);
+	cr_assert_eq(bs_tcp_connect(LAB6, port), ECONNREFUSED, "port %u reachable on " LAB6, port);
+	return addr;
+}
+
+#endif

@@ -19,11 +19,15 @@ VERSION = 0.1.0
 B ?= build
 OPT ?= -O2 -g
 SAN ?=
+# The preloaded shim runs inside other programs: ASan cannot be preloaded after
+# their start, so sanitizer builds give the shim its own (UBSan) flags.
+SHIM_SAN ?= $(SAN)
 WARN = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
        -Wstrict-prototypes -Wformat=2 -fno-common
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2
 DEFS = -D_GNU_SOURCE -DBS_VERSION='"$(VERSION)"' -DBS_LIBDIR='"$(LIBDIR)"'
-ALL_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(SAN) $(DEFS) -fPIC -fvisibility=hidden $(CFLAGS)
+BASE_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(DEFS) -fPIC -fvisibility=hidden $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(SAN)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
 -include config.mak
@@ -36,6 +40,7 @@ HEADERS = $(wildcard policy/*.h shim/*/*.h tests/*.h)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
+SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(POLICY_SRC) $(COMMON_SRC))
 
 TEST_BINS = $(B)/tests/unit $(B)/tests/cli $(B)/tests/integration
 HELPERS = $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(filter-out tests/helpers/lib%.c,$(wildcard tests/helpers/*.c))) \
@@ -51,12 +56,17 @@ $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(B)/shimobj/%.o: %.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(SHIM_SAN) -c -o $@ $<
+
 $(B)/bindshim: $(call obj,$(LAUNCHER_SRC)) $(POLICY_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
 
-$(B)/libbindshim.so: $(call obj,$(LIB_SRC)) $(POLICY_OBJ) shim/lib/exports.map
-	$(CC) $(ALL_LDFLAGS) -shared -Wl,--version-script=shim/lib/exports.map \
-		-Wl,-soname,libbindshim.so -o $@ $(filter %.o,$^) -lconfig -ldl -lpthread
+$(B)/libbindshim.so: $(SHIM_OBJ) shim/lib/exports.map
+	$(CC) -Wl,-z,relro,-z,now $(SHIM_SAN) $(LDFLAGS) -shared \
+		-Wl,--version-script=shim/lib/exports.map -Wl,-soname,libbindshim.so \
+		-o $@ $(filter %.o,$^) -lconfig -ldl -lpthread
 
 # Tests: Criterion binaries, plus helper programs the integration tests run.
 $(B)/tests/unit: $(call obj,$(wildcard tests/unit/*.c)) $(POLICY_OBJ)
@@ -71,22 +81,36 @@ $(B)/tests/integration: $(call obj,$(wildcard tests/integration/*.c) tests/commo
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lpthread
 
-$(B)/tests/helpers/%: $(B)/obj/tests/helpers/%.o
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< -lpthread
+# Helpers run under the shim, so they get the shim's (preloadable) sanitizer flags.
+HELPER_LDFLAGS = -Wl,-z,relro,-z,now $(SHIM_SAN) $(LDFLAGS)
 
-$(B)/tests/helpers/%.so: $(B)/obj/tests/helpers/%.o
+$(B)/shimobj/tests/helpers/static.o: tests/helpers/static.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -shared -o $@ $<
+	$(CC) $(BASE_CFLAGS) -c -o $@ $<
+
+$(B)/tests/helpers/%: $(B)/shimobj/tests/helpers/%.o
+	@mkdir -p $(@D)
+	$(CC) $(HELPER_LDFLAGS) -o $@ $< -lpthread
+
+$(B)/tests/helpers/%.so: $(B)/shimobj/tests/helpers/%.o
+	@mkdir -p $(@D)
+	$(CC) $(HELPER_LDFLAGS) -shared -o $@ $<
 
 # The helper that binds from a library constructor links against that library.
-$(B)/tests/helpers/early: $(B)/obj/tests/helpers/early.o $(B)/tests/helpers/libearly.so
-	$(CC) $(ALL_LDFLAGS) -o $@ $< -L$(B)/tests/helpers -learly -Wl,-rpath,'$$ORIGIN'
+$(B)/tests/helpers/early: $(B)/shimobj/tests/helpers/early.o $(B)/tests/helpers/libearly.so
+	$(CC) $(HELPER_LDFLAGS) -o $@ $< -L$(B)/tests/helpers -learly -Wl,-rpath,'$$ORIGIN'
+
+# A static executable, for the launcher's warning.
+$(B)/tests/helpers/static: $(B)/shimobj/tests/helpers/static.o
+	$(CC) -static -o $@ $<
+
+# Every test binary runs in a private network namespace (tests/netns.sh).
+TEST_ENV = BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR)
 
 test: all $(TEST_BINS) $(HELPERS)
-	BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR) $(B)/tests/unit
-	BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR) $(B)/tests/cli
-	BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR) sh tests/netns.sh $(B)/tests/integration
+	$(TEST_ENV) sh tests/netns.sh $(B)/tests/unit
+	$(TEST_ENV) sh tests/netns.sh $(B)/tests/cli
+	$(TEST_ENV) sh tests/netns.sh $(B)/tests/integration
 
 deps:
 	sh tests/deps.sh
@@ -94,12 +118,13 @@ deps:
 check: deps
 	$(MAKE) test
 
+# ASan + UBSan for the launcher, the policy library and the tests; UBSan for the
+# preloaded shim. Runs the whole suite.
 asan: deps
+	ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
-		build-asan/tests/unit build-asan/tests/cli build-asan/bindshim
-	ASAN_OPTIONS=detect_leaks=1 BS_BUILD=$(abspath build-asan) BS_SRC=$(CURDIR) build-asan/tests/unit
-	ASAN_OPTIONS=detect_leaks=1 BS_BUILD=$(abspath build-asan) BS_SRC=$(CURDIR) build-asan/tests/cli
+		SHIM_SAN='-fsanitize=undefined -fno-sanitize-recover=all' test
 
 bench: all $(BENCHES) $(B)/tests/helpers/probe
 	BS_BUILD=$(abspath $(B)) sh bench/run.sh

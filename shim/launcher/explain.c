@@ -56,7 +56,7 @@ int bs_cmd_explain(int argc, char **argv)
 	long uid;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+p:lt:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:lt:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 		case 'l':

@@ -246,7 +246,7 @@ int bs_cmd_run(int argc, char **argv)
 	struct run_opts o = {0};
 	struct bs_policy *p = NULL;
 	char *path;
-	int cmd = parse_run(argc, argv, &o);
+	int rc, cmd = parse_run(argc, argv, &o);
 
 	if (cmd < 0)
 		return BS_EXIT_RUN_FAIL;
@@ -271,6 +271,8 @@ int bs_cmd_run(int argc, char **argv)
 		argv[cmd] = path;
 		execv("/bin/sh", argv + cmd - 1);
 	}
-	fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(errno));
-	return errno == ENOENT ? BS_EXIT_NOTFOUND : BS_EXIT_NOEXEC;
+	rc = errno;
+	fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(rc));
+	free(path);
+	return rc == ENOENT ? BS_EXIT_NOTFOUND : BS_EXIT_NOEXEC;
 }

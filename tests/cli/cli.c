@@ -1,0 +1,249 @@
+/* The launcher's user-facing contract: output and exit codes of run, check, explain. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common.h"
+
+#define BINDSHIM bs_build("bindshim")
+
+static const char *tmpfile_with(const char *name, const char *text)
+{
+	static char paths[4][256];
+	static int n;
+	char *path = paths[n++ % 4];
+
+	snprintf(path, sizeof(paths[0]), "%s/%s", bs_tmpdir(), name);
+	return bs_write_file(path, text);
+}
+
+/* ---- check ---- */
+
+Test(check, examples_are_valid)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s check %s/*.cfg", BINDSHIM, bs_src("examples"));
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect_str_eq(p.err, "");
+	bs_sh(&p, 30, "ls %s/*.cfg | wc -l", bs_src("examples"));
+	cr_expect_geq(atoi(p.out), 3, "at least three example policies");
+}
+
+Test(check, invalid_file_lists_every_problem_and_exits_1)
+{
+	const char *f = tmpfile_with("bad.cfg", "version = 1;\nrules = (\n"
+				     "  { action = \"rewrite\"; },\n"
+				     "  { match = { port = 70000; }; action = \"deny\"; errno = \"ENOPE\"; }\n);\n");
+	struct bs_proc p;
+	char want[1024];
+
+	bs_sh(&p, 30, "%s check %s", BINDSHIM, f);
+	cr_expect_eq(p.status, 1);
+	snprintf(want, sizeof(want), "%s:3: action \"rewrite\" needs \"to\"\n"
+		 "%s:4: unknown errno name \"ENOPE\"\n"
+		 "%s:4: port 70000 out of range (0-65535)\n", f, f, f);
+	cr_expect_str_eq(p.err, want);
+	cr_expect_str_eq(p.out, "");
+}
+
+Test(check, mixed_files_and_usage)
+{
+	const char *good = tmpfile_with("good.cfg", "version = 1;\n");
+	const char *bad = tmpfile_with("bad.cfg", "version = 1;\nfoo = 1;\n");
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s check %s %s", BINDSHIM, good, bad);
+	cr_expect_eq(p.status, 1);
+	cr_expect_eq(bs_count(p.err, "\n"), 1, "%s", p.err);
+	cr_expect(strstr(p.err, "bad.cfg:2: unknown setting \"foo\""), "%s", p.err);
+	cr_expect_eq(bs_sh(&p, 30, "%s check", BINDSHIM), 2);
+	cr_expect_eq(bs_sh(&p, 30, "%s check --bogus x", BINDSHIM), 2);
+	cr_expect_eq(bs_sh(&p, 30, "%s check /nonexistent.cfg", BINDSHIM), 1);
+	cr_expect_str_eq(p.err, "/nonexistent.cfg:0: cannot open: No such file or directory\n");
+}
+
+/* ---- explain ---- */
+
+static void expect_explain(const char *args, const char *want)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s explain %s", BINDSHIM, args);
+	cr_expect_eq(p.status, 0, "explain %s: %s", args, p.err);
+	cr_expect_str_eq(p.out, want, "explain %s", args);
+}
+
+Test(explain, builtin_loopback)
+{
+	expect_explain("--loopback 0.0.0.0:8000", "rewrite 0.0.0.0:8000 -> 127.0.0.1:8000\nbuiltin\n");
+	expect_explain("-l [::]:8000", "rewrite [::]:8000 -> [::1]:8000\nbuiltin\n");
+	expect_explain("-l [::ffff:0.0.0.0]:80", "rewrite [::ffff:0.0.0.0]:80 -> [::ffff:127.0.0.1]:80\nbuiltin\n");
+	expect_explain("-l 127.0.0.1:8000", "allow 127.0.0.1:8000\nbuiltin\n");
+	expect_explain("-l 192.0.2.1:8000", "rewrite 192.0.2.1:8000 -> 127.0.0.1:8000\nbuiltin\n");
+}
+
+Test(explain, builtin_to)
+{
+	expect_explain("-t 192.0.2.5 0.0.0.0:80", "rewrite 0.0.0.0:80 -> 192.0.2.5:80\nbuiltin\n");
+	expect_explain("-t 192.0.2.5 192.0.2.9:80", "allow 192.0.2.9:80\nbuiltin\n");
+	expect_explain("-t interface:lo [::]:80", "rewrite [::]:80 -> [::1]:80\nbuiltin\n");
+	expect_explain("-t interface:nosuch0 0.0.0.0:80", "deny 0.0.0.0:80 EADDRNOTAVAIL\nbuiltin\n");
+}
+
+Test(explain, policy_file_rules_and_keys)
+{
+	const char *f = tmpfile_with("policy.cfg",
+		"version = 1;\n"
+		"default = \"deny\";\n"
+		"rules = (\n"
+		"  { name = \"no-ssh\"; match = { port = 22; }; action = \"deny\"; },\n"
+		"  { name = \"dns\"; match = { proto = \"udp\"; port = 53; }; action = \"allow\"; },\n"
+		"  { name = \"py\"; match = { program = \"python*\"; }; action = \"rewrite\"; to = \"loopback\"; to_port = 9000; },\n"
+		"  { name = \"root\"; match = { uid = 0; }; action = \"log\"; }\n"
+		");\n");
+	char args[512], want[512];
+
+	snprintf(args, sizeof(args), "-p %s 0.0.0.0:22", f);
+	snprintf(want, sizeof(want), "deny 0.0.0.0:22 EACCES\nrule \"no-ssh\" %s:4\n", f);
+	expect_explain(args, want);
+	snprintf(args, sizeof(args), "-p %s --udp 0.0.0.0:53", f);
+	snprintf(want, sizeof(want), "allow 0.0.0.0:53\nrule \"dns\" %s:5\n", f);
+	expect_explain(args, want);
+	snprintf(args, sizeof(args), "-p %s --uid 1000 0.0.0.0:53", f);
+	expect_explain(args, "deny 0.0.0.0:53 EACCES\ndefault\n");
+	snprintf(args, sizeof(args), "-p %s --program python3 --uid 1000 [::]:8000", f);
+	snprintf(want, sizeof(want), "rewrite [::]:8000 -> [::1]:9000\nrule \"py\" %s:6\n", f);
+	expect_explain(args, want);
+	snprintf(args, sizeof(args), "-p %s --uid 0 0.0.0.0:80", f);
+	snprintf(want, sizeof(want), "allow 0.0.0.0:80\nrule \"root\" %s:7\n", f);
+	expect_explain(args, want);
+}
+
+Test(explain, bad_input)
+{
+	const char *bad = tmpfile_with("bad.cfg", "version = 3;\n");
+	struct bs_proc p;
+
+	cr_expect_eq(bs_sh(&p, 30, "%s explain -l 0.0.0.0", BINDSHIM), 2);
+	cr_expect_eq(bs_sh(&p, 30, "%s explain -l ::1:80", BINDSHIM), 2, "IPv6 needs brackets");
+	cr_expect_eq(bs_sh(&p, 30, "%s explain -l 300.1.1.1:80", BINDSHIM), 2);
+	cr_expect_eq(bs_sh(&p, 30, "%s explain -l 1.2.3.4:65536", BINDSHIM), 2);
+	cr_expect_eq(bs_sh(&p, 30, "%s explain -l -t loopback 1.2.3.4:1", BINDSHIM), 2);
+	cr_expect_eq(bs_sh(&p, 30, "%s explain -p %s 1.2.3.4:1", BINDSHIM, bad), 1);
+	cr_expect(strstr(p.err, "bad.cfg:1: unsupported version 3"), "%s", p.err);
+}
+
+Test(explain, selection_order_environment_and_system_policy)
+{
+	const char *env = tmpfile_with("env.cfg", "version = 1;\nrules = ( { name = \"from-env\"; action = \"deny\"; } );\n");
+	const char *dir = bs_tmpdir();
+	struct bs_proc p;
+	char want[1024];
+
+	bs_sh(&p, 30, "BINDSHIM_POLICY=%s %s explain 0.0.0.0:1", env, BINDSHIM);
+	cr_expect(strstr(p.out, "rule \"from-env\""), "%s%s", p.out, p.err);
+	bs_sh(&p, 30, "BINDSHIM_POLICY=%s %s explain -l 0.0.0.0:1", env, BINDSHIM);
+	cr_expect(strstr(p.out, "builtin"), "-l wins over the environment: %s", p.out);
+	/* /etc/bindshim/policy.cfg, in an overlay of this test's own mount namespace. */
+	bs_sh(&p, 30, "mkdir %s/u %s/w && unshare --mount --propagation private sh -c '"
+	      "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && "
+	      "mkdir -p /etc/bindshim && "
+	      "printf \"version = 1;\\nrules = ( { name = \\\"system\\\"; action = \\\"log\\\"; } );\\n\" "
+	      "> /etc/bindshim/policy.cfg && %s explain 0.0.0.0:1 && "
+	      "BINDSHIM_POLICY=%s %s explain 0.0.0.0:1'", dir, dir, dir, dir, BINDSHIM, env, BINDSHIM);
+	snprintf(want, sizeof(want), "allow 0.0.0.0:1\nrule \"system\" /etc/bindshim/policy.cfg:2\n"
+		 "deny 0.0.0.0:1 EACCES\nrule \"from-env\" %s:2\n", env);
+	cr_expect_str_eq(p.out, want, "%s", p.err);
+	cr_expect(access("/etc/bindshim/policy.cfg", F_OK) != 0, "the real /etc was touched");
+}
+
+/* ---- run ---- */
+
+Test(run, exit_codes)
+{
+	struct bs_proc p;
+	const char *noexec = tmpfile_with("noexec", "#!/bin/sh\necho hi\n");
+
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- sh -c 'exit 7'", BINDSHIM), 7);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- /nonexistent-command", BINDSHIM), 127);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- nonexistent-command-xyz", BINDSHIM), 127);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, noexec), 126);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- /tmp", BINDSHIM), 126);
+	cr_expect_eq(bs_sh(&p, 30, "%s run --bogus -- true", BINDSHIM), 125);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l", BINDSHIM), 125, "no command");
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -t loopback -- true", BINDSHIM), 125);
+	cr_expect_eq(bs_sh(&p, 30, "%s run --log-format xml -- true", BINDSHIM), 125);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -t bogus:target -- true", BINDSHIM), 125);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- sh -c 'kill -TERM $$'", BINDSHIM), 128 + 15);
+	cr_expect_eq(bs_sh(&p, 30, "%s --version", BINDSHIM), 0);
+	cr_expect(!strncmp(p.out, "bindshim ", 9));
+	cr_expect_eq(bs_sh(&p, 30, "%s --help", BINDSHIM), 0);
+	cr_expect_eq(bs_sh(&p, 30, "%s frobnicate", BINDSHIM), 2);
+}
+
+Test(run, invalid_policy_runs_nothing)
+{
+	const char *bad = tmpfile_with("bad.cfg", "version = 1;\nrules = ( { action = \"nope\"; } );\n");
+	const char *dir = bs_tmpdir();
+	char marker[256];
+	struct bs_proc p;
+
+	snprintf(marker, sizeof(marker), "%s/ran", dir);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -p %s -- touch %s", BINDSHIM, bad, marker), 125);
+	cr_expect(strstr(p.err, "bad.cfg:2: bad action \"nope\""), "%s", p.err);
+	cr_expect(access(marker, F_OK) != 0, "the command ran");
+	cr_expect_eq(bs_sh(&p, 30, "BINDSHIM_POLICY=%s %s run -- touch %s", bad, BINDSHIM, marker), 125);
+	cr_expect(access(marker, F_OK) != 0, "the command ran");
+}
+
+Test(run, ld_preload_prepended_once_and_kept)
+{
+	struct bs_proc p;
+	char want[2048];
+	const char *other = bs_build("tests/helpers/libearly.so");
+
+	bs_sh(&p, 30, "%s run -l -- sh -c 'echo $LD_PRELOAD'", BINDSHIM);
+	snprintf(want, sizeof(want), "%s\n", bs_build("libbindshim.so"));
+	cr_expect_str_eq(p.out, want);
+	bs_sh(&p, 30, "LD_PRELOAD='%s /somewhere/libbindshim.so' %s run -l -- sh -c 'echo $LD_PRELOAD'",
+	      other, BINDSHIM);
+	snprintf(want, sizeof(want), "%s:%s\n", bs_build("libbindshim.so"), other);
+	cr_expect_str_eq(p.out, want);
+	/* Nested runs do not stack the shim. */
+	bs_sh(&p, 30, "%s run -l -- %s run -l -- sh -c 'echo $LD_PRELOAD'", BINDSHIM, BINDSHIM);
+	snprintf(want, sizeof(want), "%s\n", bs_build("libbindshim.so"));
+	cr_expect_str_eq(p.out, want);
+}
+
+Test(run, exports_absolute_policy_and_log_paths)
+{
+	struct bs_proc p;
+	const char *dir = bs_tmpdir();
+
+	tmpfile_with("x", "");
+	bs_sh(&p, 30, "cd %s && printf 'version = 1;\\n' > rel.cfg && "
+	      "%s run -p rel.cfg --log out.log -- sh -c 'echo $BINDSHIM_POLICY $BINDSHIM_LOG'",
+	      dir, BINDSHIM);
+	cr_expect(strstr(p.out, "/rel.cfg ") && p.out[0] == '/' && strstr(p.out, "/out.log"),
+		  "%s %s", p.out, p.err);
+}
+
+Test(run, warns_about_unreachable_executables)
+{
+	const char *dir = bs_tmpdir();
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, bs_build("tests/helpers/static"));
+	cr_expect_str_eq(p.out, "static ran\n");
+	cr_expect(strstr(p.err, "is statically linked"), "%s", p.err);
+	bs_sh(&p, 30, "cp /bin/true %s/suid && chmod u+s %s/suid && %s run -l -- %s/suid",
+	      dir, dir, BINDSHIM, dir);
+	cr_expect(strstr(p.err, "is setuid/setgid"), "%s", p.err);
+	bs_sh(&p, 30, "cp /bin/true %s/cap && setcap cap_net_bind_service+ep %s/cap && "
+	      "%s run -l -- %s/cap", dir, dir, BINDSHIM, dir);
+	cr_expect(strstr(p.err, "has file capabilities"), "%s", p.err);
+	bs_sh(&p, 30, "%s run -l -- true", BINDSHIM);
+	cr_expect_str_eq(p.err, "", "no warning for an ordinary program");
+}

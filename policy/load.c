@@ -6,7 +6,6 @@
  * before returning; the policy holds copies only.
  */
 #include <errno.h>
-#include <libconfig.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,9 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cfgapi.h"
 #include "internal.h"
 
 struct loader {
+	const struct bs_cfg_api *cfg;
 	const char *file;
 	char *err;
 	size_t errlen, used;
@@ -72,8 +73,8 @@ static bool known(const char *name, const char *const *list)
 static void check_keys(struct loader *L, const config_setting_t *g, const char *where,
 		       const char *const *keys)
 {
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+	for (int i = 0; i < L->cfg->length(g); i++) {
+		const config_setting_t *m = L->cfg->get_elem(g, (unsigned)i);
 
 		if (!known(config_setting_name(m), keys))
 			problem(L, line_of(m), "unknown setting \"%s%s\"", where,
@@ -88,17 +89,17 @@ static const char *want_string(struct loader *L, const config_setting_t *s, cons
 		problem(L, line_of(s), "\"%s\" must be a string", key);
 		return NULL;
 	}
-	return config_setting_get_string(s);
+	return L->cfg->get_string(s);
 }
 
 /* Tells whether s holds an integer, and stores it. */
-static bool get_int(const config_setting_t *s, long long *v)
+static bool get_int(const struct loader *L, const config_setting_t *s, long long *v)
 {
 	int t = config_setting_type(s);
 
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
 		return false;
-	*v = config_setting_get_int64(s);
+	*v = L->cfg->get_int64(s);
 	return true;
 }
 
@@ -117,11 +118,11 @@ static size_t each_value(struct loader *L, const config_setting_t *s, const char
 		fn(L, s, ctx);
 		return 1;
 	}
-	n = config_setting_length(s);
+	n = L->cfg->length(s);
 	if (n == 0)
 		problem(L, line_of(s), "\"%s\" is an empty list, which would match nothing", key);
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const config_setting_t *e = L->cfg->get_elem(s, (unsigned)i);
 		int et = config_setting_type(e);
 
 		if (et == CONFIG_TYPE_LIST || et == CONFIG_TYPE_ARRAY || et == CONFIG_TYPE_GROUP)
@@ -133,11 +134,11 @@ static size_t each_value(struct loader *L, const config_setting_t *s, const char
 }
 
 /* Element count of a list-valued setting, 1 for a scalar. */
-static size_t count_values(const config_setting_t *s)
+static size_t count_values(const struct loader *L, const config_setting_t *s)
 {
 	int t = config_setting_type(s);
 
-	return t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY ? (size_t)config_setting_length(s) : 1;
+	return t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY ? (size_t)L->cfg->length(s) : 1;
 }
 
 static void add_address(struct loader *L, const config_setting_t *s, void *ctx)
@@ -170,14 +171,14 @@ static void add_port(struct loader *L, const config_setting_t *s, void *ctx)
 	long long v;
 	int rc;
 
-	if (get_int(s, &v)) {
+	if (get_int(L, s, &v)) {
 		if (v < 0 || v > 65535) {
 			problem(L, line_of(s), "port %lld out of range (0-65535)", v);
 			return;
 		}
 		pr.lo = pr.hi = (uint16_t)v;
 	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		const char *str = config_setting_get_string(s);
+		const char *str = L->cfg->get_string(s);
 
 		rc = bs_port_range_parse(str, &pr);
 		if (rc == -ERANGE) {
@@ -266,7 +267,7 @@ static void add_uid(struct loader *L, const config_setting_t *s, void *ctx)
 	struct bs_rule *r = ctx;
 	long long v;
 
-	if (!get_int(s, &v)) {
+	if (!get_int(L, s, &v)) {
 		problem(L, line_of(s), "\"match.uid\" must be an integer");
 		return;
 	}
@@ -294,10 +295,10 @@ static void add_user(struct loader *L, const config_setting_t *s, void *ctx)
 }
 
 /* Makes room in r for the values of match key s; returns false on ENOMEM. */
-static bool reserve(struct bs_rule *r, const config_setting_t *s)
+static bool reserve(const struct loader *L, struct bs_rule *r, const config_setting_t *s)
 {
 	const char *k = config_setting_name(s);
-	size_t n = count_values(s) + 1;
+	size_t n = count_values(L, s) + 1;
 
 	if (!strcmp(k, "address"))
 		return (r->addrs = calloc(n, sizeof(*r->addrs))) != NULL;
@@ -335,15 +336,15 @@ static void load_match(struct loader *L, const config_setting_t *m, struct bs_ru
 		return;
 	}
 	check_keys(L, m, "match.", keys);
-	if (config_setting_get_member(m, "uid") && config_setting_get_member(m, "user"))
+	if (L->cfg->get_member(m, "uid") && L->cfg->get_member(m, "user"))
 		problem(L, line_of(m), "give \"uid\" or \"user\" in one match, not both");
 	for (size_t i = 0; i < sizeof(adders) / sizeof(adders[0]); i++) {
-		const config_setting_t *s = config_setting_get_member(m, adders[i].key);
+		const config_setting_t *s = L->cfg->get_member(m, adders[i].key);
 		char key[16];
 
 		if (!s)
 			continue;
-		if (!reserve(r, s)) {
+		if (!reserve(L, r, s)) {
 			problem(L, line_of(s), "out of memory");
 			continue;
 		}
@@ -356,7 +357,7 @@ static void load_action(struct loader *L, const config_setting_t *g, struct bs_r
 {
 	static const char *const names[] = {"allow", "deny", "rewrite", "log"};
 	static const enum bs_action acts[] = {BS_ALLOW, BS_DENY, BS_REWRITE, BS_LOG};
-	const config_setting_t *s = config_setting_get_member(g, "action");
+	const config_setting_t *s = L->cfg->get_member(g, "action");
 	const char *v;
 
 	r->action = BS_ALLOW;
@@ -379,7 +380,7 @@ static void load_action(struct loader *L, const config_setting_t *g, struct bs_r
 
 static void load_errno(struct loader *L, const config_setting_t *g, struct bs_rule *r)
 {
-	const config_setting_t *s = config_setting_get_member(g, "errno");
+	const config_setting_t *s = L->cfg->get_member(g, "errno");
 	const char *v;
 
 	r->err = EACCES;
@@ -399,8 +400,8 @@ static void load_errno(struct loader *L, const config_setting_t *g, struct bs_ru
 
 static void load_rewrite(struct loader *L, const config_setting_t *g, struct bs_rule *r)
 {
-	const config_setting_t *to = config_setting_get_member(g, "to");
-	const config_setting_t *port = config_setting_get_member(g, "to_port");
+	const config_setting_t *to = L->cfg->get_member(g, "to");
+	const config_setting_t *port = L->cfg->get_member(g, "to_port");
 	bool rewrite = r->action == BS_REWRITE, unknown = r->action == (enum bs_action)-1;
 	const char *v;
 	long long n;
@@ -416,7 +417,7 @@ static void load_rewrite(struct loader *L, const config_setting_t *g, struct bs_
 			"an IP address or \"interface:NAME\")", v);
 	if (!port)
 		return;
-	if (!get_int(port, &n))
+	if (!get_int(L, port, &n))
 		problem(L, line_of(port), "\"to_port\" must be an integer");
 	else if (n < 0 || n > 65535)
 		problem(L, line_of(port), "to_port %lld out of range (0-65535)", n);
@@ -439,7 +440,7 @@ static void load_rule(struct loader *L, const config_setting_t *g, size_t idx)
 		return;
 	}
 	check_keys(L, g, "", keys);
-	s = config_setting_get_member(g, "name");
+	s = L->cfg->get_member(g, "name");
 	if (s && (name = want_string(L, s, "name")) && !*name) {
 		problem(L, line_of(s), "\"name\" may not be empty");
 		name = NULL;
@@ -453,7 +454,7 @@ static void load_rule(struct loader *L, const config_setting_t *g, size_t idx)
 	load_action(L, g, r);
 	load_errno(L, g, r);
 	load_rewrite(L, g, r);
-	s = config_setting_get_member(g, "match");
+	s = L->cfg->get_member(g, "match");
 	if (s)
 		load_match(L, s, r);
 }
@@ -464,8 +465,8 @@ static void load_rules(struct loader *L, const config_setting_t *rules)
 		problem(L, line_of(rules), "\"rules\" must be a list of groups: rules = ( { ... }, ... );");
 		return;
 	}
-	for (int i = 0; i < config_setting_length(rules); i++)
-		load_rule(L, config_setting_get_elem(rules, (unsigned)i), (size_t)i);
+	for (int i = 0; i < L->cfg->length(rules); i++)
+		load_rule(L, L->cfg->get_elem(rules, (unsigned)i), (size_t)i);
 }
 
 static void load_log(struct loader *L, const config_setting_t *g)
@@ -479,7 +480,7 @@ static void load_log(struct loader *L, const config_setting_t *g)
 		return;
 	}
 	check_keys(L, g, "log.", keys);
-	if ((s = config_setting_get_member(g, "to")) && (v = want_string(L, s, "log.to"))) {
+	if ((s = L->cfg->get_member(g, "to")) && (v = want_string(L, s, "log.to"))) {
 		if (!strcmp(v, "stderr"))
 			L->p->log.to = BS_LOG_STDERR;
 		else if (!strcmp(v, "syslog"))
@@ -490,17 +491,17 @@ static void load_log(struct loader *L, const config_setting_t *g)
 			problem(L, line_of(s), "bad log.to \"%s\" (expected \"stderr\", \"syslog\" "
 				"or an absolute file path)", v);
 	}
-	if ((s = config_setting_get_member(g, "format")) && (v = want_string(L, s, "log.format"))) {
+	if ((s = L->cfg->get_member(g, "format")) && (v = want_string(L, s, "log.format"))) {
 		if (!strcmp(v, "json") || !strcmp(v, "text"))
 			L->p->log.json = !strcmp(v, "json");
 		else
 			problem(L, line_of(s), "bad log.format \"%s\" (expected \"text\" or \"json\")", v);
 	}
-	if ((s = config_setting_get_member(g, "allowed"))) {
+	if ((s = L->cfg->get_member(g, "allowed"))) {
 		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 			problem(L, line_of(s), "\"log.allowed\" must be true or false");
 		else
-			L->p->log.allowed = config_setting_get_bool(s);
+			L->p->log.allowed = L->cfg->get_bool(s);
 	}
 }
 
@@ -512,23 +513,23 @@ static void load_root(struct loader *L, const config_setting_t *root)
 	long long n;
 
 	check_keys(L, root, "", keys);
-	s = config_setting_get_member(root, "version");
+	s = L->cfg->get_member(root, "version");
 	if (!s)
 		problem(L, 1, "missing required setting \"version\" (version = %d;)", BS_POLICY_VERSION);
-	else if (!get_int(s, &n))
+	else if (!get_int(L, s, &n))
 		problem(L, line_of(s), "\"version\" must be an integer");
 	else if (n != BS_POLICY_VERSION)
 		problem(L, line_of(s), "unsupported version %lld (this bindshim reads version %d)",
 			n, BS_POLICY_VERSION);
-	if ((s = config_setting_get_member(root, "default")) && (v = want_string(L, s, "default"))) {
+	if ((s = L->cfg->get_member(root, "default")) && (v = want_string(L, s, "default"))) {
 		if (!strcmp(v, "allow") || !strcmp(v, "deny"))
 			L->p->default_action = !strcmp(v, "deny") ? BS_DENY : BS_ALLOW;
 		else
 			problem(L, line_of(s), "bad default \"%s\" (expected \"allow\" or \"deny\")", v);
 	}
-	if ((s = config_setting_get_member(root, "log")))
+	if ((s = L->cfg->get_member(root, "log")))
 		load_log(L, s);
-	if ((s = config_setting_get_member(root, "rules")))
+	if ((s = L->cfg->get_member(root, "rules")))
 		load_rules(L, s);
 }
 
@@ -587,29 +588,35 @@ out:
 }
 
 /* Number of rules in the tree, 0 if rules is absent or not a list. */
-static size_t rule_count(config_t *cfg)
+static size_t rule_count(const struct loader *L, config_t *cfg)
 {
-	const config_setting_t *rules = config_lookup(cfg, "rules");
+	const config_setting_t *rules = L->cfg->lookup(cfg, "rules");
 
 	if (!rules || config_setting_type(rules) != CONFIG_TYPE_LIST)
 		return 0;
-	return (size_t)config_setting_length(rules);
+	return (size_t)L->cfg->length(rules);
 }
 
 int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t errlen)
 {
 	struct loader L = {.file = file, .err = err, .errlen = errlen};
+	const char *why = NULL;
 	config_t cfg;
 	FILE *f;
 	int rc = -EINVAL;
 
 	if (err && errlen)
 		err[0] = '\0';
+	L.cfg = bs_cfg_api(&why);
+	if (!L.cfg) {
+		problem(&L, 0, "%s", why);
+		return -ENOSYS;
+	}
 	f = open_policy(&L);
 	if (!f)
 		return -ENOENT;
-	config_init(&cfg);
-	if (config_read(&cfg, f) != CONFIG_TRUE) {
+	L.cfg->init(&cfg);
+	if (L.cfg->read(&cfg, f) != CONFIG_TRUE) {
 		const char *text = config_error_text(&cfg);
 
 		/* libconfig arrays [...] hold one type; lists (...) may mix them. */
@@ -618,7 +625,7 @@ int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t e
 			" (to mix numbers and strings use a list: ( 22, \"8000-8999\" ))" : "");
 		goto out;
 	}
-	L.p = bs_policy_alloc(rule_count(&cfg));
+	L.p = bs_policy_alloc(rule_count(&L, &cfg));
 	if (!L.p || !(L.p->file = strdup(file))) {
 		problem(&L, 0, "out of memory");
 		goto out;
@@ -635,7 +642,7 @@ int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t e
 	}
 out:
 	bs_policy_free(L.p);
-	config_destroy(&cfg);
+	L.cfg->destroy(&cfg);
 	fclose(f);
 	return rc;
 }

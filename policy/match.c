@@ -95,8 +95,10 @@ static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefix)
 {
 	unsigned bytes = prefix / 8, bits = prefix % 8;
 
-	if (memcmp(a, b, bytes))
-		return false;
+	/* At most 16 bytes: a loop beats a call to memcmp on the hot path. */
+	for (unsigned i = 0; i < bytes; i++)
+		if (a[i] != b[i])
+			return false;
 	if (!bits)
 		return true;
 	return !((a[bytes] ^ b[bytes]) & (uint8_t)(0xff00u >> bits));

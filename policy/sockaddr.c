@@ -28,7 +28,8 @@ int bs_sockaddr_copy(const struct sockaddr *sa, socklen_t len, struct sockaddr_s
 	/* Linux accepts the 24-byte RFC 2133 sockaddr_in6 without sin6_scope_id. */
 	if (family == AF_INET6 && len < 24)
 		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
+	/* Only the family's own length is ever read back (bs_sockaddr_len). */
+	memset(ss, 0, sizeof(struct sockaddr_in6));
 	memcpy(ss, sa, family == AF_INET ? sizeof(struct sockaddr_in)
 		       : (len < (socklen_t)sizeof(struct sockaddr_in6) ? (size_t)len
 		       : sizeof(struct sockaddr_in6)));

@@ -29,12 +29,13 @@ static int unspec_as_inet(int fd, const struct sockaddr *sa, socklen_t len,
 
 static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct bs_judgement j = {.call = "bind"};
+	struct bs_judgement j;
 	int saved = errno, rc, rc2;
 
 	bs_real_init();
 	if (bs_busy)
 		return bs_real.bind(fd, sa, len);
+	bs_judgement_init(&j, "bind");
 	rc = bs_sockaddr_copy(sa, len, &j.from);
 	if (rc == -EAFNOSUPPORT && sa && sa->sa_family == AF_UNSPEC)
 		rc = unspec_as_inet(fd, sa, len, &j.from);
@@ -42,6 +43,7 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 		errno = saved;
 		return bs_real.bind(fd, sa, len);
 	}
+	/* A bind that fails here may still have bound nothing: mark successes only. */
 	switch (bs_judge(fd, &j)) {
 	case BS_FAIL:
 		errno = j.err;
@@ -49,6 +51,7 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	case BS_USE_TO:
 		rc2 = bs_real.bind(fd, (struct sockaddr *)&j.to, bs_sockaddr_len(&j.to));
 		if (rc2 == 0) {
+			bs_fd_bound(fd);
 			bs_clients_note(fd, &j.from, &j.d, j.proto);
 			errno = saved;
 		}
@@ -57,7 +60,10 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 		break;
 	}
 	errno = saved;
-	return bs_real.bind(fd, sa, len);
+	rc = bs_real.bind(fd, sa, len);
+	if (rc == 0)
+		bs_fd_bound(fd);
+	return rc;
 }
 
 BS_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)

@@ -28,7 +28,10 @@ static bool node_is_wildcard(const char *node)
 /* Rewrites one result entry if the policy rewrites binds to its address. */
 static void judge_entry(struct addrinfo *ai)
 {
-	struct bs_judgement j = {.call = "getaddrinfo", .quiet = true};
+	struct bs_judgement j;
+
+	bs_judgement_init(&j, "getaddrinfo");
+	j.quiet = true;
 
 	if (bs_sockaddr_copy(ai->ai_addr, ai->ai_addrlen, &j.from))
 		return;

@@ -70,10 +70,12 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 {
 	const struct bs_state *st = bs_state();
 	const struct bs_policy *p = st->policy;
-	struct bs_query q = {.program = st->program, .exe = st->exe[0] ? st->exe : NULL};
+	struct bs_query q;
 	enum bs_verdict v = BS_PASS;
 
-	j->err = 0;
+	q.program = st->program;
+	q.exe = st->exe[0] ? st->exe : NULL;
+	q.uid = 0;
 	if (!p) {		/* not even the built-in policy could be built */
 		j->err = EACCES;
 		return BS_FAIL;

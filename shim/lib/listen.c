@@ -15,13 +15,14 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 
 static int bs_listen(int fd, int backlog)
 {
-	struct bs_judgement j = {.call = "listen"};
+	struct bs_judgement j;
 	socklen_t len = sizeof(j.from);
 	int saved = errno, family;
 
 	bs_real_init();
-	if (bs_busy)
+	if (bs_busy || bs_fd_is_bound(fd))
 		return bs_real.listen(fd, backlog);
+	bs_judgement_init(&j, "listen");
 	/* Bound sockets (port set) were judged by bind(); others we judge now. */
 	if (getsockname(fd, (struct sockaddr *)&j.from, &len) < 0 ||
 	    (j.from.ss_family != AF_INET && j.from.ss_family != AF_INET6) ||
@@ -37,6 +38,7 @@ static int bs_listen(int fd, int backlog)
 	case BS_USE_TO:
 		if (bs_real.bind(fd, (struct sockaddr *)&j.to, bs_sockaddr_len(&j.to)) < 0)
 			return -1;
+		bs_fd_bound(fd);
 		break;
 	case BS_PASS:
 		break;

@@ -1,23 +1,27 @@
-/* The next definitions of the hooked calls, found with dlsym(RTLD_NEXT). */
+/* The next definitions of the hooked calls, found with dlsym(RTLD_NEXT) on the first
+ * hooked call, so a process that never calls one pays nothing. No lock and no
+ * pthread_once: a fork() in the middle cannot leave a child waiting forever. Two
+ * threads may both resolve; they store the same values. */
 #include <dlfcn.h>
-#include <pthread.h>
+#include <stdatomic.h>
 
 #include "shim.h"
 
 struct bs_real bs_real;
 __thread int bs_busy __attribute__((tls_model("initial-exec")));
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static atomic_int resolved;
 
-/* dlsym returns void *; converting through a union keeps -Wpedantic quiet. */
 #define BS_RESOLVE(name) \
 	do { \
 		union { void *p; __typeof__(bs_real.name) f; } u_ = {dlsym(RTLD_NEXT, #name)}; \
-		bs_real.name = u_.f; \
+		__atomic_store_n(&bs_real.name, u_.f, __ATOMIC_RELAXED); \
 	} while (0)
 
-static void resolve(void)
+void bs_real_init(void)
 {
+	if (atomic_load_explicit(&resolved, memory_order_acquire))
+		return;
 	BS_RESOLVE(bind);
 	BS_RESOLVE(listen);
 	BS_RESOLVE(connect);
@@ -25,9 +29,11 @@ static void resolve(void)
 	BS_RESOLVE(sendmsg);
 	BS_RESOLVE(sendmmsg);
 	BS_RESOLVE(getaddrinfo);
-}
-
-void bs_real_init(void)
-{
-	pthread_once(&once, resolve);
+	BS_RESOLVE(socket);
+	BS_RESOLVE(close);
+	BS_RESOLVE(dup);
+	BS_RESOLVE(dup2);
+	BS_RESOLVE(dup3);
+	BS_RESOLVE(close_range);
+	atomic_store_explicit(&resolved, 1, memory_order_release);
 }

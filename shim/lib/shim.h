@@ -25,6 +25,12 @@ struct bs_real {
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
 			   struct addrinfo **);
+	int (*socket)(int, int, int);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*close_range)(unsigned int, unsigned int, int);
 };
 extern struct bs_real bs_real;
 /* Resolves every bs_real pointer once; safe from any thread and any constructor. */
@@ -58,12 +64,26 @@ struct bs_judgement {
 	struct bs_decision d;
 	int err;			/* BS_FAIL: errno to return */
 };
+/* Prepares j for call without touching its address buffers (hot path). */
+static inline void bs_judgement_init(struct bs_judgement *j, const char *call)
+{
+	j->call = call;
+	j->proto = 0;
+	j->quiet = false;
+	j->err = 0;
+}
 /* Decides j->from for socket fd (-1: no socket, j->proto must be set), logs the
  * decision, and says what the caller does next. */
 enum bs_verdict bs_judge(int fd, struct bs_judgement *j);
 /* Reads the family and BS_PROTO_* of socket fd; returns 0, or -1 if it is not an
  * inet stream or datagram socket (or no socket at all). */
 int bs_socket_kind(int fd, int *family, unsigned *proto);
+
+/* fds.c: descriptors known to hold a socket bound through our bind(). */
+/* Marks fd as bound through the shim. */
+void bs_fd_bound(int fd);
+/* Tells whether fd is known to be bound (false means: unknown, check). */
+bool bs_fd_is_bound(int fd);
 
 /* log.c */
 struct bs_record {

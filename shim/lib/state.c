@@ -52,10 +52,10 @@ static void read_program(void)
 		fclose(f);
 }
 
-/* nginx and others rewrite argv[0] in place later, so take the name early. */
+/* nginx and others rewrite argv[0] in place later, so take the name early. Nothing
+ * else happens here: the rest waits for the first judged call. */
 __attribute__((constructor)) static void bs_start(void)
 {
-	bs_real_init();
 	pthread_atfork(prepare, parent, child);
 	if (!S.program[0])
 		read_program();
@@ -133,10 +133,11 @@ static void load(void)
 
 const struct bs_state *bs_state(void)
 {
-	int saved = errno;
+	int saved;
 
 	if (atomic_load_explicit(&ready, memory_order_acquire))
 		return &S;
+	saved = errno;
 	bs_busy++;
 	pthread_mutex_lock(&lock);
 	if (!atomic_load_explicit(&ready, memory_order_relaxed)) {

@@ -15,6 +15,8 @@
  *   probe unix PATH                 bind an AF_UNIX socket
  *   probe raw-syscall ADDR PORT     syscall(SYS_bind): what a preload cannot see
  *   probe mapped PORT               IPv6 socket binding ::ffff:0.0.0.0
+ *   probe reuse                     descriptor numbers of bound sockets reused by
+ *                                   never-bound ones, which then listen
  *
  * Every run is bounded: --hold and waits are capped at 60 s.
  */
@@ -438,6 +440,38 @@ static int cmd_mapped(int argc, char **argv)
 	return 0;
 }
 
+/* Listens on fd and prints where the kernel put it. */
+static void listen_and_say(const char *what, int fd)
+{
+	char buf[128];
+
+	if (listen(fd, 1) < 0)
+		printf("%s error %s\n", what, strerrorname_np(errno));
+	else
+		printf("%s %s\n", what, local(fd, buf, sizeof(buf)));
+}
+
+static int cmd_reuse(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr("127.0.0.1", "0", &ss);
+	int a = socket(AF_INET, SOCK_STREAM, 0), b, u;
+
+	/* a bound, closed; the same number comes back from socket() unbound */
+	bind(a, (struct sockaddr *)&ss, len);
+	close(a);
+	b = socket(AF_INET, SOCK_STREAM, 0);
+	printf("same-number %s\n", a == b ? "yes" : "no");
+	listen_and_say("reused", b);
+	/* b is bound now; an unbound socket is dup2()ed over it */
+	u = socket(AF_INET, SOCK_STREAM, 0);
+	dup2(u, b);
+	listen_and_say("dup2", b);
+	/* and dup() of an unbound socket */
+	listen_and_say("dup", dup(socket(AF_INET, SOCK_STREAM, 0)));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -472,5 +506,7 @@ int main(int argc, char **argv)
 		return cmd_raw_syscall(argc, argv);
 	if (!strcmp(cmd, "mapped"))
 		return cmd_mapped(argc, argv);
+	if (!strcmp(cmd, "reuse"))
+		return cmd_reuse();
 	return 2;
 }

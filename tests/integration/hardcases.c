@@ -192,6 +192,19 @@ Test(hard, bind_from_another_library_constructor_before_ours)
 	cr_expect(a && b && a < b, "init order not as expected:\n%s", p.err);
 }
 
+Test(hard, reused_descriptors_are_judged_again)
+{
+	struct bs_proc p;
+
+	/* listen() skips its check for sockets bound through the shim: a descriptor
+	 * number that changed hands must lose that mark. */
+	RUN_PROBE(&p, "-l", "reuse");
+	cr_expect(strstr(p.out, "same-number yes\nreused 127.0.0.1 "), "%s", p.out);
+	cr_expect(strstr(p.out, "\ndup2 127.0.0.1 "), "%s", p.out);
+	cr_expect(strstr(p.out, "\ndup 127.0.0.1 "), "%s", p.out);
+	cr_expect_eq(bs_count(p.err, "in listen()"), 3, "%s", p.err);
+}
+
 Test(hard, sixteen_threads_bind_concurrently)
 {
 	struct bs_proc p;

@@ -40,8 +40,9 @@ HEADERS = $(wildcard policy/*.h shim/*/*.h tests/*.h)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
-# The shim opens libconfig itself (shim/lib/cfg_dlopen.c) instead of linking it.
-SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(filter-out policy/cfg_link.c,$(POLICY_SRC)) $(COMMON_SRC))
+# The shim opens libconfig itself (shim/lib/cfg_dlopen.c) instead of linking it, and
+# makes the policy library's socket calls without its own hooks (shim/lib/sys_real.c).
+SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(filter-out policy/cfg_link.c policy/sys_libc.c,$(POLICY_SRC)) $(COMMON_SRC))
 LIBCONFIG_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libconfig.so)" 2>/dev/null | awk '/SONAME/ {print $$2}')
 
 TEST_BINS = $(B)/tests/unit $(B)/tests/cli $(B)/tests/integration
@@ -51,6 +52,7 @@ BENCHES = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
 .PHONY: all check test deps asan tsan bench install uninstall clean demo
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(B)/bindshim $(B)/libbindshim.so
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "sys.h"
 
 #define IFACE_PREFIX "interface:"
 
@@ -79,7 +80,7 @@ static void put_v6(struct sockaddr_storage *out, const uint8_t *v6, uint32_t sco
 static int iface_v4(const char *ifname, uint8_t *v4)
 {
 	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -EADDRNOTAVAIL;
+	int fd = bs_sys_socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -EADDRNOTAVAIL;
 
 	if (fd < 0)
 		return rc;
@@ -89,7 +90,7 @@ static int iface_v4(const char *ifname, uint8_t *v4)
 		memcpy(v4, &((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr, 4);
 		rc = 0;
 	}
-	close(fd);
+	bs_sys_close(fd);
 	return rc;
 }
 
@@ -223,7 +224,7 @@ static int iface_v6(const char *ifname, uint8_t *v6, uint32_t *scope)
 		if (have == sizeof(buf))
 			have = 0;
 	}
-	close(fd);
+	bs_sys_close(fd);
 	if (best.rank > 2)
 		return -EADDRNOTAVAIL;
 	memcpy(v6, best.addr, 16);

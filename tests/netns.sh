@@ -6,7 +6,11 @@
 # No traffic leaves these namespaces.
 set -eu
 if [ "${BS_IN_NETNS:-}" != 1 ]; then
-	exec env BS_IN_NETNS=1 unshare --net --mount --propagation private -- sh "$0" "$@"
+	# Not root (a developer's machine): a user namespace gives the same powers here.
+	user=""
+	[ "$(id -u)" = 0 ] || user="--user --map-root-user"
+	# shellcheck disable=SC2086
+	exec env BS_IN_NETNS=1 unshare $user --net --mount --propagation private -- sh "$0" "$@"
 fi
 ip link set lo up
 unshare --net sleep 3600 &

@@ -51,7 +51,7 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	case BS_USE_TO:
 		rc2 = bs_real.bind(fd, (struct sockaddr *)&j.to, bs_sockaddr_len(&j.to));
 		if (rc2 == 0) {
-			bs_fd_bound(fd);
+			bs_fd_mark(fd, true);
 			bs_clients_note(fd, &j.from, &j.d, j.proto);
 			errno = saved;
 		}
@@ -62,7 +62,7 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	errno = saved;
 	rc = bs_real.bind(fd, sa, len);
 	if (rc == 0)
-		bs_fd_bound(fd);
+		bs_fd_mark(fd, true);
 	return rc;
 }
 

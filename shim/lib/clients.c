@@ -152,18 +152,19 @@ static int rebind(int fd, struct sockaddr_storage *from)
 	    getsockname(fd, (struct sockaddr *)&now, &len) < 0 ||
 	    (flags = fcntl(fd, F_GETFL)) < 0 || (fdflags = fcntl(fd, F_GETFD)) < 0)
 		return -errno;
-	fresh = socket(domain, type | SOCK_CLOEXEC, protocol);
+	fresh = bs_real.socket(domain, type | SOCK_CLOEXEC, protocol);
 	if (fresh < 0)
 		return -errno;
 	copy_options(fd, fresh);
 	fcntl(fresh, F_SETFL, flags);
 	/* dup3 closes the rewritten socket atomically, freeing its port for us. */
-	if (dup3(fresh, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+	if (bs_real.dup3(fresh, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		rc = -errno;
-		close(fresh);
+		bs_real.close(fresh);
 		return rc;
 	}
-	close(fresh);
+	bs_real.close(fresh);
+	bs_fd_mark(fd, false);
 	/* Keep the ephemeral port the program may have read; any port if it is gone. */
 	if (get_port(from) == 0)
 		set_port(from, get_port(&now));
@@ -174,6 +175,7 @@ static int rebind(int fd, struct sockaddr_storage *from)
 	}
 	if (rc < 0)
 		return -errno;
+	bs_fd_mark(fd, true);
 	len = sizeof(*from);
 	getsockname(fd, (struct sockaddr *)from, &len);
 	return 0;

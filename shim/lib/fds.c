@@ -31,9 +31,9 @@ static unsigned char get(int fd)
 	return fd >= 0 && fd < BS_FDS_MAX ? atomic_load_explicit(&bound[fd], memory_order_relaxed) : 0;
 }
 
-void bs_fd_bound(int fd)
+void bs_fd_mark(int fd, bool is_bound)
 {
-	set(fd, 1);
+	set(fd, is_bound);
 }
 
 bool bs_fd_is_bound(int fd)

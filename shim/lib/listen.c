@@ -38,7 +38,7 @@ static int bs_listen(int fd, int backlog)
 	case BS_USE_TO:
 		if (bs_real.bind(fd, (struct sockaddr *)&j.to, bs_sockaddr_len(&j.to)) < 0)
 			return -1;
-		bs_fd_bound(fd);
+		bs_fd_mark(fd, true);
 		break;
 	case BS_PASS:
 		break;

@@ -218,7 +218,7 @@ static void sink_adopt(struct sink *s, int fd)
 	}
 	old = atomic_exchange(&s->fd, fd);
 	if (old >= 0 && old != fd)
-		close(old);
+		bs_real.close(old);
 }
 
 /* Returns the sink's fd if it still refers to the file we opened, else -1. */
@@ -240,10 +240,10 @@ static int open_file(const char *path)
 static int open_syslog(void)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = BS_SYSLOG_PATH};
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = bs_real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd >= 0 && bs_real.connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		close(fd);
+		bs_real.close(fd);
 		fd = -1;
 	}
 	return fd;

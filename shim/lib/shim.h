@@ -80,8 +80,8 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j);
 int bs_socket_kind(int fd, int *family, unsigned *proto);
 
 /* fds.c: descriptors known to hold a socket bound through our bind(). */
-/* Marks fd as bound through the shim. */
-void bs_fd_bound(int fd);
+/* Marks fd as bound through the shim, or as not known to be. */
+void bs_fd_mark(int fd, bool is_bound);
 /* Tells whether fd is known to be bound (false means: unknown, check). */
 bool bs_fd_is_bound(int fd);
 

@@ -247,3 +247,20 @@ Test(run, warns_about_unreachable_executables)
 	bs_sh(&p, 30, "%s run -l -- true", BINDSHIM);
 	cr_expect_str_eq(p.err, "", "no warning for an ordinary program");
 }
+
+/* ---- the library itself ---- */
+
+Test(library, exports_only_the_hooks_and_loads_libconfig_lazily)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "nm -D --defined-only %s | awk '{print $3}' | sort | tr '\\n' ' '",
+	      bs_build("libbindshim.so"));
+	cr_expect_str_eq(p.out, "bind close close_range connect dup dup2 dup3 getaddrinfo listen "
+			 "sendmmsg sendmsg sendto socket ", "%s", p.err);
+	bs_sh(&p, 30, "readelf -d %s | grep NEEDED", bs_build("libbindshim.so"));
+	cr_expect(!strstr(p.out, "libconfig"), "libconfig must be opened lazily:\n%s", p.out);
+	/* A process that never binds never opens it. */
+	bs_sh(&p, 30, "LD_PRELOAD=%s sh -c 'grep -c libconfig /proc/$$/maps'", bs_build("libbindshim.so"));
+	cr_expect_str_eq(p.out, "0\n");
+}

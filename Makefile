@@ -1,8 +1,12 @@
 # bindshim: an LD_PRELOAD bind-policy shim.
 #
 #   make            build/bindshim and build/libbindshim.so
-#   make check      install missing dependencies (Debian, apt-get), build, run every test
+#   make check      install missing dependencies (Debian, apt-get), build, run every
+#                   test, again under ASan+UBSan and TSan, then fuzz 60 s per target
+#   make test       just the suite (no dependency check, no sanitizers)
 #   make asan       the tests again under ASan + UBSan (in build-asan/)
+#   make tsan       the shim's threaded paths under ThreadSanitizer
+#   make fuzz       libFuzzer targets, FUZZ_TIME seconds each
 #   make bench      benchmarks (decision cost, bind overhead, preload cost)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -50,7 +54,7 @@ HELPERS = $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(filter-out tests/h
           $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%.so,$(wildcard tests/helpers/lib*.c))
 BENCHES = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all check test deps asan tsan bench install uninstall clean demo
+.PHONY: all check test deps asan tsan fuzz bench install uninstall clean demo
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -121,8 +125,14 @@ test: all $(TEST_BINS) $(HELPERS)
 deps:
 	sh tests/deps.sh
 
+# Everything CI runs: the suite, again under ASan+UBSan and TSan, and a short fuzz.
 check: deps
 	$(MAKE) test
+	$(MAKE) asan
+	$(MAKE) tsan
+	$(MAKE) fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
+
+CHECK_FUZZ_TIME ?= 60
 
 # ASan + UBSan for the launcher, the policy library and the tests; UBSan for the
 # preloaded shim. Runs the whole suite.
@@ -131,6 +141,40 @@ asan: deps
 	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 		SHIM_SAN='-fsanitize=undefined -fno-sanitize-recover=all' test
+
+# ThreadSanitizer cannot be preloaded: the threaded helpers are linked with the
+# shim's objects instead (their bind() then interposes libc's, as the preload does)
+# (the single-threaded unit tests run under ASan: Criterion and TSan do not mix).
+TSAN = -fsanitize=thread
+TSAN_BINS = build-tsan/tests/linked/stress \
+	build-tsan/tests/linked/sigbind build-tsan/tests/linked/probe
+
+tsan: deps
+	$(MAKE) B=build-tsan OPT='-O1 -g' SAN='$(TSAN)' SHIM_SAN='$(TSAN)' $(TSAN_BINS)
+	BS_BUILD=$(abspath build-tsan) BS_SRC=$(CURDIR) TSAN_OPTIONS=halt_on_error=1 \
+		sh tests/netns.sh sh tests/tsan.sh
+
+$(B)/tests/linked/%: $(B)/shimobj/tests/helpers/%.o $(SHIM_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(HELPER_LDFLAGS) -o $@ $^ -ldl -lpthread
+
+# libFuzzer (clang): the policy loader, and the bind/listen hooks linked into the
+# fuzzer with a differential oracle (tests/fuzz/). FUZZ_TIME seconds per run.
+FUZZ_TIME ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fsanitize=fuzzer-no-link
+FUZZ_TARGETS = build-fuzz/fuzz/policy_load build-fuzz/fuzz/bind_path
+
+fuzz: deps
+	$(MAKE) B=build-fuzz CC=clang OPT='-O1 -g' SAN='$(FUZZ_SAN)' SHIM_SAN='$(FUZZ_SAN)' $(FUZZ_TARGETS)
+	BS_BUILD=build-fuzz BS_SRC=$(CURDIR) FUZZ_TIME=$(FUZZ_TIME) sh tests/netns.sh sh tests/fuzz/run.sh
+
+$(B)/fuzz/policy_load: $(B)/obj/tests/fuzz/policy_load.o $(POLICY_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -lconfig
+
+$(B)/fuzz/bind_path: $(B)/obj/tests/fuzz/bind_path.o $(SHIM_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -ldl -lpthread
 
 bench: all $(BENCHES) $(B)/tests/helpers/probe
 	BS_BUILD=$(abspath $(B)) sh bench/run.sh
@@ -159,4 +203,4 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

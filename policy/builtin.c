@@ -112,6 +112,29 @@ out:
 	return rc;
 }
 
+/* The loopback-only policy as constants: 127.0.0.0/8 and ::1 allowed, all else to
+ * loopback. Usable where nothing may be allocated or locked. */
+static struct bs_addr_match const_loop[2] = {
+	{.kind = BS_ADDR_CIDR, .prefix = 8, .net = {.family = AF_INET, .bytes = {127}}},
+	{.kind = BS_ADDR_CIDR, .prefix = 128, .net = {.family = AF_INET6, .bytes = {[15] = 1}}},
+};
+static uint32_t const_wide[2] = {0, 1};
+static struct bs_rule const_rules[2] = {
+	{.name = (char *)"loopback", .addrs = const_loop, .naddrs = 2, .action = BS_ALLOW,
+	 .to_port = -1},
+	{.name = (char *)"not-loopback", .action = BS_REWRITE, .to = {.kind = BS_TO_LOOPBACK},
+	 .to_port = -1},
+};
+static const struct bs_policy const_loopback = {
+	.builtin = true, .default_action = BS_ALLOW, .default_err = EACCES,
+	.rules = const_rules, .nrules = 2, .index = {.wide = const_wide, .nwide = 2},
+};
+
+const struct bs_policy *bs_policy_static_loopback(void)
+{
+	return &const_loopback;
+}
+
 int bs_policy_builtin_to(const char *target, struct bs_policy **out, char *err, size_t errlen)
 {
 	static const char *const wild[] = {"wildcard"};

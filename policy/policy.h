@@ -131,6 +131,9 @@ void bs_policy_free(struct bs_policy *p);
 /* builtin.c */
 /* Builds the built-in loopback-only policy; returns 0 or -ENOMEM. */
 int bs_policy_builtin_loopback(struct bs_policy **out);
+/* The built-in loopback-only policy as a constant (never free it): for callers that
+ * may not allocate or lock. Decides exactly like bs_policy_builtin_loopback's. */
+const struct bs_policy *bs_policy_static_loopback(void);
 /* Builds the built-in "wildcard -> TARGET" policy; returns 0 or -EINVAL with err set. */
 int bs_policy_builtin_to(const char *target, struct bs_policy **out, char *err, size_t errlen);
 

@@ -17,7 +17,8 @@ int bs_sockaddr_copy(const struct sockaddr *sa, socklen_t len, struct sockaddr_s
 {
 	sa_family_t family;
 
-	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+	/* The kernel refuses more than a sockaddr_storage: leave that answer to it. */
+	if (!sa || len < (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof(*ss))
 		return -EINVAL;
 	memcpy(&family, &sa->sa_family, sizeof(family));
 	if (family != AF_INET && family != AF_INET6)

@@ -33,8 +33,6 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	int saved = errno, rc, rc2;
 
 	bs_real_init();
-	if (bs_busy)
-		return bs_real.bind(fd, sa, len);
 	bs_judgement_init(&j, "bind");
 	rc = bs_sockaddr_copy(sa, len, &j.from);
 	if (rc == -EAFNOSUPPORT && sa && sa->sa_family == AF_UNSPEC)

@@ -29,7 +29,8 @@
 #define BS_CLIENTS_MAX 65536
 
 struct client {
-	atomic_ulong ino;		/* 0: free */
+	atomic_flag busy;		/* held while the entry is read or written */
+	unsigned long ino;		/* 0: free */
 	struct sockaddr_in6 from;	/* IPv4 fits too (sockaddr_in is smaller) */
 	const struct bs_rule *rule;
 	unsigned char proto;
@@ -38,6 +39,19 @@ struct client {
 /* Untouched pages of this table cost no memory. */
 static struct client table[BS_CLIENTS_MAX];
 static atomic_bool any;
+
+/* Entries change hands when descriptor numbers do, between threads the kernel
+ * orders but the compiler does not know: a per-entry spin lock, held for a copy. */
+static void lock(struct client *c)
+{
+	while (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire))
+		;
+}
+
+static void unlock(struct client *c)
+{
+	atomic_flag_clear_explicit(&c->busy, memory_order_release);
+}
 
 void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_decision *d,
 		     unsigned proto)
@@ -48,12 +62,13 @@ void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct b
 	if (fd < 0 || fd >= BS_CLIENTS_MAX || fstat(fd, &st) < 0)
 		return;
 	c = &table[fd];
-	atomic_store(&c->ino, 0);
+	lock(c);
 	memcpy(&c->from, from, from->ss_family == AF_INET ? sizeof(struct sockaddr_in)
 							: sizeof(struct sockaddr_in6));
 	c->rule = d->rule;
 	c->proto = (unsigned char)proto;
-	atomic_store(&c->ino, (unsigned long)st.st_ino);
+	c->ino = (unsigned long)st.st_ino;
+	unlock(c);
 	atomic_store_explicit(&any, true, memory_order_release);
 }
 
@@ -189,26 +204,30 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 			      .peer = &p, .d = &d};
 	struct client *c;
 	struct stat st;
-	unsigned long ino;
+	bool ours;
 	int saved = errno, rc;
 
 	if (!atomic_load_explicit(&any, memory_order_acquire) || fd < 0 ||
-	    fd >= BS_CLIENTS_MAX || bs_busy)
+	    fd >= BS_CLIENTS_MAX || bs_busy || bs_sockaddr_copy(peer, plen, &p) ||
+	    peer_is_loopback(&p))
 		return;
 	c = &table[fd];
-	ino = atomic_load(&c->ino);
-	if (!ino || bs_sockaddr_copy(peer, plen, &p) || peer_is_loopback(&p))
-		return;
-	if (fstat(fd, &st) < 0 || st.st_ino != ino || !atomic_compare_exchange_strong(&c->ino, &ino, 0)) {
-		errno = saved;
-		return;
+	lock(c);
+	/* The entry is this socket's only if the inode matches: descriptor numbers are
+	 * reused without close() telling us. Taken once: the entry is freed. */
+	ours = c->ino && fstat(fd, &st) == 0 && st.st_ino == c->ino;
+	if (ours) {
+		c->ino = 0;
+		memset(&asked, 0, sizeof(asked));
+		memcpy(&asked, &c->from, sizeof(c->from));
+		d.rule = c->rule;
+		r.proto = c->proto;
 	}
-	memset(&asked, 0, sizeof(asked));
-	memcpy(&asked, &c->from, sizeof(c->from));
+	unlock(c);
+	errno = saved;
+	if (!ours)
+		return;
 	from = asked;
-	d.rule = c->rule;
-	r.proto = c->proto;
-	bs_busy++;
 	rc = rebind(fd, &from);
 	if (rc) {
 		r.event = "error";
@@ -216,6 +235,5 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 	}
 	r.policy = bs_state()->policy;
 	bs_log(bs_state(), &r);
-	bs_busy--;
 	errno = saved;
 }

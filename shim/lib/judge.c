@@ -66,12 +66,30 @@ static enum bs_verdict rewrite(struct bs_judgement *j)
 	return BS_USE_TO;
 }
 
+/* Judges j while the shim is starting on this thread (a signal handler, or code our
+ * start runs): the lock is ours, so the constant loopback policy decides, unlogged. */
+static enum bs_verdict judge_starting(int fd, struct bs_judgement *j)
+{
+	struct bs_query q = {.program = NULL};
+
+	bs_query_set_sockaddr(&q, &j->from);
+	bs_decide(bs_policy_static_loopback(), &q, &j->d);
+	if (j->d.action != BS_REWRITE || learn_socket(fd, j) < 0)
+		return BS_PASS;
+	return rewrite(j);
+}
+
 enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 {
-	const struct bs_state *st = bs_state();
-	const struct bs_policy *p = st->policy;
+	const struct bs_state *st;
+	const struct bs_policy *p;
 	struct bs_query q;
 	enum bs_verdict v = BS_PASS;
+
+	if (bs_busy)
+		return judge_starting(fd, j);
+	st = bs_state();
+	p = st->policy;
 
 	q.program = st->program;
 	q.exe = st->exe[0] ? st->exe : NULL;

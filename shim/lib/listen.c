@@ -20,7 +20,7 @@ static int bs_listen(int fd, int backlog)
 	int saved = errno, family;
 
 	bs_real_init();
-	if (bs_busy || bs_fd_is_bound(fd))
+	if (bs_fd_is_bound(fd))
 		return bs_real.listen(fd, backlog);
 	bs_judgement_init(&j, "listen");
 	/* Bound sockets (port set) were judged by bind(); others we judge now. */

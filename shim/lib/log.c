@@ -25,8 +25,7 @@
 
 struct sink {
 	atomic_int fd;			/* -1: closed */
-	dev_t dev;
-	ino_t ino;
+	atomic_ulong dev, ino;		/* what fd was when we opened it */
 };
 
 static struct sink file_sink = {.fd = -1}, syslog_sink = {.fd = -1};
@@ -213,8 +212,8 @@ static void sink_adopt(struct sink *s, int fd)
 	int old;
 
 	if (fd >= 0 && fstat(fd, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
+		atomic_store(&s->dev, (unsigned long)st.st_dev);
+		atomic_store(&s->ino, (unsigned long)st.st_ino);
 	}
 	old = atomic_exchange(&s->fd, fd);
 	if (old >= 0 && old != fd)
@@ -227,7 +226,8 @@ static int sink_fd(struct sink *s)
 	struct stat st;
 	int fd = atomic_load(&s->fd);
 
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino)
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_dev != atomic_load(&s->dev) ||
+	    st.st_ino != atomic_load(&s->ino))
 		return -1;
 	return fd;
 }
@@ -339,7 +339,6 @@ void bs_log(const struct bs_state *st, const struct bs_record *r)
 		  : (!strcmp(r->event, "rewrite") || !strcmp(r->event, "deny")) ? LOG_USER_NOTICE
 		  : LOG_USER_INFO;
 
-	bs_busy++;
 	if (st->json)
 		format_json(&b, r, st->program);
 	else
@@ -348,6 +347,5 @@ void bs_log(const struct bs_state *st, const struct bs_record *r)
 	if (b.len && rec[b.len - 1] != '\n')
 		rec[b.len - 1] = '\n';
 	emit(st, rec, b.len, pri);
-	bs_busy--;
 	errno = saved;
 }

@@ -36,7 +36,10 @@ extern struct bs_real bs_real;
 /* Resolves every bs_real pointer once; safe from any thread and any constructor. */
 void bs_real_init(void);
 
-/* Per-thread depth of our own code: hooks reached from inside it pass through. */
+/* Per-thread depth of the shim's start (state.c). A bind or listen reached from
+ * inside it (an NSS module, a signal handler) cannot wait for the lock this very
+ * thread holds: the constant loopback policy judges it (judge.c). Lookups and
+ * client restores pass through. Everything else in the shim calls only bs_real. */
 extern __thread int bs_busy __attribute__((tls_model("initial-exec")));
 
 /* state.c: what the shim knows once the policy is loaded (immutable afterwards). */

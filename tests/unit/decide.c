@@ -165,6 +165,8 @@ Test(decide, builtin_loopback)
 	cr_expect(p->builtin);
 	run_table(p, rows, 6);
 	bs_policy_free(p);
+	/* The constant copy, used while the shim starts, decides the same. */
+	run_table(bs_policy_static_loopback(), rows, 6);
 }
 
 Test(decide, builtin_to)

@@ -1,0 +1,215 @@
+/* bindshim lives inside other people's processes: hostile calls, stress, fork and
+ * exec chains, setuid, broken policies, signals, failing log destinations,
+ * memcheck. Ports 22xxx. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support.h"
+
+#define HELPER(name) bs_build("tests/helpers/" name)
+
+/* A fresh temp dir that user nobody can enter too. */
+static const char *open_tmpdir(void)
+{
+	const char *d = bs_tmpdir();
+
+	chmod(d, 0755);
+	return d;
+}
+
+Test(reliability, hostile_calls_get_the_same_answers_as_without_the_shim)
+{
+	const char *dir = open_tmpdir();
+	char native[BS_OUT_MAX], allow[256];
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s", HELPER("hostile"));
+	cr_assert_eq(p.status, 0);
+	cr_assert_geq(bs_count(p.out, "\n"), 45, "%s", p.out);
+	snprintf(native, sizeof(native), "%s", p.out);
+	bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, HELPER("hostile"));
+	cr_expect_str_eq(p.out, native, "loopback policy");
+	snprintf(allow, sizeof(allow), "%s/allow.cfg", dir);
+	bs_write_file(allow, "version = 1;\nlog = { allowed = true; };\n");
+	bs_sh(&p, 30, "%s run -p %s -- %s", BINDSHIM, allow, HELPER("hostile"));
+	cr_expect_str_eq(p.out, native, "allow-all policy that logs every call");
+	cr_expect(strstr(p.err, "allow tcp [::1]:0 (default)"), "%s", p.err);
+}
+
+Test(reliability, stress_64_threads_1000_binds_while_forking)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 120, "%s run -l --log /dev/null -- %s 64 1000 2", BINDSHIM, HELPER("stress"));
+	cr_expect(!p.timed_out, "deadlock: no answer in 120 s");
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "binds 64000 escaped 0 failed 0 "), "%s", p.out);
+	cr_expect(strstr(p.out, " bad 0 fds "), "%s", p.out);
+}
+
+Test(reliability, five_level_chain_by_fork_posix_spawn_and_vfork)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run -l -- %s 5", BINDSHIM, HELPER("chain"));
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect_str_eq(p.out, "level 5 127.0.0.1\nlevel 4 127.0.0.1\nlevel 3 127.0.0.1\n"
+			 "level 2 127.0.0.1\nlevel 1 127.0.0.1\n", "%s", p.err);
+	cr_expect(strstr(p.err, "by fork") && strstr(p.err, "by posix_spawn") &&
+		  strstr(p.err, "by vfork"), "%s", p.err);
+}
+
+Test(reliability, binds_from_signal_handlers)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 60, "%s run -l --log /dev/null -- %s 20000", BINDSHIM, HELPER("sigbind"));
+	cr_expect(!p.timed_out);
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "main 20000 bad 0 handler ") && strstr(p.out, " bad 0\n"), "%s", p.out);
+}
+
+Test(reliability, signal_handler_binds_while_the_policy_loads)
+{
+	const char *d = open_tmpdir();
+	struct bs_proc p;
+
+	/* 30,000 rules make the first bind's policy load slow while an interval timer
+	 * fires every 200 us: handlers bind while their own thread holds the start lock. */
+	bs_sh(&p, 120, "cd %s && python3 -c \"print('version = 1;\\nrules = (')\n"
+	      "for i in range(30000): print('{ match = { address = \\\"192.0.2.1\\\"; port = %%d; }; "
+	      "action = \\\"deny\\\"; },' %% (i + 1))\n"
+	      "print('{ action = \\\"rewrite\\\"; to = \\\"loopback\\\"; } );')\" > big.cfg && "
+	      "%s run -p big.cfg --log /dev/null -- %s 200", d, BINDSHIM, HELPER("sigbind"));
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "main 200 bad 0 handler ") && strstr(p.out, " bad 0\n"), "%s", p.out);
+}
+
+Test(reliability, setuid_programs_ignore_bindshim_variables)
+{
+	const char *d = open_tmpdir();
+	struct bs_proc p;
+
+	/* The shim comes from /etc/ld.so.preload (the loader ignores LD_PRELOAD for
+	 * setuid programs) in an overlay of this test's own mount namespace. Run as
+	 * nobody, the setuid-root copy must not read BINDSHIM_POLICY; the plain copy must. */
+	bs_sh(&p, 60, "cd %s && mkdir u w && cp %s %s . && cp probe suid-probe && chmod 4755 suid-probe && "
+	      "printf 'version = 1;\\n' > allow.cfg && chmod 644 allow.cfg libbindshim.so && "
+	      "unshare --mount --propagation private sh -c '"
+	      "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && "
+	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
+	      "export BINDSHIM_POLICY=%s/allow.cfg && "
+	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./probe bind 0.0.0.0 22001 && "
+	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./suid-probe bind 0.0.0.0 22002'",
+	      d, PROBE, bs_build("libbindshim.so"), d, d, d, d);
+	cr_expect_str_eq(p.out, "bound 0.0.0.0 22001\nbound 127.0.0.1 22002\n", "%s", p.err);
+	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
+}
+
+/* Runs the threads probe under raw LD_PRELOAD with BINDSHIM_POLICY=policy; it must
+ * keep running under the fail-safe policy with exactly one error record. */
+static void expect_fail_safe(const char *policy, const char *as)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 60, "%s env LD_PRELOAD=%s BINDSHIM_POLICY=%s %s threads 2 22100", as,
+	      bs_build("libbindshim.so"), policy, PROBE);
+	cr_expect_str_eq(p.out, "threads 2 binds 8 escaped 0 failed 0\n", "%s: %s", policy, p.err);
+	cr_expect_eq(bs_count(p.err, ": error "), 1, "%s: %s", policy, p.err);
+	cr_expect(strstr(p.err, "using the built-in loopback-only policy"), "%s: %s", policy, p.err);
+}
+
+Test(reliability, broken_policies_at_run_time)
+{
+	const char *d = open_tmpdir();
+	char path[512];
+	struct bs_proc p;
+
+	expect_fail_safe(d, "");	/* a directory */
+	snprintf(path, sizeof(path), "%s/empty.cfg", d);
+	expect_fail_safe(bs_write_file(path, ""), "");
+	bs_sh(&p, 30, "cd %s && head -c 10485760 /dev/urandom > big.cfg && "
+	      "python3 -c \"print('version = 1;\\na = ' + '{ a = ' * 100000 + '}' * 100000 + ';')\" "
+	      "> deep.cfg && printf 'version = 1;\\n\\377\\376 = 1;\\n' > utf8.cfg && "
+	      "printf 'version = 1;\\n' > secret.cfg && chmod 000 secret.cfg", d);
+	snprintf(path, sizeof(path), "%s/big.cfg", d);
+	expect_fail_safe(path, "");
+	snprintf(path, sizeof(path), "%s/deep.cfg", d);
+	expect_fail_safe(path, "");
+	snprintf(path, sizeof(path), "%s/utf8.cfg", d);
+	expect_fail_safe(path, "");
+	snprintf(path, sizeof(path), "%s/secret.cfg", d);
+	expect_fail_safe(path, "setpriv --reuid=65534 --regid=65534 --clear-groups");
+}
+
+Test(reliability, invalid_utf8_in_names_keeps_json_valid)
+{
+	const char *d = open_tmpdir();
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "cd %s && printf 'version = 1;\\nlog = { format = \"json\"; };\\nrules = ( { "
+	      "name = \"bad\\377\\376name\"; match = { port = 22200; }; action = \"deny\"; } );\\n' > p.cfg && "
+	      "%s run -p p.cfg -- %s bind 0.0.0.0 22200 2>&1 >/dev/null | "
+	      "python3 -c 'import json, sys; r = json.loads(sys.stdin.read()); print(r[\"rule\"])'",
+	      d, BINDSHIM, PROBE);
+	cr_expect_str_eq(p.out, "bad\xef\xbf\xbd\xef\xbf\xbdname\n", "%s", p.err);
+}
+
+Test(reliability, failing_log_destinations_change_nothing)
+{
+	const char *d = open_tmpdir();
+	struct bs_proc p;
+
+	bs_sh(&p, 60, "cd %s && mkdir ro full && unshare --mount --propagation private sh -c '"
+	      "mount -t tmpfs -o ro none ro && mount -t tmpfs -o size=16k none full && "
+	      "touch full/x.log && (head -c 1048576 /dev/zero > full/fill || true) && "
+	      "%s run -l --log %s/ro/x.log -- %s bind 0.0.0.0 22201 && "
+	      "%s run -l --log %s/full/x.log -- %s bind 0.0.0.0 22202 && "
+	      "mount -t tmpfs none /dev && "
+	      "%s run -l --log syslog -- %s bind 0.0.0.0 22203'",
+	      d, BINDSHIM, d, PROBE, BINDSHIM, d, PROBE, BINDSHIM, PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 22201\nbound 127.0.0.1 22202\nbound 127.0.0.1 22203\n",
+			 "%s", p.err);
+	cr_expect_eq(p.status, 0);
+}
+
+Test(reliability, memcheck_clean_under_a_real_server_and_a_client)
+{
+	const char *d = open_tmpdir();
+	char log[512], body[BS_OUT_MAX];
+	struct bs_proc p;
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/vg.log", d);
+	/* socat has memcheck errors of its own (natively too): none may involve a
+	 * frame of ours, which --fullpath-after= shows with our source path. */
+	pid = bs_spawn(log, "exec %s run -l -- valgrind --fullpath-after= --leak-check=full "
+		       "--errors-for-leak-kinds=definite socat TCP-LISTEN:22300,reuseaddr SYSTEM:'echo hi'",
+		       BINDSHIM);
+	cr_assert(bs_wait_port("tcp", 22300, 30000, NULL, 0), "socat did not start");
+	cr_expect_eq(bs_tcp_connect("127.0.0.1", 22300), 0);
+	for (int i = 0; i < 300 && !strstr(body, "ERROR SUMMARY"); i++) {
+		usleep(100000);
+		bs_read_file(log, body, sizeof(body));
+	}
+	bs_stop(pid);
+	cr_expect(strstr(body, "ERROR SUMMARY: "), "%s", body);
+	cr_expect(strstr(body, "rewrite tcp 0.0.0.0:22300 -> 127.0.0.1:22300"), "%s", body);
+	bs_sh(&p, 30, "python3 -c \"import re, sys\n"
+	      "blocks = re.split(r'==\\d+== \\n', open(sys.argv[1]).read())\n"
+	      "ours = [b for b in blocks if sys.argv[2] in b and re.search("
+	      "r'Invalid|uninitialised|definitely lost|Conditional jump|Syscall param|Mismatched|overlap', b)]\n"
+	      "print(len(ours)); print(*ours)\" %s %s", log, bs_src(""));
+	cr_expect(!strncmp(p.out, "0\n", 2), "errors in the shim:\n%s", p.out);
+	/* The client path: a rewritten socket given its own address back. */
+	pid = bs_spawn(NULL, "exec %s echo tcp " LAB4 " 22301 1", PROBE);
+	bs_wait_port("tcp", 22301, 5000, NULL, 0);
+	bs_sh(&p, 120, IN_PEER "%s run -l -- valgrind --error-exitcode=99 --leak-check=full "
+	      "--errors-for-leak-kinds=definite %s client tcp " LAB4 " 22301 --bind 0.0.0.0 0",
+	      BINDSHIM, PROBE);
+	bs_stop(pid);
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.err, "ERROR SUMMARY: 0 errors"), "%s", p.err);
+	cr_expect(strstr(p.err, "in connect() to " LAB4 ":22301"), "%s", p.err);
+}

@@ -20,6 +20,14 @@ need_cmd unshare util-linux
 need_cmd nsenter util-linux
 need_cmd valgrind valgrind
 need_cmd setcap libcap2-bin
+need_cmd setpriv util-linux
+need_cmd objdump binutils
+# make fuzz: clang with its libFuzzer runtime
+if command -v clang >/dev/null 2>&1; then
+	need_file "$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" libclang-rt-dev
+else
+	missing="$missing clang libclang-rt-dev"
+fi
 
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then

@@ -35,5 +35,11 @@ void bs_real_init(void)
 	BS_RESOLVE(dup2);
 	BS_RESOLVE(dup3);
 	BS_RESOLVE(close_range);
+	BS_RESOLVE(execve);
+	BS_RESOLVE(execveat);
+	BS_RESOLVE(fexecve);
+	BS_RESOLVE(execvpe);
+	BS_RESOLVE(posix_spawn);
+	BS_RESOLVE(posix_spawnp);
 	atomic_store_explicit(&resolved, 1, memory_order_release);
 }

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <netdb.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -31,6 +32,14 @@ struct bs_real {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned int, unsigned int, int);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			   const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			    const posix_spawnattr_t *, char *const[], char *const[]);
 };
 extern struct bs_real bs_real;
 /* Resolves every bs_real pointer once; safe from any thread and any constructor. */
@@ -87,6 +96,10 @@ int bs_socket_kind(int fd, int *family, unsigned *proto);
 void bs_fd_mark(int fd, bool is_bound);
 /* Tells whether fd is known to be bound (false means: unknown, check). */
 bool bs_fd_is_bound(int fd);
+
+/* exec.c: notes the shim's path and BINDSHIM_* values, for the exec hooks to carry
+ * into children started with a cleaned environment (from the constructor). */
+void bs_exec_capture(void);
 
 /* log.c */
 struct bs_record {

@@ -52,13 +52,15 @@ static void read_program(void)
 		fclose(f);
 }
 
-/* nginx and others rewrite argv[0] in place later, so take the name early. Nothing
- * else happens here: the rest waits for the first judged call. */
+/* nginx and others rewrite argv[0] in place later, so take the name early, and note
+ * what exec must carry before the program can change its environment. Nothing else
+ * happens here: the rest waits for the first judged call. */
 __attribute__((constructor)) static void bs_start(void)
 {
 	pthread_atfork(prepare, parent, child);
 	if (!S.program[0])
 		read_program();
+	bs_exec_capture();
 }
 
 /* Applies BINDSHIM_LOG / BINDSHIM_LOG_FORMAT over the policy's log settings. */

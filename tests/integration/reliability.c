@@ -60,6 +60,37 @@ Test(reliability, five_level_chain_by_fork_posix_spawn_and_vfork)
 		  strstr(p.err, "by vfork"), "%s", p.err);
 }
 
+Test(reliability, children_started_with_a_cleaned_environment_stay_under_policy)
+{
+	static const char *const hows[] = {"execve", "execle", "execvpe", "clearenv-execv",
+					   "unsetenv-execlp", "clearenv-execl", "posix_spawn",
+					   "posix_spawnp"};
+	struct bs_proc p;
+
+	for (size_t i = 0; i < sizeof(hows) / sizeof(hows[0]); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "bound 127.0.0.1 %zu\n", 22400 + i);
+		bs_sh(&p, 30, "%s run -l -- %s %s %s %zu", BINDSHIM, HELPER("cleanenv"), hows[i],
+		      PROBE, 22400 + i);
+		cr_expect_str_eq(p.out, want, "%s: %s", hows[i], p.err);
+	}
+	bs_sh(&p, 30, "%s run -l -- env -i %s bind 0.0.0.0 22410", BINDSHIM, PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 22410\n", "env -i: %s", p.err);
+	/* The settings travel too: a policy file's rules, not just the preload. */
+	{
+		const char *d = open_tmpdir();
+		char pol[256];
+
+		snprintf(pol, sizeof(pol), "%s/t.cfg", d);
+		bs_write_file(pol, "version = 1;\nrules = ( { name = \"t\"; match = { port = 22411; };"
+			      " action = \"deny\"; errno = \"EPERM\"; } );\n");
+		bs_sh(&p, 30, "%s run -p %s -- python3 -c \"import subprocess; "
+		      "subprocess.run(['%s', 'bind', '0.0.0.0', '22411'], env={})\"", BINDSHIM, pol, PROBE);
+		cr_expect_str_eq(p.out, "error bind EPERM\n", "%s", p.err);
+	}
+}
+
 Test(reliability, binds_from_signal_handlers)
 {
 	struct bs_proc p;

@@ -1,0 +1,283 @@
+/*
+ * The exec family and posix_spawn: a program that starts another with a cleaned
+ * environment (env -i, subprocess with env={}, a service wrapper) would drop the
+ * preload for it. The shim notes at start its LD_PRELOAD entry and the BINDSHIM_*
+ * values it was given, and adds back whatever a new environment lacks: LD_PRELOAD
+ * gets the shim first (other entries kept); a missing BINDSHIM_* variable gets its
+ * start value; variables the new environment does set are left as they are. A shim
+ * loaded from /etc/ld.so.preload is in every child anyway and adds no LD_PRELOAD.
+ *
+ * The new environment is built on the stack, sized exactly, and only when something
+ * is missing: these calls run in vfork() children, where allocating is not allowed.
+ */
+#include <errno.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "../common/env.h"
+#include "shim.h"
+
+/* Larger environments or argument lists are passed on untouched. */
+#define BS_ENV_MAX 65536
+#define BS_CARRY_MAX 4096
+
+extern char **environ;
+
+static const char *const carried_names[] = {BS_ENV_POLICY, BS_ENV_LOG, BS_ENV_LOG_FORMAT,
+					     BS_ENV_BUILTIN, BS_ENV_DRY_RUN};
+#define NCARRIED (sizeof(carried_names) / sizeof(carried_names[0]))
+/* "NAME=value" as the shim started, "" if unset; and this library's path. */
+static char carried[NCARRIED][BS_CARRY_MAX];
+static char self[BS_CARRY_MAX];
+
+/* Copies the absolute LD_PRELOAD entry named libbindshim.so into self, if any. */
+static void find_self(const char *preload)
+{
+	size_t k = strlen(BS_SHIM_NAME);
+
+	while (preload && *preload) {
+		size_t n = strcspn(preload, ": ");
+
+		if (preload[0] == '/' && n > k && n < sizeof(self) && preload[n - k - 1] == '/' &&
+		    !memcmp(preload + n - k, BS_SHIM_NAME, k)) {
+			memcpy(self, preload, n);
+			self[n] = '\0';
+			return;
+		}
+		preload += n;
+		preload += strspn(preload, ": ");
+	}
+}
+
+void bs_exec_capture(void)
+{
+	/* A setuid program's environment is neither ours to trust nor to carry. */
+	if (getauxval(AT_SECURE))
+		return;
+	find_self(getenv("LD_PRELOAD"));
+	for (size_t i = 0; i < NCARRIED; i++) {
+		const char *v = getenv(carried_names[i]);
+		int n;
+
+		if (!v)
+			continue;
+		n = snprintf(carried[i], sizeof(carried[i]), "%s=%s", carried_names[i], v);
+		if (n < 0 || (size_t)n >= sizeof(carried[i]))
+			carried[i][0] = '\0';
+	}
+}
+
+/* Returns the "NAME=..." entry of env, or NULL. */
+static char *find(char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], name, len) && env[i][len] == '=')
+			return env[i];
+	return NULL;
+}
+
+/* Tells whether an LD_PRELOAD value names this library. */
+static bool preloads_self(const char *value)
+{
+	size_t n = strlen(self);
+
+	for (const char *p = value; (p = strstr(p, self)); p += n)
+		if ((p == value || p[-1] == ':' || p[-1] == ' ') && (!p[n] || p[n] == ':' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+/* What env lacks, and the sizes a fixed copy needs. */
+struct plan {
+	char *pre;			/* env's LD_PRELOAD entry, or NULL */
+	bool fix_pre;
+	bool add[NCARRIED];
+	size_t entries;			/* pointers in the new vector, NULL included */
+	size_t prelen;			/* bytes for the new LD_PRELOAD entry */
+};
+
+/* Fills pl; returns false when env can be passed on as it is. */
+static bool plan(char *const *env, struct plan *pl)
+{
+	size_t n = 0;
+	bool any;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->pre = find(env, "LD_PRELOAD");
+	pl->fix_pre = self[0] && !(pl->pre && preloads_self(pl->pre + 11));
+	any = pl->fix_pre;
+	for (size_t i = 0; i < NCARRIED; i++) {
+		pl->add[i] = carried[i][0] && !find(env, carried_names[i]);
+		any |= pl->add[i];
+	}
+	while (env && env[n] && n < BS_ENV_MAX)
+		n++;
+	if (!any || n >= BS_ENV_MAX)
+		return false;
+	pl->entries = n + NCARRIED + 2;
+	pl->prelen = strlen(self) + (pl->pre ? strlen(pl->pre) : 0) + 16;
+	return true;
+}
+
+/* Builds the fixed environment into vec and prebuf (sized by plan); returns vec. */
+static char *const *build(char *const *env, const struct plan *pl, char **vec, char *prebuf)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; env && env[i]; i++)
+		if (!(pl->fix_pre && env[i] == pl->pre))
+			vec[k++] = env[i];
+	if (pl->fix_pre) {
+		if (pl->pre && pl->pre[11])
+			snprintf(prebuf, pl->prelen, "LD_PRELOAD=%s:%s", self, pl->pre + 11);
+		else
+			snprintf(prebuf, pl->prelen, "LD_PRELOAD=%s", self);
+		vec[k++] = prebuf;
+	}
+	for (size_t i = 0; i < NCARRIED; i++)
+		if (pl->add[i])
+			vec[k++] = carried[i];
+	vec[k] = NULL;
+	return vec;
+}
+
+/* Runs CALL with FIXED bound to envp, or to a fixed copy of it on this stack frame. */
+#define WITH_FIXED_ENV(envp, fixed, call) \
+	do { \
+		struct plan pl_; \
+		bs_real_init(); \
+		if (!plan((envp), &pl_)) { \
+			char *const *fixed = (envp); \
+			return call; \
+		} \
+		char *vec_[pl_.entries]; \
+		char pre_[pl_.prelen]; \
+		char *const *fixed = build((envp), &pl_, vec_, pre_); \
+		return call; \
+	} while (0)
+
+/* The two calls the environ-based forms lead to (internal code calls no hook). */
+static int fixed_execve(const char *path, char *const argv[], char *const envp[])
+{
+	WITH_FIXED_ENV(envp, env, bs_real.execve(path, argv, env));
+}
+
+static int fixed_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	WITH_FIXED_ENV(envp, env, bs_real.execvpe(file, argv, env));
+}
+
+BS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return fixed_execve(path, argv, envp);
+}
+
+BS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+		       int flags)
+{
+	WITH_FIXED_ENV(envp, env, bs_real.execveat(dirfd, path, argv, env, flags));
+}
+
+BS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	WITH_FIXED_ENV(envp, env, bs_real.fexecve(fd, argv, env));
+}
+
+BS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return fixed_execvpe(file, argv, envp);
+}
+
+BS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	WITH_FIXED_ENV(envp, env, bs_real.posix_spawn(pid, path, fa, attr, argv, env));
+}
+
+BS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	WITH_FIXED_ENV(envp, env, bs_real.posix_spawnp(pid, file, fa, attr, argv, env));
+}
+
+/* execv, execvp and the execl family use environ, which the program may have
+ * cleared (clearenv) or stripped (unsetenv): the same repair applies. */
+BS_EXPORT int execv(const char *path, char *const argv[])
+{
+	return fixed_execve(path, argv, environ);
+}
+
+BS_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return fixed_execvpe(file, argv, environ);
+}
+
+/* Counts the arguments of an execl call after arg (up to the NULL). */
+static size_t count_args(const char *arg, va_list ap)
+{
+	size_t n = arg ? 1 : 0;
+
+	while (arg && va_arg(ap, char *) && n < BS_ENV_MAX)
+		n++;
+	return n;
+}
+
+/* Collects arg and the following arguments into argv (n + 1 slots). */
+static void collect_args(char **argv, size_t n, const char *arg, va_list ap)
+{
+	if (n)
+		argv[0] = (char *)arg;
+	for (size_t i = 1; i < n; i++)
+		argv[i] = va_arg(ap, char *);
+	argv[n] = NULL;
+}
+
+/* The execl family: count, then copy the arguments into an exact array. */
+#define EXECL_ARGV(argv, arg, last) \
+	va_list ap_, cp_; \
+	size_t n_; \
+	va_start(ap_, last); \
+	va_copy(cp_, ap_); \
+	n_ = count_args(arg, cp_); \
+	va_end(cp_); \
+	if (n_ >= BS_ENV_MAX) { \
+		va_end(ap_); \
+		errno = E2BIG; \
+		return -1; \
+	} \
+	char *argv[n_ + 1]; \
+	collect_args(argv, n_, arg, ap_)
+
+BS_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	EXECL_ARGV(argv, arg, arg);
+	va_end(ap_);
+	return fixed_execve(path, argv, environ);
+}
+
+BS_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	EXECL_ARGV(argv, arg, arg);
+	va_end(ap_);
+	return fixed_execvpe(file, argv, environ);
+}
+
+BS_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char *const *envp;
+
+	EXECL_ARGV(argv, arg, arg);
+	/* After the NULL that ends the arguments comes the environment. */
+	if (n_)
+		(void)va_arg(ap_, char *);
+	envp = va_arg(ap_, char *const *);
+	va_end(ap_);
+	return fixed_execve(path, argv, envp);
+}

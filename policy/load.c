@@ -507,7 +507,7 @@ static void load_log(struct loader *L, const config_setting_t *g)
 
 static void load_root(struct loader *L, const config_setting_t *root)
 {
-	static const char *const keys[] = {"version", "default", "log", "rules", NULL};
+	static const char *const keys[] = {"version", "default", "log", "rules", "locked", NULL};
 	const config_setting_t *s;
 	const char *v;
 	long long n;
@@ -526,6 +526,12 @@ static void load_root(struct loader *L, const config_setting_t *root)
 			L->p->default_action = !strcmp(v, "deny") ? BS_DENY : BS_ALLOW;
 		else
 			problem(L, line_of(s), "bad default \"%s\" (expected \"allow\" or \"deny\")", v);
+	}
+	if ((s = L->cfg->get_member(root, "locked"))) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			problem(L, line_of(s), "\"locked\" must be true or false");
+		else
+			L->p->locked = L->cfg->get_bool(s);
 	}
 	if ((s = L->cfg->get_member(root, "log")))
 		load_log(L, s);

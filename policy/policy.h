@@ -93,6 +93,7 @@ struct bs_index {
 struct bs_policy {
 	char *file;			/* path as given; NULL for built-in policies */
 	bool builtin;
+	bool locked;			/* a system policy users cannot loosen */
 	enum bs_action default_action;
 	int default_err;
 	struct {
@@ -122,6 +123,16 @@ struct bs_decision {
 	const struct bs_rule *rule;	/* NULL: the policy default */
 };
 
+/* What happens to a call: the deciding policy and rule, and either the address to
+ * bind instead (rewrite) or the errno the call fails with (err != 0). */
+struct bs_outcome {
+	const struct bs_policy *policy;
+	struct bs_decision d;
+	int err;			/* != 0: the call fails with it */
+	bool refused;			/* a user rewrite a locked system policy refused */
+	struct sockaddr_storage to;	/* rewrite, when err == 0 */
+};
+
 /* load.c */
 /* Loads and validates FILE; returns 0 and *out, or -errno with every problem in err. */
 int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t errlen);
@@ -144,6 +155,18 @@ void bs_decide(const struct bs_policy *p, const struct bs_query *q, struct bs_de
 int bs_index_build(struct bs_policy *p);
 /* Frees the port index of p. */
 void bs_index_free(struct bs_index *ix);
+
+/* outcome.c */
+/* Decides q (asked address from) under p, with the rewrite address or errno. */
+void bs_resolve(const struct bs_policy *p, const struct bs_query *q,
+		const struct sockaddr_storage *from, struct bs_outcome *o);
+/* The same under a locked system policy sys (NULL: none) and a user's policy usr
+ * (NULL: none, if sys is given); the rule is in outcome.c. */
+void bs_resolve_layered(const struct bs_policy *sys, const struct bs_policy *usr,
+			const struct bs_query *q, const struct sockaddr_storage *from,
+			struct bs_outcome *o);
+/* Tells whether the call fails (denied, or a rewrite that cannot be done). */
+bool bs_outcome_fails(const struct bs_outcome *o);
 
 /* match.c */
 /* Tells whether rule r matches q. */

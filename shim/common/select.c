@@ -1,36 +1,36 @@
-/* Policy selection, first that applies: built-in chosen by the launcher
- * (-l / -t), BINDSHIM_POLICY, the system policy file, built-in loopback-only. */
+/* Policy selection, first that applies: the user's choice (launcher -p/-l/-t, or
+ * BINDSHIM_BUILTIN / BINDSHIM_POLICY), the system policy file, built-in
+ * loopback-only. A system policy with `locked = true;` stays in force over any
+ * user's choice (policy/outcome.c has the rule). */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "env.h"
 #include "select.h"
 
-void bs_select(struct bs_selection *s, const char *env_builtin, const char *env_policy)
+void bs_select_env(struct bs_selection *s, const char *env_builtin, const char *env_policy)
 {
 	size_t plen = strlen(BS_BUILTIN_TO_PREFIX);
 
+	s->arg = NULL;
 	if (env_builtin && !strncmp(env_builtin, BS_BUILTIN_TO_PREFIX, plen)) {
 		s->kind = BS_SRC_TO;
 		s->arg = env_builtin + plen;
 	} else if (env_builtin && *env_builtin) {
 		/* "loopback", or a value we do not know: fail closed. */
 		s->kind = BS_SRC_LOOPBACK;
-		s->arg = NULL;
 	} else if (env_policy && *env_policy) {
 		s->kind = BS_SRC_FILE;
 		s->arg = env_policy;
-	} else if (access(BS_SYSTEM_POLICY, F_OK) == 0) {
-		s->kind = BS_SRC_FILE;
-		s->arg = BS_SYSTEM_POLICY;
 	} else {
-		s->kind = BS_SRC_LOOPBACK;
-		s->arg = NULL;
+		s->kind = BS_SRC_NONE;
 	}
 }
 
-int bs_selection_load(const struct bs_selection *s, struct bs_policy **out, char *err,
-		      size_t errlen)
+/* Loads one selected policy. */
+static int load_one(const struct bs_selection *s, struct bs_policy **out, char *err,
+		    size_t errlen)
 {
 	switch (s->kind) {
 	case BS_SRC_FILE:
@@ -38,7 +38,43 @@ int bs_selection_load(const struct bs_selection *s, struct bs_policy **out, char
 	case BS_SRC_TO:
 		return bs_policy_builtin_to(s->arg, out, err, errlen);
 	case BS_SRC_LOOPBACK:
+	case BS_SRC_NONE:
 		break;
 	}
 	return bs_policy_builtin_loopback(out);
+}
+
+int bs_layers_load(const struct bs_selection *sel, struct bs_layers *out, char *err,
+		   size_t errlen)
+{
+	struct bs_policy *sys = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (access(BS_SYSTEM_POLICY, F_OK) == 0) {
+		/* Read even when the user chose another: it may be locked. Unreadable or
+		 * invalid, it fails the load (the shim then falls back to loopback-only). */
+		rc = bs_policy_load(BS_SYSTEM_POLICY, &sys, err, errlen);
+		if (rc)
+			return rc;
+		if (sel->kind == BS_SRC_NONE) {
+			out->user = sys;
+			return 0;
+		}
+		if (sys->locked)
+			out->system = sys;
+		else
+			bs_policy_free(sys);
+	}
+	rc = load_one(sel, &out->user, err, errlen);
+	if (rc)
+		bs_layers_free(out);
+	return rc;
+}
+
+void bs_layers_free(struct bs_layers *l)
+{
+	bs_policy_free(l->system);
+	bs_policy_free(l->user);
+	l->system = l->user = NULL;
 }

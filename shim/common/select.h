@@ -1,23 +1,36 @@
-/* Which policy applies: the one selection order shared by the launcher and the shim. */
+/* Which policies apply: the one selection order shared by the launcher and the shim. */
 #ifndef BS_SELECT_H
 #define BS_SELECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../../policy/policy.h"
 
-enum bs_source { BS_SRC_FILE, BS_SRC_LOOPBACK, BS_SRC_TO };
+enum bs_source { BS_SRC_NONE, BS_SRC_FILE, BS_SRC_LOOPBACK, BS_SRC_TO };
 
 struct bs_selection {
 	enum bs_source kind;
 	const char *arg;		/* file path, or TARGET for BS_SRC_TO */
 };
 
-/* Picks the policy from the BINDSHIM_BUILTIN and BINDSHIM_POLICY values (either may
- * be NULL or empty), then the system policy if it exists, then built-in loopback. */
-void bs_select(struct bs_selection *s, const char *env_builtin, const char *env_policy);
-/* Loads the selected policy; returns 0, or -errno with FILE:LINE lines in err. */
-int bs_selection_load(const struct bs_selection *s, struct bs_policy **out, char *err,
-		      size_t errlen);
+/* The policies in force. Without a locked system policy, user is the one policy
+ * (system is NULL). With one, system decides first and user (possibly NULL) may
+ * only restrict further: see bs_resolve_layered. */
+struct bs_layers {
+	struct bs_policy *system;
+	struct bs_policy *user;
+};
+
+/* The user's choice from BINDSHIM_BUILTIN and BINDSHIM_POLICY (either may be NULL
+ * or empty): BS_SRC_NONE if neither is set. */
+void bs_select_env(struct bs_selection *s, const char *env_builtin, const char *env_policy);
+/* Loads the layers for the user's choice sel: the choice, else the system policy if
+ * it exists, else built-in loopback-only; a locked system policy always applies, on
+ * top. Returns 0, or -errno with FILE:LINE lines in err and nothing loaded. */
+int bs_layers_load(const struct bs_selection *sel, struct bs_layers *out, char *err,
+		   size_t errlen);
+/* Frees both layers. */
+void bs_layers_free(struct bs_layers *l);
 
 #endif

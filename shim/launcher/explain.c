@@ -8,32 +8,20 @@
 
 #include "policyopt.h"
 
-/* Prints the two lines for decision d of query endpoint ss. */
-static void print_decision(const struct bs_policy *p, struct bs_decision *d,
-			   const struct sockaddr_storage *ss)
+/* Prints the two lines for outcome o of query endpoint ss. */
+static void print_outcome(const struct bs_outcome *o, const struct sockaddr_storage *ss)
 {
 	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512];
-	struct sockaddr_storage out;
-	int rc;
 
 	bs_endpoint_format(ss, from, sizeof(from));
-	switch (d->action) {
-	case BS_ALLOW:
-	case BS_LOG:
+	if (o->err)
+		printf("deny %s %s\n", from, bs_errno_name(o->err));
+	else if (o->d.action == BS_REWRITE)
+		printf("rewrite %s -> %s\n", from, bs_endpoint_format(&o->to, to, sizeof(to)));
+	else
 		printf("allow %s\n", from);
-		break;
-	case BS_DENY:
-		printf("deny %s %s\n", from, bs_errno_name(d->err));
-		break;
-	case BS_REWRITE:
-		rc = bs_rewrite(d->rule, ss, &out);
-		if (rc)
-			printf("deny %s %s\n", from, bs_errno_name(-rc));
-		else
-			printf("rewrite %s -> %s\n", from, bs_endpoint_format(&out, to, sizeof(to)));
-		break;
-	}
-	printf("%s\n", bs_decision_source(p, d, src, sizeof(src)));
+	printf("%s%s\n", bs_decision_source(o->policy, &o->d, src, sizeof(src)),
+	       o->refused ? " (refused: the locked system policy does not allow the target)" : "");
 }
 
 int bs_cmd_explain(int argc, char **argv)
@@ -51,8 +39,8 @@ int bs_cmd_explain(int argc, char **argv)
 	struct bs_policyopt po = {0};
 	struct bs_query q = {.proto = BS_PROTO_TCP, .uid = getuid()};
 	struct sockaddr_storage ss;
-	struct bs_decision d;
-	struct bs_policy *p = NULL;
+	struct bs_outcome o;
+	struct bs_layers layers;
 	long uid;
 	int c;
 
@@ -96,11 +84,11 @@ int bs_cmd_explain(int argc, char **argv)
 		return BS_EXIT_USAGE;
 	}
 	bs_policyopt_finish(&po);
-	if (bs_policyopt_load(&po, &p))
+	if (bs_policyopt_load(&po, &layers))
 		return 1;
 	bs_query_set_sockaddr(&q, &ss);
-	bs_decide(p, &q, &d);
-	print_decision(p, &d, &ss);
-	bs_policy_free(p);
+	bs_resolve_layered(layers.system, layers.user, &q, &ss, &o);
+	print_outcome(&o, &ss);
+	bs_layers_free(&layers);
 	return 0;
 }

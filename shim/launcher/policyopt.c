@@ -1,6 +1,7 @@
 /* The policy options shared by `run` and `explain`: -p FILE, -l, -t TARGET. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../common/env.h"
 #include "policyopt.h"
@@ -19,10 +20,10 @@ int bs_policyopt_take(struct bs_policyopt *o, int c, const char *arg)
 void bs_policyopt_finish(struct bs_policyopt *o)
 {
 	if (!o->given)
-		bs_select(&o->sel, getenv(BS_ENV_BUILTIN), getenv(BS_ENV_POLICY));
+		bs_select_env(&o->sel, getenv(BS_ENV_BUILTIN), getenv(BS_ENV_POLICY));
 }
 
-int bs_policyopt_load(const struct bs_policyopt *o, struct bs_policy **out)
+int bs_policyopt_load(const struct bs_policyopt *o, struct bs_layers *out)
 {
 	char *err = malloc(BS_ERRBUF);
 	int rc;
@@ -32,9 +33,10 @@ int bs_policyopt_load(const struct bs_policyopt *o, struct bs_policy **out)
 		return -1;
 	}
 	err[0] = '\0';
-	rc = bs_selection_load(&o->sel, out, err, BS_ERRBUF);
+	rc = bs_layers_load(&o->sel, out, err, BS_ERRBUF);
 	if (rc) {
-		if (o->sel.kind == BS_SRC_TO)
+		/* A bad -t target has no file to name (the system policy has). */
+		if (o->sel.kind == BS_SRC_TO && strncmp(err, BS_SYSTEM_POLICY ":", strlen(BS_SYSTEM_POLICY) + 1))
 			fprintf(stderr, "bindshim: -t: %s", err);
 		else
 			fputs(err, stderr);

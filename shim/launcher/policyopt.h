@@ -6,15 +6,15 @@
 #include "launcher.h"
 
 struct bs_policyopt {
-	int given;
+	int given;			/* -p, -l or -t was given */
 	struct bs_selection sel;
 };
 
 /* Records -p/-l/-t (c is 'p', 'l' or 't'); returns 0, or -1 if one was given already. */
 int bs_policyopt_take(struct bs_policyopt *o, int c, const char *arg);
-/* Falls back to the environment and system policy when no option was given. */
+/* Falls back to the environment when no option was given. */
 void bs_policyopt_finish(struct bs_policyopt *o);
-/* Loads the selection, printing every problem; returns 0 or -1. */
-int bs_policyopt_load(const struct bs_policyopt *o, struct bs_policy **out);
+/* Loads the layers, printing every problem; returns 0 or -1. */
+int bs_policyopt_load(const struct bs_policyopt *o, struct bs_layers *out);
 
 #endif

@@ -88,11 +88,12 @@ static char *preload_value(const char *shim, const char *old)
 	return out;
 }
 
-/* Puts the selected policy into the environment the shim reads; 0 or -1. */
+/* Puts the user's choice into the environment the shim reads, a file as an
+ * absolute path (the program may change directory); 0 or -1. */
 static int export_policy(const struct bs_selection *sel)
 {
 	char *v = NULL;
-	int rc;
+	int rc = 0;
 
 	switch (sel->kind) {
 	case BS_SRC_FILE:
@@ -104,8 +105,10 @@ static int export_policy(const struct bs_selection *sel)
 			return -1;
 		rc = setenv(BS_ENV_BUILTIN, v, 1);
 		break;
-	default:
+	case BS_SRC_LOOPBACK:
 		rc = setenv(BS_ENV_BUILTIN, "loopback", 1);
+		break;
+	case BS_SRC_NONE:	/* the shim finds the system policy or loopback-only itself */
 		break;
 	}
 	free(v);
@@ -244,18 +247,18 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 int bs_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
-	struct bs_policy *p = NULL;
+	struct bs_layers layers;
 	char *path;
 	int rc, cmd = parse_run(argc, argv, &o);
 
 	if (cmd < 0)
 		return BS_EXIT_RUN_FAIL;
 	bs_policyopt_finish(&o.po);
-	if (bs_policyopt_load(&o.po, &p)) {
+	if (bs_policyopt_load(&o.po, &layers)) {
 		fprintf(stderr, "bindshim run: invalid policy; nothing was run\n");
 		return BS_EXIT_RUN_FAIL;
 	}
-	bs_policy_free(p);
+	bs_layers_free(&layers);
 	if (export_policy(&o.po.sel) || export_log(&o) || export_preload())
 		return BS_EXIT_RUN_FAIL;
 	path = find_command(argv[cmd]);

@@ -44,13 +44,13 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	/* A bind that fails here may still have bound nothing: mark successes only. */
 	switch (bs_judge(fd, &j)) {
 	case BS_FAIL:
-		errno = j.err;
+		errno = j.o.err;
 		return -1;
 	case BS_USE_TO:
-		rc2 = bs_real.bind(fd, (struct sockaddr *)&j.to, bs_sockaddr_len(&j.to));
+		rc2 = bs_real.bind(fd, (struct sockaddr *)&j.o.to, bs_sockaddr_len(&j.o.to));
 		if (rc2 == 0) {
 			bs_fd_mark(fd, true);
-			bs_clients_note(fd, &j.from, &j.d, j.proto);
+			bs_clients_note(fd, &j.from, &j.o, j.proto);
 			errno = saved;
 		}
 		return rc2;

@@ -32,6 +32,7 @@ struct client {
 	atomic_flag busy;		/* held while the entry is read or written */
 	unsigned long ino;		/* 0: free */
 	struct sockaddr_in6 from;	/* IPv4 fits too (sockaddr_in is smaller) */
+	const struct bs_policy *policy;	/* what rewrote it, for the record */
 	const struct bs_rule *rule;
 	unsigned char proto;
 };
@@ -53,7 +54,7 @@ static void unlock(struct client *c)
 	atomic_flag_clear_explicit(&c->busy, memory_order_release);
 }
 
-void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_decision *d,
+void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_outcome *o,
 		     unsigned proto)
 {
 	struct stat st;
@@ -65,7 +66,8 @@ void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct b
 	lock(c);
 	memcpy(&c->from, from, from->ss_family == AF_INET ? sizeof(struct sockaddr_in)
 							: sizeof(struct sockaddr_in6));
-	c->rule = d->rule;
+	c->policy = o->policy;
+	c->rule = o->d.rule;
 	c->proto = (unsigned char)proto;
 	c->ino = (unsigned long)st.st_ino;
 	unlock(c);
@@ -221,6 +223,7 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 		memset(&asked, 0, sizeof(asked));
 		memcpy(&asked, &c->from, sizeof(c->from));
 		d.rule = c->rule;
+		r.policy = c->policy;
 		r.proto = c->proto;
 	}
 	unlock(c);
@@ -233,7 +236,6 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 		r.event = "error";
 		r.message = "could not give a client socket its own address back";
 	}
-	r.policy = bs_state()->policy;
 	bs_log(bs_state(), &r);
 	errno = saved;
 }

@@ -37,8 +37,8 @@ static void judge_entry(struct addrinfo *ai)
 		return;
 	j.proto = ai->ai_socktype == SOCK_DGRAM || ai->ai_protocol == IPPROTO_UDP ?
 		  BS_PROTO_UDP : BS_PROTO_TCP;
-	if (bs_judge(-1, &j) == BS_USE_TO && j.to.ss_family == j.from.ss_family)
-		memcpy(ai->ai_addr, &j.to, bs_sockaddr_len(&j.to));
+	if (bs_judge(-1, &j) == BS_USE_TO && j.o.to.ss_family == j.from.ss_family)
+		memcpy(ai->ai_addr, &j.o.to, bs_sockaddr_len(&j.o.to));
 }
 
 static int bs_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,

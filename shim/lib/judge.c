@@ -40,30 +40,18 @@ static int learn_socket(int fd, struct bs_judgement *j)
 	return family == j->from.ss_family ? 0 : -1;
 }
 
-/* Logs the decision in j as event (with action for dry runs). */
+/* Logs the outcome in j as event (with action for dry runs). */
 static void record(const struct bs_state *st, const struct bs_judgement *j, const char *event,
 		   const char *action)
 {
 	struct bs_record r = {
 		.call = j->call, .event = event, .action = action, .proto = j->proto,
-		.from = &j->from, .policy = st->policy, .d = &j->d, .err = j->err,
+		.from = &j->from, .policy = j->o.policy, .d = &j->o.d, .err = j->o.err,
 	};
 
-	if (j->d.action == BS_REWRITE && !j->err)
-		r.to = &j->to;
+	if (j->o.d.action == BS_REWRITE && !j->o.err)
+		r.to = &j->o.to;
 	bs_log(st, &r);
-}
-
-/* Computes the rewrite target into j->to; on failure turns j into a denial. */
-static enum bs_verdict rewrite(struct bs_judgement *j)
-{
-	int rc = bs_rewrite(j->d.rule, &j->from, &j->to);
-
-	if (rc) {
-		j->err = -rc;
-		return BS_FAIL;
-	}
-	return BS_USE_TO;
 }
 
 /* Judges j while the shim is starting on this thread (a signal handler, or code our
@@ -73,10 +61,10 @@ static enum bs_verdict judge_starting(int fd, struct bs_judgement *j)
 	struct bs_query q = {.program = NULL};
 
 	bs_query_set_sockaddr(&q, &j->from);
-	bs_decide(bs_policy_static_loopback(), &q, &j->d);
-	if (j->d.action != BS_REWRITE || learn_socket(fd, j) < 0)
+	bs_resolve(bs_policy_static_loopback(), &q, &j->from, &j->o);
+	if (j->o.d.action != BS_REWRITE || learn_socket(fd, j) < 0)
 		return BS_PASS;
-	return rewrite(j);
+	return j->o.err ? BS_FAIL : BS_USE_TO;
 }
 
 enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
@@ -90,37 +78,34 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 		return judge_starting(fd, j);
 	st = bs_state();
 	p = st->policy;
-
 	q.program = st->program;
 	q.exe = st->exe[0] ? st->exe : NULL;
 	q.uid = 0;
 	if (!p) {		/* not even the built-in policy could be built */
-		j->err = EACCES;
+		j->o.err = EACCES;
 		return BS_FAIL;
 	}
-	if ((p->needs & BS_NEED_PROTO) && learn_socket(fd, j) < 0)
+	if ((st->needs & BS_NEED_PROTO) && learn_socket(fd, j) < 0)
 		return BS_PASS;
 	bs_query_set_sockaddr(&q, &j->from);
 	q.proto = j->proto;
-	if (p->needs & BS_NEED_UID)
+	if (st->needs & BS_NEED_UID)
 		q.uid = getuid();
-	bs_decide(p, &q, &j->d);
-	if (j->d.action == BS_ALLOW && !st->log_allowed)
+	bs_resolve_layered(st->system, p, &q, &j->from, &j->o);
+	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->log_allowed)
 		return BS_PASS;
 	if (learn_socket(fd, j) < 0)
 		return BS_PASS;
-	if (j->d.action == BS_DENY) {
-		j->err = j->d.err;
+	if (j->o.err)
 		v = BS_FAIL;
-	} else if (j->d.action == BS_REWRITE) {
-		v = rewrite(j);
-	}
+	else if (j->o.d.action == BS_REWRITE)
+		v = BS_USE_TO;
 	if (st->dry_run) {
 		if (!j->quiet)
-			record(st, j, "dry-run", v == BS_FAIL ? "deny" : bs_action_name(j->d.action));
+			record(st, j, "dry-run", v == BS_FAIL ? "deny" : bs_action_name(j->o.d.action));
 		return BS_PASS;
 	}
 	if (!j->quiet || v == BS_USE_TO)
-		record(st, j, v == BS_FAIL ? "deny" : bs_action_name(j->d.action), NULL);
+		record(st, j, v == BS_FAIL ? "deny" : bs_action_name(j->o.d.action), NULL);
 	return v;
 }

@@ -33,10 +33,10 @@ static int bs_listen(int fd, int backlog)
 	}
 	switch (bs_judge(fd, &j)) {
 	case BS_FAIL:
-		errno = j.err;
+		errno = j.o.err;
 		return -1;
 	case BS_USE_TO:
-		if (bs_real.bind(fd, (struct sockaddr *)&j.to, bs_sockaddr_len(&j.to)) < 0)
+		if (bs_real.bind(fd, (struct sockaddr *)&j.o.to, bs_sockaddr_len(&j.o.to)) < 0)
 			return -1;
 		bs_fd_mark(fd, true);
 		break;

@@ -176,14 +176,24 @@ static void put_json_source(struct buf *b, const struct bs_record *r)
 		put_json_field(b, "source", r->policy->file);
 }
 
-static void format_json(struct buf *b, const struct bs_record *r, const char *program)
+/* The user name for the current real uid, if it is still the one named at start
+ * (a lookup here could run in a signal handler: none is made). */
+static const char *user_now(const struct bs_state *st, uid_t uid)
+{
+	return uid == st->uid && st->user[0] ? st->user : NULL;
+}
+
+static void format_json(struct buf *b, const struct bs_record *r, const struct bs_state *st)
 {
 	char ep[BS_ENDPOINT_MAX];
+	uid_t uid = getuid();
 
 	put(b, "{\"time\":\"");
 	put_time(b);
-	put(b, "\",\"pid\":%d", (int)getpid());
-	put_json_field(b, "program", program);
+	put(b, "\",\"pid\":%d,\"uid\":%u", (int)getpid(), (unsigned)uid);
+	if (user_now(st, uid))
+		put_json_field(b, "user", user_now(st, uid));
+	put_json_field(b, "program", st->program);
 	put_json_field(b, "call", r->call);
 	put_json_field(b, "event", r->event);
 	if (r->message) {
@@ -281,18 +291,26 @@ static bool stderr_ok(void)
 	return getsockopt(2, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
 }
 
-static void emit_syslog(const char *rec, size_t len, int pri)
+/* Sends rec to syslog as "bindshim[PID]: user=NAME uid=N PROGRAM: ...": the audit
+ * trail says who tried to bind where. JSON records carry uid and user themselves. */
+static void emit_syslog(const struct bs_state *st, const char *rec, size_t len, int pri)
 {
-	char msg[BS_RECORD_MAX + 64];
+	char msg[BS_RECORD_MAX + 128], who[96] = "";
 	const char *body = rec;
+	uid_t uid = getuid();
 	int n, fd;
 
 	/* The text record starts "bindshim[PID] "; syslog wants "bindshim[PID]: ". */
-	if (!strncmp(rec, "bindshim[", 9) && (body = strchr(rec, ' ')))
+	if (!strncmp(rec, "bindshim[", 9) && (body = strchr(rec, ' '))) {
 		body++;
-	else
+		if (user_now(st, uid))
+			snprintf(who, sizeof(who), "user=%s uid=%u ", user_now(st, uid), (unsigned)uid);
+		else
+			snprintf(who, sizeof(who), "uid=%u ", (unsigned)uid);
+	} else {
 		body = rec;
-	n = snprintf(msg, sizeof(msg), "<%d>bindshim[%d]: %.*s", pri, (int)getpid(),
+	}
+	n = snprintf(msg, sizeof(msg), "<%d>bindshim[%d]: %s%.*s", pri, (int)getpid(), who,
 		     (int)(len - (size_t)(body - rec) - 1), body);
 	if (n <= 0)
 		return;
@@ -325,7 +343,7 @@ static void emit(const struct bs_state *st, const char *rec, size_t len, int pri
 			(void)!write(fd, rec, len);
 		break;
 	case BS_LOG_SYSLOG:
-		emit_syslog(rec, len, pri);
+		emit_syslog(st, rec, len, pri);
 		break;
 	}
 }
@@ -340,7 +358,7 @@ void bs_log(const struct bs_state *st, const struct bs_record *r)
 		  : LOG_USER_INFO;
 
 	if (st->json)
-		format_json(&b, r, st->program);
+		format_json(&b, r, st);
 	else
 		format_text(&b, r, st->program);
 	/* A record cut short by the buffer still ends its line. */

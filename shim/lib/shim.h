@@ -53,13 +53,18 @@ extern __thread int bs_busy __attribute__((tls_model("initial-exec")));
 
 /* state.c: what the shim knows once the policy is loaded (immutable afterwards). */
 struct bs_state {
+	const struct bs_policy *system;	/* a locked system policy over policy, or NULL */
 	const struct bs_policy *policy;
+	bool locked;			/* environment may not loosen anything */
+	unsigned needs;			/* BS_NEED_* of both policies */
 	bool dry_run;
 	enum bs_log_to log_to;
 	bool json, log_allowed;
 	char log_path[PATH_MAX];
 	char program[64];
 	char exe[PATH_MAX];		/* empty unless a rule matches on exe */
+	uid_t uid;			/* real uid at start, and its name ("" if none) */
+	char user[64];
 };
 /* Loads the policy on first use (once, thread-safe, fork-safe); never NULL. */
 const struct bs_state *bs_state(void);
@@ -70,11 +75,9 @@ enum bs_verdict { BS_PASS, BS_USE_TO, BS_FAIL };
 struct bs_judgement {
 	const char *call;		/* "bind", "listen", "getaddrinfo" */
 	struct sockaddr_storage from;	/* what the program asked for */
-	struct sockaddr_storage to;	/* BS_USE_TO: what to bind instead */
 	unsigned proto;			/* BS_PROTO_*, 0: ask the socket */
 	bool quiet;			/* log rewrites only (getaddrinfo) */
-	struct bs_decision d;
-	int err;			/* BS_FAIL: errno to return */
+	struct bs_outcome o;		/* o.to: BS_USE_TO; o.err: BS_FAIL */
 };
 /* Prepares j for call without touching its address buffers (hot path). */
 static inline void bs_judgement_init(struct bs_judgement *j, const char *call)
@@ -82,7 +85,7 @@ static inline void bs_judgement_init(struct bs_judgement *j, const char *call)
 	j->call = call;
 	j->proto = 0;
 	j->quiet = false;
-	j->err = 0;
+	j->o.err = 0;
 }
 /* Decides j->from for socket fd (-1: no socket, j->proto must be set), logs the
  * decision, and says what the caller does next. */
@@ -119,8 +122,8 @@ void bs_log(const struct bs_state *st, const struct bs_record *r);
 void bs_log_open(struct bs_state *st);
 
 /* clients.c: sockets whose bind was rewritten, for client connects and sends. */
-/* Remembers that fd's bind of from was rewritten by decision d. */
-void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_decision *d,
+/* Remembers that fd's bind of from was rewritten, as outcome o says. */
+void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_outcome *o,
 		     unsigned proto);
 /* Before fd talks to peer (connect/sendto): if fd's bind was rewritten and peer is
  * not loopback, gives fd the address the program asked for. */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,26 +99,52 @@ static void report_failure(const struct bs_selection *sel, const char *err, int 
 	bs_log(&S, &r);
 }
 
+/* Notes the real uid and its user name, for audit records. */
+static void read_user(void)
+{
+	struct passwd pw, *res = NULL;
+	char buf[2048];
+
+	S.uid = getuid();
+	if (getpwuid_r(S.uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(S.user, sizeof(S.user), "%s", res->pw_name);
+}
+
+/* Takes the log settings of policy p. */
+static void use_log_settings(const struct bs_policy *p)
+{
+	S.log_to = p->log.to;
+	if (p->log.path)
+		snprintf(S.log_path, sizeof(S.log_path), "%s", p->log.path);
+	S.json = p->log.json;
+	S.log_allowed = p->log.allowed;
+}
+
 static void load(void)
 {
 	struct bs_selection sel;
+	struct bs_layers layers;
 	struct bs_policy *p = NULL;
 	static char err[4096];
 	int rc;
 
 	if (!S.program[0])
 		read_program();
-	S.dry_run = secure_getenv(BS_ENV_DRY_RUN) && !strcmp(secure_getenv(BS_ENV_DRY_RUN), "1");
-	bs_select(&sel, secure_getenv(BS_ENV_BUILTIN), secure_getenv(BS_ENV_POLICY));
-	rc = bs_selection_load(&sel, &p, err, sizeof(err));
+	read_user();
+	bs_select_env(&sel, secure_getenv(BS_ENV_BUILTIN), secure_getenv(BS_ENV_POLICY));
+	rc = bs_layers_load(&sel, &layers, err, sizeof(err));
 	if (!rc) {
-		S.log_to = p->log.to;
-		if (p->log.path)
-			snprintf(S.log_path, sizeof(S.log_path), "%s", p->log.path);
-		S.json = p->log.json;
-		S.log_allowed = p->log.allowed;
+		p = layers.user;
+		S.system = layers.system;
+		S.locked = layers.system || p->locked;
+		/* Under a locked policy the administrator's log settings stand. */
+		use_log_settings(layers.system ? layers.system : p);
 	}
-	read_log_env();
+	if (!S.locked) {
+		read_log_env();
+		S.dry_run = secure_getenv(BS_ENV_DRY_RUN) &&
+			    !strcmp(secure_getenv(BS_ENV_DRY_RUN), "1");
+	}
 	bs_log_open(&S);
 	if (rc) {
 		report_failure(&sel, err, rc);
@@ -125,7 +152,8 @@ static void load(void)
 		if (bs_policy_builtin_loopback(&p))
 			p = NULL;
 	}
-	if (p && (p->needs & BS_NEED_EXE)) {
+	S.needs = (p ? p->needs : 0) | (S.system ? S.system->needs : 0);
+	if (S.needs & BS_NEED_EXE) {
 		ssize_t n = readlink("/proc/self/exe", S.exe, sizeof(S.exe) - 1);
 
 		S.exe[n > 0 ? n : 0] = '\0';

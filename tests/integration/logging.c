@@ -76,8 +76,9 @@ Test(logging, syslog_destination)
 	      "%s run -l --log syslog -- %s bind 0.0.0.0 21012 >/dev/null; wait'",
 	      dir, dir, BINDSHIM, PROBE);
 	cr_expect(strstr(p.out, "<13>bindshim["), "%s %s", p.out, p.err);
-	cr_expect(strstr(p.out, "]: probe: rewrite tcp 0.0.0.0:21012 -> 127.0.0.1:21012 (builtin)"),
-		  "%s %s", p.out, p.err);
+	/* The audit trail: who (real uid and name), which program, where. */
+	cr_expect(strstr(p.out, "]: user=root uid=0 probe: rewrite tcp 0.0.0.0:21012 -> "
+			 "127.0.0.1:21012 (builtin)"), "%s %s", p.out, p.err);
 }
 
 Test(logging, unwritable_log_file_changes_nothing_for_the_program)

@@ -21,6 +21,8 @@ int bs_cmd_run(int argc, char **argv);
 int bs_cmd_check(int argc, char **argv);
 /* explain.c: `bindshim explain ...`. */
 int bs_cmd_explain(int argc, char **argv);
+/* audit.c: `bindshim audit [--json]`. */
+int bs_cmd_audit(int argc, char **argv);
 
 /* reach.c: warns on stderr when path is an executable a preloaded library cannot
  * reach (static, setuid/setgid, file capabilities, Go). */

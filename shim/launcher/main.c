@@ -15,6 +15,7 @@ void bs_usage(void)
 		"       bindshim check FILE...\n"
 		"       bindshim explain [-p FILE | -l | -t TARGET] [--udp] [--program NAME]\n"
 		"                        [--uid N] ENDPOINT\n"
+		"       bindshim audit [-p FILE | -l | -t TARGET] [--json]\n"
 		"       bindshim --help | --version\n");
 }
 
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
 		return bs_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "explain"))
 		return bs_cmd_explain(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "audit"))
+		return bs_cmd_audit(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		bs_usage();
 		fprintf(stderr, "\nSee bindshim(1) and bindshim.cfg(5).\n");

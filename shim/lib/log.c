@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../common/env.h"
+#include "../common/json.h"
 #include "shim.h"
 
 #define BS_RECORD_MAX 4096
@@ -50,46 +51,11 @@ static void put(struct buf *b, const char *fmt, ...)
 		b->len = b->len + (size_t)n < b->cap ? b->len + (size_t)n : b->cap - 1;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
+/* Appends s as a JSON string. */
+static void put_json_string(struct buf *b, const char *s)
 {
-	size_t n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-
-	if (s[0] >= 0xf8)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* Longest value a JSON record quotes, so the record always closes. */
-#define BS_JSON_VALUE_MAX 1024
-
-/* Appends s as a JSON string: escaped, and invalid UTF-8 replaced by U+FFFD. */
-static void put_json_string(struct buf *b, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str, *end = s + strnlen(str, BS_JSON_VALUE_MAX);
-
-	put(b, "\"");
-	while (s < end) {
-		size_t n = 1;
-
-		if (*s == '"' || *s == '\\')
-			put(b, "\\%c", *s);
-		else if (*s < 0x20)
-			put(b, "\\u%04x", *s);
-		else if (*s < 0x80)
-			put(b, "%c", *s);
-		else if ((n = utf8_len(s)))
-			put(b, "%.*s", (int)n, (const char *)s);
-		else {
-			put(b, "\\ufffd");
-			n = 1;
-		}
-		s += n;
-	}
-	put(b, "\"");
+	if (b->len < b->cap)
+		b->len += bs_json_string(b->p + b->len, b->cap - b->len, s);
 }
 
 /* Appends the RFC 3339 UTC time with milliseconds, without tz or locale. */

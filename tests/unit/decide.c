@@ -185,3 +185,48 @@ Test(decide, builtin_to)
 	cr_expect_neq(bs_policy_builtin_to("10.0.0.0/8", &p, err, sizeof(err)), 0);
 	cr_expect(strstr(err, "bad target \"10.0.0.0/8\""), "%s", err);
 }
+
+/* One layered outcome, as "deny ERRNO" / "rewrite TO" / "allow", then the rule. */
+static void expect_layered(const struct bs_policy *sys, const struct bs_policy *usr,
+			   const char *endpoint, const char *want)
+{
+	struct sockaddr_storage ss;
+	struct bs_query q = {.proto = BS_PROTO_TCP};
+	struct bs_outcome o;
+	char got[256], to[BS_ENDPOINT_MAX];
+
+	cr_assert_eq(bs_endpoint_parse(endpoint, &ss), 0);
+	bs_query_set_sockaddr(&q, &ss);
+	bs_resolve_layered(sys, usr, &q, &ss, &o);
+	if (o.err)
+		snprintf(got, sizeof(got), "deny %s %s%s", bs_errno_name(o.err),
+			 o.d.rule ? o.d.rule->name : "default", o.refused ? " refused" : "");
+	else if (o.d.action == BS_REWRITE)
+		snprintf(got, sizeof(got), "rewrite %s %s", bs_endpoint_format(&o.to, to, sizeof(to)),
+			 o.d.rule->name);
+	else
+		snprintf(got, sizeof(got), "allow %s", o.d.rule ? o.d.rule->name : "default");
+	cr_expect_str_eq(got, want, "%s", endpoint);
+}
+
+Test(decide, locked_system_policy_over_a_users)
+{
+	struct bs_policy *sys = load("locked-system.cfg"), *usr = load("user.cfg");
+
+	cr_expect(sys->locked);
+	/* The system decides first: its denials and rewrites stand. */
+	expect_layered(sys, usr, "0.0.0.0:22", "deny EACCES no-ssh");
+	expect_layered(sys, usr, "0.0.0.0:8002", "rewrite 127.0.0.1:8002 to-loopback");
+	/* Allowed unchanged by the system: the user's policy may restrict... */
+	expect_layered(sys, usr, "127.0.0.1:8002", "deny EPERM no-8002");
+	expect_layered(sys, usr, "127.0.0.1:8003", "rewrite 127.0.0.1:9003 move");
+	/* ...but a rewrite must land where the system allows unchanged. */
+	expect_layered(sys, usr, "127.0.0.1:8000", "deny EACCES open-up refused");
+	expect_layered(sys, usr, "127.0.0.1:8001", "rewrite 198.51.100.7:8001 to-lab");
+	expect_layered(sys, usr, "127.0.0.1:8004", "allow default");
+	/* No user policy: the system alone. Not locked: the user's alone. */
+	expect_layered(sys, NULL, "127.0.0.1:8000", "allow loopback");
+	expect_layered(NULL, usr, "127.0.0.1:8000", "rewrite 0.0.0.0:8000 open-up");
+	bs_policy_free(sys);
+	bs_policy_free(usr);
+}

@@ -13,3 +13,8 @@ int bs_sys_close(int fd)
 {
 	return close(fd);
 }
+
+int bs_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return connect(fd, addr, len);
+}

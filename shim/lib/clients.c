@@ -202,8 +202,9 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 {
 	struct sockaddr_storage p, from, asked;
 	struct bs_decision d = {.action = BS_REWRITE};
-	struct bs_record r = {.call = call, .event = "allow", .from = &asked, .to = &from,
-			      .peer = &p, .d = &d};
+	struct bs_who who;
+	struct bs_record r = {.who = &who, .call = call, .event = "allow", .from = &asked,
+			      .to = &from, .peer = &p, .d = &d};
 	struct client *c;
 	struct stat st;
 	bool ours;
@@ -236,6 +237,7 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 		r.event = "error";
 		r.message = "could not give a client socket its own address back";
 	}
-	bs_log(bs_state(), &r);
+	bs_self(bs_state(), &who);
+	bs_log(&bs_state()->logger, &r);
 	errno = saved;
 }

@@ -44,14 +44,16 @@ static int learn_socket(int fd, struct bs_judgement *j)
 static void record(const struct bs_state *st, const struct bs_judgement *j, const char *event,
 		   const char *action)
 {
+	struct bs_who who;
 	struct bs_record r = {
-		.call = j->call, .event = event, .action = action, .proto = j->proto,
+		.who = &who, .call = j->call, .event = event, .action = action, .proto = j->proto,
 		.from = &j->from, .policy = j->o.policy, .d = &j->o.d, .err = j->o.err,
 	};
 
+	bs_self(st, &who);
 	if (j->o.d.action == BS_REWRITE && !j->o.err)
 		r.to = &j->o.to;
-	bs_log(st, &r);
+	bs_log(&st->logger, &r);
 }
 
 /* Judges j while the shim is starting on this thread (a signal handler, or code our

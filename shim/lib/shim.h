@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "../../policy/policy.h"
+#include "../common/log.h"
 
 #define BS_EXPORT __attribute__((visibility("default")))
 
@@ -58,9 +59,8 @@ struct bs_state {
 	bool locked;			/* environment may not loosen anything */
 	unsigned needs;			/* BS_NEED_* of both policies */
 	bool dry_run;
-	enum bs_log_to log_to;
-	bool json, log_allowed;
-	char log_path[PATH_MAX];
+	struct bs_logger logger;
+	bool log_allowed;
 	char program[64];
 	char exe[PATH_MAX];		/* empty unless a rule matches on exe */
 	uid_t uid;			/* real uid at start, and its name ("" if none) */
@@ -104,22 +104,8 @@ bool bs_fd_is_bound(int fd);
  * into children started with a cleaned environment (from the constructor). */
 void bs_exec_capture(void);
 
-/* log.c */
-struct bs_record {
-	const char *call;
-	const char *event;		/* allow rewrite deny log dry-run error */
-	const char *action;		/* dry-run: what would have happened */
-	unsigned proto;
-	const struct sockaddr_storage *from, *to, *peer;
-	int err;
-	const struct bs_policy *policy;
-	const struct bs_decision *d;
-	const char *message;		/* error */
-};
-/* Writes one record with one write(2) to the configured destination. */
-void bs_log(const struct bs_state *st, const struct bs_record *r);
-/* Opens the log destination described by st (at init). */
-void bs_log_open(struct bs_state *st);
+/* Fills who with this process (pid, program, real uid and, if unchanged, its name). */
+void bs_self(const struct bs_state *st, struct bs_who *who);
 
 /* clients.c: sockets whose bind was rewritten, for client connects and sends. */
 /* Remembers that fd's bind of from was rewritten, as outcome o says. */

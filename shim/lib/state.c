@@ -71,24 +71,27 @@ static void read_log_env(void)
 
 	if (to && *to) {
 		if (!strcmp(to, "stderr"))
-			S.log_to = BS_LOG_STDERR;
+			S.logger.to = BS_LOG_STDERR;
 		else if (!strcmp(to, "syslog"))
-			S.log_to = BS_LOG_SYSLOG;
+			S.logger.to = BS_LOG_SYSLOG;
 		else {
-			S.log_to = BS_LOG_FILE;
-			snprintf(S.log_path, sizeof(S.log_path), "%s", to);
+			S.logger.to = BS_LOG_FILE;
+			snprintf(S.logger.path, sizeof(S.logger.path), "%s", to);
 		}
 	}
 	if (fmt && (!strcmp(fmt, "json") || !strcmp(fmt, "text")))
-		S.json = !strcmp(fmt, "json");
+		S.logger.json = !strcmp(fmt, "json");
 }
 
 /* Logs one error record for a policy that could not be loaded. */
 static void report_failure(const struct bs_selection *sel, const char *err, int rc)
 {
 	char msg[1024];
-	struct bs_record r = {.call = "bind", .event = "error", .message = msg};
+	struct bs_who who;
+	struct bs_record r = {.who = &who, .call = "bind", .event = "error", .message = msg};
 	size_t n = strcspn(err, "\n");
+
+	bs_self(&S, &who);
 
 	if (n)
 		snprintf(msg, sizeof(msg), "%.*s; using the built-in loopback-only policy",
@@ -96,7 +99,7 @@ static void report_failure(const struct bs_selection *sel, const char *err, int 
 	else
 		snprintf(msg, sizeof(msg), "%s: %s; using the built-in loopback-only policy",
 			 sel->arg ? sel->arg : "policy", strerror(-rc));
-	bs_log(&S, &r);
+	bs_log(&S.logger, &r);
 }
 
 /* Notes the real uid and its user name, for audit records. */
@@ -110,13 +113,22 @@ static void read_user(void)
 		snprintf(S.user, sizeof(S.user), "%s", res->pw_name);
 }
 
+void bs_self(const struct bs_state *st, struct bs_who *who)
+{
+	who->pid = getpid();
+	who->program = st->program;
+	who->uid = getuid();
+	/* A lookup here could run in a signal handler: only the name found at start. */
+	who->user = who->uid == st->uid && st->user[0] ? st->user : NULL;
+}
+
 /* Takes the log settings of policy p. */
 static void use_log_settings(const struct bs_policy *p)
 {
-	S.log_to = p->log.to;
+	S.logger.to = p->log.to;
 	if (p->log.path)
-		snprintf(S.log_path, sizeof(S.log_path), "%s", p->log.path);
-	S.json = p->log.json;
+		snprintf(S.logger.path, sizeof(S.logger.path), "%s", p->log.path);
+	S.logger.json = p->log.json;
 	S.log_allowed = p->log.allowed;
 }
 
@@ -145,7 +157,8 @@ static void load(void)
 		S.dry_run = secure_getenv(BS_ENV_DRY_RUN) &&
 			    !strcmp(secure_getenv(BS_ENV_DRY_RUN), "1");
 	}
-	bs_log_open(&S);
+	bs_real_init();
+	bs_log_open(&S.logger);
 	if (rc) {
 		report_failure(&sel, err, rc);
 		/* Without memory even for the built-in policy, deny rather than allow. */

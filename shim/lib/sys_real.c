@@ -13,3 +13,9 @@ int bs_sys_close(int fd)
 	bs_real_init();
 	return bs_real.close(fd);
 }
+
+int bs_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	bs_real_init();
+	return bs_real.connect(fd, addr, len);
+}

@@ -15,9 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/env.h"
-#include "../common/json.h"
-#include "shim.h"
+#include "../../policy/sys.h"
+#include "env.h"
+#include "json.h"
+#include "log.h"
 
 #define BS_RECORD_MAX 4096
 #define LOG_USER_NOTICE (1 << 3 | 5)
@@ -94,11 +95,11 @@ static void put_source_text(struct buf *b, const struct bs_record *r)
 	put(b, "%s", bs_decision_source(r->policy, r->d, src, sizeof(src)));
 }
 
-static void format_text(struct buf *b, const struct bs_record *r, const char *program)
+static void format_text(struct buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
 
-	put(b, "bindshim[%d] %s: %s", (int)getpid(), program, r->event);
+	put(b, "bindshim[%d] %s: %s", (int)r->who->pid, r->who->program, r->event);
 	if (r->message) {
 		put(b, " %s\n", r->message);
 		return;
@@ -117,6 +118,8 @@ static void format_text(struct buf *b, const struct bs_record *r, const char *pr
 		put(b, " in %s()", r->call);
 	if (r->peer)
 		put(b, " to %s", bs_endpoint_format(r->peer, ep, sizeof(ep)));
+	if (r->via)
+		put(b, " via %s", r->via);
 	put(b, "\n");
 }
 
@@ -142,24 +145,16 @@ static void put_json_source(struct buf *b, const struct bs_record *r)
 		put_json_field(b, "source", r->policy->file);
 }
 
-/* The user name for the current real uid, if it is still the one named at start
- * (a lookup here could run in a signal handler: none is made). */
-static const char *user_now(const struct bs_state *st, uid_t uid)
-{
-	return uid == st->uid && st->user[0] ? st->user : NULL;
-}
-
-static void format_json(struct buf *b, const struct bs_record *r, const struct bs_state *st)
+static void format_json(struct buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
-	uid_t uid = getuid();
 
 	put(b, "{\"time\":\"");
 	put_time(b);
-	put(b, "\",\"pid\":%d,\"uid\":%u", (int)getpid(), (unsigned)uid);
-	if (user_now(st, uid))
-		put_json_field(b, "user", user_now(st, uid));
-	put_json_field(b, "program", st->program);
+	put(b, "\",\"pid\":%d,\"uid\":%u", (int)r->who->pid, (unsigned)r->who->uid);
+	if (r->who->user)
+		put_json_field(b, "user", r->who->user);
+	put_json_field(b, "program", r->who->program);
 	put_json_field(b, "call", r->call);
 	put_json_field(b, "event", r->event);
 	if (r->message) {
@@ -178,6 +173,8 @@ static void format_json(struct buf *b, const struct bs_record *r, const struct b
 	put_json_source(b, r);
 	if (r->peer)
 		put_json_field(b, "peer", bs_endpoint_format(r->peer, ep, sizeof(ep)));
+	if (r->via)
+		put_json_field(b, "via", r->via);
 	put(b, "}\n");
 }
 
@@ -193,7 +190,7 @@ static void sink_adopt(struct sink *s, int fd)
 	}
 	old = atomic_exchange(&s->fd, fd);
 	if (old >= 0 && old != fd)
-		bs_real.close(old);
+		bs_sys_close(old);
 }
 
 /* Returns the sink's fd if it still refers to the file we opened, else -1. */
@@ -216,20 +213,19 @@ static int open_file(const char *path)
 static int open_syslog(void)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = BS_SYSLOG_PATH};
-	int fd = bs_real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = bs_sys_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	if (fd >= 0 && bs_real.connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		bs_real.close(fd);
+	if (fd >= 0 && bs_sys_connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		bs_sys_close(fd);
 		fd = -1;
 	}
 	return fd;
 }
 
-void bs_log_open(struct bs_state *st)
+void bs_log_open(struct bs_logger *lg)
 {
-	bs_real_init();
-	if (st->log_to == BS_LOG_FILE) {
-		int fd = open_file(st->log_path);
+	if (lg->to == BS_LOG_FILE) {
+		int fd = open_file(lg->path);
 
 		/* An unwritable file (say, another user's) falls back to syslog, not to
 		 * the program's terminal. */
@@ -237,9 +233,9 @@ void bs_log_open(struct bs_state *st)
 			sink_adopt(&file_sink, fd);
 			return;
 		}
-		st->log_to = BS_LOG_SYSLOG;
+		lg->to = BS_LOG_SYSLOG;
 	}
-	if (st->log_to == BS_LOG_SYSLOG)
+	if (lg->to == BS_LOG_SYSLOG)
 		sink_adopt(&syslog_sink, open_syslog());
 }
 
@@ -259,24 +255,23 @@ static bool stderr_ok(void)
 
 /* Sends rec to syslog as "bindshim[PID]: user=NAME uid=N PROGRAM: ...": the audit
  * trail says who tried to bind where. JSON records carry uid and user themselves. */
-static void emit_syslog(const struct bs_state *st, const char *rec, size_t len, int pri)
+static void emit_syslog(const struct bs_who *w, const char *rec, size_t len, int pri)
 {
 	char msg[BS_RECORD_MAX + 128], who[96] = "";
 	const char *body = rec;
-	uid_t uid = getuid();
 	int n, fd;
 
 	/* The text record starts "bindshim[PID] "; syslog wants "bindshim[PID]: ". */
 	if (!strncmp(rec, "bindshim[", 9) && (body = strchr(rec, ' '))) {
 		body++;
-		if (user_now(st, uid))
-			snprintf(who, sizeof(who), "user=%s uid=%u ", user_now(st, uid), (unsigned)uid);
+		if (w->user)
+			snprintf(who, sizeof(who), "user=%s uid=%u ", w->user, (unsigned)w->uid);
 		else
-			snprintf(who, sizeof(who), "uid=%u ", (unsigned)uid);
+			snprintf(who, sizeof(who), "uid=%u ", (unsigned)w->uid);
 	} else {
 		body = rec;
 	}
-	n = snprintf(msg, sizeof(msg), "<%d>bindshim[%d]: %s%.*s", pri, (int)getpid(), who,
+	n = snprintf(msg, sizeof(msg), "<%d>bindshim[%d]: %s%.*s", pri, (int)w->pid, who,
 		     (int)(len - (size_t)(body - rec) - 1), body);
 	if (n <= 0)
 		return;
@@ -290,11 +285,12 @@ static void emit_syslog(const struct bs_state *st, const char *rec, size_t len, 
 	}
 }
 
-static void emit(const struct bs_state *st, const char *rec, size_t len, int pri)
+static void emit(const struct bs_logger *lg, const struct bs_who *w, const char *rec, size_t len,
+		 int pri)
 {
 	int fd;
 
-	switch (st->log_to) {
+	switch (lg->to) {
 	case BS_LOG_STDERR:
 		if (stderr_ok())
 			(void)!write(2, rec, len);
@@ -302,19 +298,19 @@ static void emit(const struct bs_state *st, const char *rec, size_t len, int pri
 	case BS_LOG_FILE:
 		fd = sink_fd(&file_sink);
 		if (fd < 0) {
-			sink_adopt(&file_sink, open_file(st->log_path));
+			sink_adopt(&file_sink, open_file(lg->path));
 			fd = sink_fd(&file_sink);
 		}
 		if (fd >= 0)
 			(void)!write(fd, rec, len);
 		break;
 	case BS_LOG_SYSLOG:
-		emit_syslog(st, rec, len, pri);
+		emit_syslog(w, rec, len, pri);
 		break;
 	}
 }
 
-void bs_log(const struct bs_state *st, const struct bs_record *r)
+void bs_log(const struct bs_logger *lg, const struct bs_record *r)
 {
 	char rec[BS_RECORD_MAX];
 	struct buf b = {rec, 0, sizeof(rec)};
@@ -323,13 +319,13 @@ void bs_log(const struct bs_state *st, const struct bs_record *r)
 		  : (!strcmp(r->event, "rewrite") || !strcmp(r->event, "deny")) ? LOG_USER_NOTICE
 		  : LOG_USER_INFO;
 
-	if (st->json)
-		format_json(&b, r, st);
+	if (lg->json)
+		format_json(&b, r);
 	else
-		format_text(&b, r, st->program);
+		format_text(&b, r);
 	/* A record cut short by the buffer still ends its line. */
 	if (b.len && rec[b.len - 1] != '\n')
 		rec[b.len - 1] = '\n';
-	emit(st, rec, b.len, pri);
+	emit(lg, r->who, rec, b.len, pri);
 	errno = saved;
 }

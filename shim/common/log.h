@@ -1,0 +1,46 @@
+/* Log records, written by the shim (for its own process) and by the enforced-mode
+ * supervisor (for the processes it watches): the same formats and destinations. */
+#ifndef BS_LOG_H
+#define BS_LOG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../../policy/policy.h"
+
+/* Where records go. */
+struct bs_logger {
+	enum bs_log_to to;
+	bool json;
+	char path[PATH_MAX];		/* BS_LOG_FILE */
+};
+
+/* Whose call a record is about. */
+struct bs_who {
+	pid_t pid;
+	const char *program;
+	uid_t uid;			/* real uid */
+	const char *user;		/* its name, or NULL if unknown */
+};
+
+struct bs_record {
+	const struct bs_who *who;
+	const char *call;		/* bind listen getaddrinfo connect sendto */
+	const char *event;		/* allow rewrite deny log dry-run error */
+	const char *action;		/* dry-run: what would have happened */
+	unsigned proto;
+	const struct sockaddr_storage *from, *to, *peer;
+	int err;
+	const struct bs_policy *policy;
+	const struct bs_decision *d;
+	const char *message;		/* error */
+	const char *via;		/* "seccomp" for the supervisor's records, else NULL */
+};
+
+/* Opens lg's destination; an unwritable file falls back to syslog (lg->to changes). */
+void bs_log_open(struct bs_logger *lg);
+/* Writes one record with one write(2) (one send(2) for syslog). */
+void bs_log(const struct bs_logger *lg, const struct bs_record *r);
+
+#endif

@@ -114,10 +114,22 @@ $(B)/tests/helpers/early: $(B)/shimobj/tests/helpers/early.o $(B)/tests/helpers/
 $(B)/tests/helpers/static: $(B)/shimobj/tests/helpers/static.o
 	$(CC) -static -o $@ $<
 
+# Static builds of helpers, and a pure-Go program: what only --enforce reaches.
+STATIC_HELPERS = $(B)/tests/helpers/probe-static $(B)/tests/helpers/stress-static \
+	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver
+$(B)/tests/helpers/%-static: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $< -lpthread
+
+$(B)/tests/helpers/goserver: tests/helpers/goserver/main.go
+	@mkdir -p $(@D)
+	cd tests/helpers/goserver && CGO_ENABLED=0 GOCACHE=$(abspath $(B))/go/cache \
+		GOPATH=$(abspath $(B))/go/path GOFLAGS=-mod=mod go build -o $(abspath $@) main.go
+
 # Every test binary runs in a private network namespace (tests/netns.sh).
 TEST_ENV = BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR)
 
-test: all $(TEST_BINS) $(HELPERS)
+test: all $(TEST_BINS) $(HELPERS) $(STATIC_HELPERS)
 	$(TEST_ENV) sh tests/netns.sh $(B)/tests/unit
 	$(TEST_ENV) sh tests/netns.sh $(B)/tests/cli
 	$(TEST_ENV) sh tests/netns.sh $(B)/tests/integration
@@ -176,8 +188,12 @@ $(B)/fuzz/bind_path: $(B)/obj/tests/fuzz/bind_path.o $(SHIM_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -ldl -lpthread
 
-bench: all $(BENCHES) $(B)/tests/helpers/probe
+bench: all $(BENCHES) $(B)/bench/cycle-static $(B)/tests/helpers/probe
 	BS_BUILD=$(abspath $(B)) sh bench/run.sh
+
+$(B)/bench/cycle-static: bench/cycle.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -static -o $@ $<
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(POLICY_OBJ)
 	@mkdir -p $(@D)

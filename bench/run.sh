@@ -36,6 +36,34 @@ cycle 127.0.0.1 "bind 127.0.0.1:0 (allowed)"
 cycle 0.0.0.0 "bind 0.0.0.0:0 (rewritten, logged)"
 echo
 
+# Alternates two commands ROUNDS times; prints their medians and the ratio.
+versus() { # label, command A, command B
+	fa=$(mktemp); fb=$(mktemp); i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		sh -c "$2" >>"$fa"; sh -c "$3" >>"$fb"; i=$((i + 1))
+	done
+	a=$(median <"$fa"); b=$(median <"$fb")
+	printf '%-46s %9.1f ns  vs %9.1f ns  %+.1f%%\n' "$1" "$a" "$b" \
+		"$(echo "$a $b" | awk '{print ($2 / $1 - 1) * 100}')"
+	rm -f "$fa" "$fb"
+}
+E="$B/bindshim run --enforce -l --log /dev/null --"
+echo "== --enforce: socket+bind(0.0.0.0)+listen+close per cycle, $ROUNDS alternating runs"
+versus "shim alone vs shim under the supervisor" \
+	"BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=/dev/null LD_PRELOAD=$SHIM $B/bench/cycle 2000 0.0.0.0" \
+	"$E $B/bench/cycle 2000 0.0.0.0"
+versus "shim alone vs a static binary, supervisor judges" \
+	"BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=/dev/null LD_PRELOAD=$SHIM $B/bench/cycle 2000 0.0.0.0" \
+	"$E $B/bench/cycle-static 2000 0.0.0.0"
+echo "== --enforce: the filter on the cheapest syscalls (getppid, 1-byte read), ns per syscall"
+echo "   (any seccomp filter costs this much: the kernel's action cache skips our BPF for them)"
+versus "native vs under the filter" "$B/bench/syscalls 500000" "$E $B/bench/syscalls 500000"
+if command -v redis-benchmark >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	echo "== --enforce: a syscall-heavy server, redis SET/GET requests per second (target <= 5%)"
+	unshare -n sh "$(dirname "$0")/redis.sh" "$E"
+fi
+echo
+
 echo "== a process that never binds: instructions with and without the preload (callgrind; target <= 5%)"
 count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 |
 	sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'; }

@@ -14,6 +14,10 @@ need_cmd python3 python3
 need_cmd node nodejs
 need_cmd socat socat
 need_cmd redis-server redis-server
+need_cmd redis-benchmark redis-tools
+# --enforce tests: a pure-Go program and a static busybox
+need_cmd go golang-go
+need_file /bin/busybox busybox-static
 need_cmd nginx nginx-light
 need_cmd ip iproute2
 need_cmd unshare util-linux

@@ -11,6 +11,8 @@
  * for --dry-run. A user may set them by hand with the same meaning. */
 #define BS_ENV_BUILTIN "BINDSHIM_BUILTIN"
 #define BS_ENV_DRY_RUN "BINDSHIM_DRY_RUN"
+/* Set by `bindshim run --enforce`: a supervisor watches binds (see rawsys.c). */
+#define BS_ENV_ENFORCED "BINDSHIM_ENFORCED"
 #define BS_BUILTIN_TO_PREFIX "to:"
 
 #define BS_SYSTEM_POLICY "/etc/bindshim/policy.cfg"

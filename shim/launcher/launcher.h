@@ -25,8 +25,9 @@ int bs_cmd_explain(int argc, char **argv);
 int bs_cmd_audit(int argc, char **argv);
 
 /* reach.c: warns on stderr when path is an executable a preloaded library cannot
- * reach (static, setuid/setgid, file capabilities, Go). */
-void bs_warn_unreachable(const char *path);
+ * reach (static, setuid/setgid, file capabilities, Go), saying what --enforce does
+ * about it (enforced says whether it is in use). */
+void bs_warn_unreachable(const char *path, bool enforced);
 
 /* main.c */
 extern const char *bs_progname;

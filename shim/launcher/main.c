@@ -11,7 +11,8 @@ void bs_usage(void)
 {
 	fprintf(stderr,
 		"usage: bindshim run [-p FILE | -l | -t TARGET] [--log DEST] [--log-format text|json]\n"
-		"                    [--dry-run] [--] COMMAND [ARG...]\n"
+		"                    [--dry-run] [--enforce [--io-uring-errno NAME]]\n"
+		"                    [--] COMMAND [ARG...]\n"
 		"       bindshim check FILE...\n"
 		"       bindshim explain [-p FILE | -l | -t TARGET] [--udp] [--program NAME]\n"
 		"                        [--uid N] ENDPOINT\n"

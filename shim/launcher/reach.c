@@ -82,22 +82,31 @@ static void inspect(const char *path, struct elf_facts *f)
 	close(fd);
 }
 
-void bs_warn_unreachable(const char *path)
+void bs_warn_unreachable(const char *path, bool enforced)
 {
 	struct elf_facts f;
 	struct stat st;
+	bool privileged = stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+	bool caps = !privileged && getxattr(path, "security.capability", NULL, 0) > 0;
 
-	if (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
-		fprintf(stderr, "bindshim: warning: %s is setuid/setgid: the dynamic loader "
-			"ignores LD_PRELOAD for it, so its binds are not judged\n", path);
-	else if (getxattr(path, "security.capability", NULL, 0) > 0)
-		fprintf(stderr, "bindshim: warning: %s has file capabilities: the dynamic loader "
-			"ignores LD_PRELOAD for it, so its binds are not judged\n", path);
+	if (enforced) {
+		/* The supervisor sees every bind; only the privileges are lost. */
+		if (privileged || caps)
+			fprintf(stderr, "bindshim: warning: %s is %s: under --enforce (no_new_privs) "
+				"it runs without those privileges\n", path,
+				privileged ? "setuid/setgid" : "given file capabilities");
+		return;
+	}
+	if (privileged || caps)
+		fprintf(stderr, "bindshim: warning: %s %s: the dynamic loader ignores LD_PRELOAD "
+			"for it, so its binds are not judged (--enforce judges them, without those "
+			"privileges)\n", path, privileged ? "is setuid/setgid" : "has file capabilities");
 	inspect(path, &f);
 	if (f.is_elf && !f.has_interp)
 		fprintf(stderr, "bindshim: warning: %s is statically linked: a preloaded "
-			"library cannot reach its binds\n", path);
+			"library cannot reach its binds; use --enforce\n", path);
 	else if (f.is_go)
 		fprintf(stderr, "bindshim: warning: %s is a Go program: Go makes its socket "
-			"syscalls directly, so a preloaded library cannot reach its binds\n", path);
+			"syscalls directly, so a preloaded library cannot reach its binds; use "
+			"--enforce\n", path);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/env.h"
+#include "enforce.h"
 #include "policyopt.h"
 
 #ifndef BS_LIBDIR
@@ -19,6 +20,8 @@ struct run_opts {
 	struct bs_policyopt po;
 	const char *log, *log_format;
 	bool dry_run;
+	bool enforce;
+	int io_uring_errno;
 };
 
 /* Makes path absolute against the current directory; returns a malloc'd string. */
@@ -143,28 +146,37 @@ static int export_log(const struct run_opts *o)
 	return rc;
 }
 
-/* Sets LD_PRELOAD so the shim comes first, once; 0, or -1 after printing why. */
-static int export_preload(void)
+/* Sets LD_PRELOAD so the shim comes first, once; returns the shim's path
+ * (malloc'd), or NULL after printing why. */
+static char *export_preload(void)
 {
-	char *shim = find_shim(), *v;
+	char *shim = find_shim(), *real, *v;
 	int rc;
 
 	if (!shim) {
 		fprintf(stderr, "bindshim run: cannot find %s next to bindshim or in %s\n",
 			BS_SHIM_NAME, BS_LIBDIR);
-		return -1;
+		return NULL;
 	}
-	if (strpbrk(shim, ": ")) {
+	/* The canonical path: the supervisor compares it with /proc/PID/maps. */
+	real = realpath(shim, NULL);
+	free(shim);
+	if (!real)
+		return NULL;
+	if (strpbrk(real, ": ")) {
 		fprintf(stderr, "bindshim run: %s: LD_PRELOAD cannot hold a path with ':' or ' '\n",
-			shim);
-		free(shim);
-		return -1;
+			real);
+		free(real);
+		return NULL;
 	}
-	v = preload_value(shim, getenv("LD_PRELOAD"));
+	v = preload_value(real, getenv("LD_PRELOAD"));
 	rc = v ? setenv("LD_PRELOAD", v, 1) : -1;
 	free(v);
-	free(shim);
-	return rc;
+	if (rc) {
+		free(real);
+		return NULL;
+	}
+	return real;
 }
 
 /* Finds cmd like execvp would; returns a malloc'd path, or NULL with errno set. */
@@ -206,6 +218,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		{"log", required_argument, NULL, 'L'},
 		{"log-format", required_argument, NULL, 'F'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"enforce", no_argument, NULL, 'E'},
+		{"io-uring-errno", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -228,6 +242,17 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		case 'n':
 			o->dry_run = true;
 			break;
+		case 'E':
+			o->enforce = true;
+			break;
+		case 'I':
+			o->io_uring_errno = bs_errno_from_name(optarg);
+			if (!o->io_uring_errno) {
+				fprintf(stderr, "bindshim run: --io-uring-errno: unknown errno name "
+					"\"%s\"\n", optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			bs_usage();
 			exit(0);
@@ -244,29 +269,60 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	return optind;
 }
 
+/* Runs path under the enforcing supervisor; returns the command's status. */
+static int run_enforced(const struct run_opts *o, struct bs_layers *layers, const char *shim,
+			const char *path, char **argv)
+{
+	struct bs_settings set;
+	struct bs_enforce e = {.layers = layers, .set = &set, .shim = shim,
+			       .io_uring_errno = o->io_uring_errno ? o->io_uring_errno : ENOSYS};
+
+	/* The supervisor logs as the shim would, with the environment just exported. */
+	bs_settings_from(&set, layers, getenv(BS_ENV_LOG), getenv(BS_ENV_LOG_FORMAT),
+			 getenv(BS_ENV_DRY_RUN));
+	bs_log_open(&set.logger);
+	if (setenv(BS_ENV_ENFORCED, "1", 1))
+		return BS_EXIT_RUN_FAIL;
+	return bs_enforce_run(&e, path, argv);
+}
+
 int bs_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
 	struct bs_layers layers;
-	char *path;
+	char *path, *shim;
 	int rc, cmd = parse_run(argc, argv, &o);
 
 	if (cmd < 0)
 		return BS_EXIT_RUN_FAIL;
+	if (o.io_uring_errno && !o.enforce) {
+		fprintf(stderr, "bindshim run: --io-uring-errno needs --enforce\n");
+		return BS_EXIT_RUN_FAIL;
+	}
 	bs_policyopt_finish(&o.po);
 	if (bs_policyopt_load(&o.po, &layers)) {
 		fprintf(stderr, "bindshim run: invalid policy; nothing was run\n");
 		return BS_EXIT_RUN_FAIL;
 	}
-	bs_layers_free(&layers);
-	if (export_policy(&o.po.sel) || export_log(&o) || export_preload())
+	if (export_policy(&o.po.sel) || export_log(&o) || !(shim = export_preload())) {
+		bs_layers_free(&layers);
 		return BS_EXIT_RUN_FAIL;
+	}
 	path = find_command(argv[cmd]);
 	if (!path) {
 		fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(errno));
 		return errno == EACCES ? BS_EXIT_NOEXEC : BS_EXIT_NOTFOUND;
 	}
-	bs_warn_unreachable(path);
+	bs_warn_unreachable(path, o.enforce);
+	if (o.enforce) {
+		rc = run_enforced(&o, &layers, shim, path, argv + cmd);
+		bs_layers_free(&layers);
+		free(shim);
+		free(path);
+		return rc;
+	}
+	bs_layers_free(&layers);
+	free(shim);
 	execv(path, argv + cmd);
 	if (errno == ENOEXEC) {
 		/* Like execvp: a file without #! or ELF header is a shell script. */

@@ -238,6 +238,6 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 		r.message = "could not give a client socket its own address back";
 	}
 	bs_self(bs_state(), &who);
-	bs_log(&bs_state()->logger, &r);
+	bs_log(&bs_state()->set.logger, &r);
 	errno = saved;
 }

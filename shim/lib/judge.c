@@ -53,7 +53,7 @@ static void record(const struct bs_state *st, const struct bs_judgement *j, cons
 	bs_self(st, &who);
 	if (j->o.d.action == BS_REWRITE && !j->o.err)
 		r.to = &j->o.to;
-	bs_log(&st->logger, &r);
+	bs_log(&st->set.logger, &r);
 }
 
 /* Judges j while the shim is starting on this thread (a signal handler, or code our
@@ -94,7 +94,7 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	if (st->needs & BS_NEED_UID)
 		q.uid = getuid();
 	bs_resolve_layered(st->system, p, &q, &j->from, &j->o);
-	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->log_allowed)
+	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->set.log_allowed)
 		return BS_PASS;
 	if (learn_socket(fd, j) < 0)
 		return BS_PASS;
@@ -102,7 +102,7 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 		v = BS_FAIL;
 	else if (j->o.d.action == BS_REWRITE)
 		v = BS_USE_TO;
-	if (st->dry_run) {
+	if (st->set.dry_run) {
 		if (!j->quiet)
 			record(st, j, "dry-run", v == BS_FAIL ? "deny" : bs_action_name(j->o.d.action));
 		return BS_PASS;

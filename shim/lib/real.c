@@ -4,7 +4,9 @@
  * threads may both resolve; they store the same values. */
 #include <dlfcn.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 
+#include "../common/env.h"
 #include "shim.h"
 
 struct bs_real bs_real;
@@ -24,6 +26,12 @@ void bs_real_init(void)
 		return;
 	BS_RESOLVE(bind);
 	BS_RESOLVE(listen);
+	/* Under the enforcing supervisor, the shim's own binds and listens must come
+	 * from its own code, so that they are not judged a second time. */
+	if (secure_getenv(BS_ENV_ENFORCED)) {
+		__atomic_store_n(&bs_real.bind, bs_raw_bind, __ATOMIC_RELAXED);
+		__atomic_store_n(&bs_real.listen, bs_raw_listen, __ATOMIC_RELAXED);
+	}
 	BS_RESOLVE(connect);
 	BS_RESOLVE(sendto);
 	BS_RESOLVE(sendmsg);

@@ -14,6 +14,7 @@
 
 #include "../../policy/policy.h"
 #include "../common/log.h"
+#include "../common/settings.h"
 
 #define BS_EXPORT __attribute__((visibility("default")))
 
@@ -43,8 +44,13 @@ struct bs_real {
 			    const posix_spawnattr_t *, char *const[], char *const[]);
 };
 extern struct bs_real bs_real;
-/* Resolves every bs_real pointer once; safe from any thread and any constructor. */
+/* Resolves every bs_real pointer once; safe from any thread and any constructor.
+ * Under `bindshim run --enforce`, bind and listen become rawsys.c's. */
 void bs_real_init(void);
+
+/* rawsys.c: bind and listen from the shim's own syscall instruction. */
+int bs_raw_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int bs_raw_listen(int fd, int backlog);
 
 /* Per-thread depth of the shim's start (state.c). A bind or listen reached from
  * inside it (an NSS module, a signal handler) cannot wait for the lock this very
@@ -56,11 +62,8 @@ extern __thread int bs_busy __attribute__((tls_model("initial-exec")));
 struct bs_state {
 	const struct bs_policy *system;	/* a locked system policy over policy, or NULL */
 	const struct bs_policy *policy;
-	bool locked;			/* environment may not loosen anything */
 	unsigned needs;			/* BS_NEED_* of both policies */
-	bool dry_run;
-	struct bs_logger logger;
-	bool log_allowed;
+	struct bs_settings set;		/* log destination, dry run, locked */
 	char program[64];
 	char exe[PATH_MAX];		/* empty unless a rule matches on exe */
 	uid_t uid;			/* real uid at start, and its name ("" if none) */

@@ -64,25 +64,6 @@ __attribute__((constructor)) static void bs_start(void)
 	bs_exec_capture();
 }
 
-/* Applies BINDSHIM_LOG / BINDSHIM_LOG_FORMAT over the policy's log settings. */
-static void read_log_env(void)
-{
-	const char *to = secure_getenv(BS_ENV_LOG), *fmt = secure_getenv(BS_ENV_LOG_FORMAT);
-
-	if (to && *to) {
-		if (!strcmp(to, "stderr"))
-			S.logger.to = BS_LOG_STDERR;
-		else if (!strcmp(to, "syslog"))
-			S.logger.to = BS_LOG_SYSLOG;
-		else {
-			S.logger.to = BS_LOG_FILE;
-			snprintf(S.logger.path, sizeof(S.logger.path), "%s", to);
-		}
-	}
-	if (fmt && (!strcmp(fmt, "json") || !strcmp(fmt, "text")))
-		S.logger.json = !strcmp(fmt, "json");
-}
-
 /* Logs one error record for a policy that could not be loaded. */
 static void report_failure(const struct bs_selection *sel, const char *err, int rc)
 {
@@ -99,7 +80,7 @@ static void report_failure(const struct bs_selection *sel, const char *err, int 
 	else
 		snprintf(msg, sizeof(msg), "%s: %s; using the built-in loopback-only policy",
 			 sel->arg ? sel->arg : "policy", strerror(-rc));
-	bs_log(&S.logger, &r);
+	bs_log(&S.set.logger, &r);
 }
 
 /* Notes the real uid and its user name, for audit records. */
@@ -122,16 +103,6 @@ void bs_self(const struct bs_state *st, struct bs_who *who)
 	who->user = who->uid == st->uid && st->user[0] ? st->user : NULL;
 }
 
-/* Takes the log settings of policy p. */
-static void use_log_settings(const struct bs_policy *p)
-{
-	S.logger.to = p->log.to;
-	if (p->log.path)
-		snprintf(S.logger.path, sizeof(S.logger.path), "%s", p->log.path);
-	S.logger.json = p->log.json;
-	S.log_allowed = p->log.allowed;
-}
-
 static void load(void)
 {
 	struct bs_selection sel;
@@ -145,20 +116,14 @@ static void load(void)
 	read_user();
 	bs_select_env(&sel, secure_getenv(BS_ENV_BUILTIN), secure_getenv(BS_ENV_POLICY));
 	rc = bs_layers_load(&sel, &layers, err, sizeof(err));
-	if (!rc) {
-		p = layers.user;
-		S.system = layers.system;
-		S.locked = layers.system || p->locked;
-		/* Under a locked policy the administrator's log settings stand. */
-		use_log_settings(layers.system ? layers.system : p);
-	}
-	if (!S.locked) {
-		read_log_env();
-		S.dry_run = secure_getenv(BS_ENV_DRY_RUN) &&
-			    !strcmp(secure_getenv(BS_ENV_DRY_RUN), "1");
-	}
+	if (rc)
+		memset(&layers, 0, sizeof(layers));
+	p = layers.user;
+	S.system = layers.system;
+	bs_settings_from(&S.set, &layers, secure_getenv(BS_ENV_LOG),
+			 secure_getenv(BS_ENV_LOG_FORMAT), secure_getenv(BS_ENV_DRY_RUN));
 	bs_real_init();
-	bs_log_open(&S.logger);
+	bs_log_open(&S.set.logger);
 	if (rc) {
 		report_failure(&sel, err, rc);
 		/* Without memory even for the built-in policy, deny rather than allow. */

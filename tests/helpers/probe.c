@@ -17,6 +17,9 @@
  *   probe mapped PORT               IPv6 socket binding ::ffff:0.0.0.0
  *   probe reuse                     descriptor numbers of bound sockets reused by
  *                                   never-bound ones, which then listen
+ *   probe io-uring                  io_uring_setup: "io_uring ok" or the errno name
+ *   probe seccomp-listener          installs a seccomp filter asking for a listener
+ *   probe int80                     a syscall through the 32-bit ABI (x86_64)
  *
  * Every run is bounded: --hold and waits are capped at 60 s.
  */
@@ -31,6 +34,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -472,6 +478,45 @@ static int cmd_reuse(void)
 	return 0;
 }
 
+static int cmd_io_uring(void)
+{
+	unsigned char params[120] = {0};	/* struct io_uring_params */
+	long fd = syscall(__NR_io_uring_setup, 4, params);
+
+	if (fd < 0)
+		return fail("io_uring_setup");
+	printf("io_uring ok\n");
+	return 0;
+}
+
+static int cmd_seccomp_listener(void)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = {1, &allow};
+
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+		    &prog) < 0)
+		return fail("seccomp");
+	printf("listener ok\n");
+	return 0;
+}
+
+static int cmd_int80(void)
+{
+#ifdef __x86_64__
+	long ret;
+
+	/* getpid (20) through the i386 entry: another syscall table */
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	printf("int80 returned %ld\n", ret);
+	return 0;
+#else
+	printf("int80 not on this architecture\n");
+	return 0;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -508,5 +553,11 @@ int main(int argc, char **argv)
 		return cmd_mapped(argc, argv);
 	if (!strcmp(cmd, "reuse"))
 		return cmd_reuse();
+	if (!strcmp(cmd, "io-uring"))
+		return cmd_io_uring();
+	if (!strcmp(cmd, "seccomp-listener"))
+		return cmd_seccomp_listener();
+	if (!strcmp(cmd, "int80"))
+		return cmd_int80();
 	return 2;
 }

@@ -1,0 +1,28 @@
+/* `bindshim run --enforce`: a seccomp user-notification supervisor for the binds a
+ * preloaded library cannot see (static and Go programs, raw syscalls). */
+#ifndef BS_ENFORCE_H
+#define BS_ENFORCE_H
+
+#include "../common/settings.h"
+
+struct bs_enforce {
+	const struct bs_layers *layers;
+	const struct bs_settings *set;
+	const char *shim;		/* the preloaded shim's absolute path */
+	int io_uring_errno;
+};
+
+/* filter.c */
+/* Sets no_new_privs and installs the filter; returns the listener fd or -errno. */
+int bs_filter_install(int io_uring_errno);
+/* Passes fd over a unix socket; returns 0 or -errno. */
+int bs_send_fd(int sock, int fd);
+/* Receives an fd passed with bs_send_fd; returns it, or -1. */
+int bs_recv_fd(int sock);
+
+/* supervise.c */
+/* Starts path/argv under the filter and supervises it and everything it starts,
+ * until it exits; returns its exit status (128 + signal if killed). */
+int bs_enforce_run(const struct bs_enforce *e, const char *path, char **argv);
+
+#endif

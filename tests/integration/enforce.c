@@ -1,0 +1,223 @@
+/* bindshim run --enforce: static and Go programs, raw syscalls, the filter's other
+ * duties, the supervisor's process handling. Ports 24xxx. */
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "support.h"
+
+#define HELPER(name) bs_build("tests/helpers/" name)
+#define STATIC_PROBE HELPER("probe-static")
+#define ENFORCE BINDSHIM, "run --enforce"
+
+Test(enforce, static_server_ends_on_loopback)
+{
+	char log[256];
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/log", bs_tmpdir());
+	pid = bs_spawn(log, "exec %s run --enforce -l -- %s bind --listen --hold 20 0.0.0.0 24001",
+		       BINDSHIM, STATIC_PROBE);
+	assert_tcp_loopback_only(24001, log);
+	bs_stop(pid);
+}
+
+Test(enforce, static_bind_is_logged_via_seccomp)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run --enforce -l -- %s bind 0.0.0.0 24002", BINDSHIM, STATIC_PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 24002\n", "%s", p.err);
+	cr_expect(strstr(p.err, "probe-static: rewrite tcp 0.0.0.0:24002 -> 127.0.0.1:24002 "
+			 "(builtin) via seccomp\n"), "%s", p.err);
+	bs_sh(&p, 30, "%s run --enforce -l --log-format json -- %s bind 0.0.0.0 24003", BINDSHIM,
+	      STATIC_PROBE);
+	cr_expect(strstr(p.err, "\"source\":\"builtin\",\"via\":\"seccomp\"}"), "%s", p.err);
+}
+
+Test(enforce, go_http_server_ends_on_loopback)
+{
+	char log[256];
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/log", bs_tmpdir());
+	pid = bs_spawn(log, "exec %s run --enforce -l -- %s serve 24004", BINDSHIM, HELPER("goserver"));
+	cr_expect_str_eq(assert_tcp_loopback_only(24004, log), "::1");
+	bs_stop(pid);
+}
+
+Test(enforce, busybox_httpd_ends_on_loopback)
+{
+	const char *dir = bs_tmpdir();
+	char log[256];
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/log", dir);
+	pid = bs_spawn(log, "exec %s run --enforce -l -- busybox httpd -f -p 24005 -h %s", BINDSHIM, dir);
+	assert_tcp_loopback_only(24005, log);
+	bs_stop(pid);
+}
+
+Test(enforce, raw_syscall_bind_is_caught)
+{
+	struct bs_proc p;
+
+	/* Without --enforce the raw syscall escapes the preload (the limit)... */
+	bs_sh(&p, 30, "%s run -l -- %s raw-syscall 0.0.0.0 24006", BINDSHIM, PROBE);
+	cr_expect_str_eq(p.out, "bound 0.0.0.0 24006\n");
+	/* ...with it, it does not. */
+	bs_sh(&p, 30, "%s run --enforce -l -- %s raw-syscall 0.0.0.0 24007", BINDSHIM, PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 24007\n", "%s", p.err);
+}
+
+Test(enforce, go_program_that_execs_or_spawns_another)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run --enforce -l -- %s exec %s bind 0.0.0.0 24008", BINDSHIM,
+	      HELPER("goserver"), STATIC_PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 24008\n", "%s", p.err);
+	bs_sh(&p, 30, "%s run --enforce -l -- %s spawn %s bind 0.0.0.0 24009", BINDSHIM,
+	      HELPER("goserver"), STATIC_PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 24009\n", "%s", p.err);
+}
+
+Test(enforce, deny_and_rewrite_rules_apply)
+{
+	const char *dir = bs_tmpdir();
+	char pol[256];
+	struct bs_proc p;
+
+	snprintf(pol, sizeof(pol), "%s/p.cfg", dir);
+	bs_write_file(pol, "version = 1;\nrules = (\n"
+		      "  { name = \"busy\"; match = { port = 24010; }; action = \"deny\"; errno = \"EADDRINUSE\"; },\n"
+		      "  { name = \"move\"; match = { port = 24011; }; action = \"rewrite\"; to = \"loopback\"; to_port = 24012; },\n"
+		      "  { name = \"lab\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"interface:bs0\"; }\n);\n");
+	bs_sh(&p, 30, "%s run --enforce -p %s -- %s bind 0.0.0.0 24010; "
+	      "%s run --enforce -p %s -- %s bind 0.0.0.0 24011; "
+	      "%s run --enforce -p %s -- %s bind 0.0.0.0 24013; "
+	      "%s run --enforce -p %s --dry-run -- %s bind 0.0.0.0 24014",
+	      BINDSHIM, pol, STATIC_PROBE, BINDSHIM, pol, STATIC_PROBE, BINDSHIM, pol, STATIC_PROBE,
+	      BINDSHIM, pol, STATIC_PROBE);
+	cr_expect_str_eq(p.out, "error bind EADDRINUSE\nbound 127.0.0.1 24012\nbound " LAB4 " 24013\n"
+			 "bound 0.0.0.0 24014\n", "%s", p.err);
+	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:24010 EADDRINUSE (rule \"busy\" "), "%s", p.err);
+	cr_expect(strstr(p.err, "dry-run rewrite tcp 0.0.0.0:24014 -> " LAB4 ":24014"), "%s", p.err);
+}
+
+Test(enforce, listen_without_bind_in_a_static_program)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run --enforce -l -- %s listen-unbound --v6", BINDSHIM, STATIC_PROBE);
+	cr_expect(!strncmp(p.out, "listening ::1 ", 14), "%s%s", p.out, p.err);
+	cr_expect(strstr(p.err, "in listen() via seccomp"), "%s", p.err);
+}
+
+Test(enforce, shim_handled_calls_are_not_judged_twice)
+{
+	struct bs_proc p;
+
+	/* A dynamic program: the shim judges and logs; the supervisor lets it through. */
+	bs_sh(&p, 30, "%s run --enforce -l -- %s bind 0.0.0.0 24015", BINDSHIM, PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 24015\n");
+	cr_expect_eq(bs_count(p.err, "rewrite tcp 0.0.0.0:24015"), 1, "%s", p.err);
+	cr_expect(!strstr(p.err, "via seccomp"), "%s", p.err);
+	/* The same for the hostile calls: identical to no shim at all. */
+	bs_sh(&p, 30, "cd %s && %s > native && %s run --enforce -l -- %s > enforced && "
+	      "diff native enforced && echo same", bs_tmpdir(), HELPER("hostile"), BINDSHIM,
+	      HELPER("hostile"));
+	cr_expect_str_eq(p.out, "same\n", "%s%s", p.out, p.err);
+}
+
+Test(enforce, hostile_calls_from_a_static_program)
+{
+	struct bs_proc p;
+
+	/* Bad descriptors, non-sockets, bad lengths and families: the supervisor gives
+	 * the kernel's own answers. */
+	bs_sh(&p, 30, "cd %s && gcc -static -O2 -o hostile-static %s 2>/dev/null && "
+	      "./hostile-static > native && %s run --enforce -l -- ./hostile-static > enforced && "
+	      "diff native enforced && echo same", bs_tmpdir(), bs_src("tests/helpers/hostile.c"), BINDSHIM);
+	cr_expect_str_eq(p.out, "same\n", "%s%s", p.out, p.err);
+}
+
+Test(enforce, io_uring_and_new_listeners_are_refused)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run --enforce -l -- %s io-uring; %s run --enforce -l --io-uring-errno EPERM -- "
+	      "%s io-uring; %s run --enforce -l -- %s seccomp-listener; %s seccomp-listener",
+	      BINDSHIM, STATIC_PROBE, BINDSHIM, STATIC_PROBE, BINDSHIM, STATIC_PROBE, STATIC_PROBE);
+	cr_expect_str_eq(p.out, "error io_uring_setup ENOSYS\nerror io_uring_setup EPERM\n"
+			 "error seccomp EPERM\nlistener ok\n", "%s", p.err);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l --io-uring-errno EPERM -- true", BINDSHIM), 125,
+		     "--io-uring-errno without --enforce");
+	cr_expect_eq(bs_sh(&p, 30, "%s run --enforce --io-uring-errno ENOPE -- true", BINDSHIM), 125);
+}
+
+Test(enforce, foreign_abi_syscalls_kill_the_process)
+{
+	struct bs_proc p;
+
+	cr_expect_eq(bs_sh(&p, 30, "%s run --enforce -l -- %s int80", BINDSHIM, STATIC_PROBE),
+		     128 + SIGSYS, "%s%s", p.out, p.err);
+	cr_expect_eq(bs_sh(&p, 30, "%s int80", STATIC_PROBE), 0, "natively it works");
+}
+
+Test(enforce, threads_forks_and_exec_chains)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 120, "%s run --enforce -l --log /dev/null -- %s 64 200 2", BINDSHIM,
+	      HELPER("stress-static"));
+	cr_expect(!p.timed_out, "deadlock");
+	cr_expect(strstr(p.out, "binds 12800 escaped 0 failed 0 ") && strstr(p.out, " bad 0 "),
+		  "%s%s", p.out, p.err);
+	bs_sh(&p, 60, "%s run --enforce -l -- %s 5", BINDSHIM, HELPER("chain-static"));
+	cr_expect_str_eq(p.out, "level 5 127.0.0.1\nlevel 4 127.0.0.1\nlevel 3 127.0.0.1\n"
+			 "level 2 127.0.0.1\nlevel 1 127.0.0.1\n", "%s", p.err);
+}
+
+Test(enforce, exit_status_signals_and_zombies)
+{
+	char log[256], body[4096];
+	struct bs_proc p;
+	pid_t pid;
+
+	cr_expect_eq(bs_sh(&p, 30, "%s run --enforce -- sh -c 'exit 7'", BINDSHIM), 7);
+	cr_expect_eq(bs_sh(&p, 30, "%s run --enforce -- sh -c 'kill -KILL $$'", BINDSHIM), 128 + 9);
+	cr_expect_eq(bs_sh(&p, 30, "%s run --enforce -- /nonexistent", BINDSHIM), 127);
+	/* SIGTERM to the supervisor reaches the command, which says so and exits. */
+	snprintf(log, sizeof(log), "%s/log", bs_tmpdir());
+	pid = bs_spawn(log, "%s run --enforce -- sh -c 'trap \"echo got TERM; exit 3\" TERM; "
+		       "echo ready; while :; do sleep 0.05; done'; echo status $?", BINDSHIM);
+	for (int i = 0; i < 200 && !strstr(body, "ready"); i++) {
+		usleep(25000);
+		bs_read_file(log, body, sizeof(body));
+	}
+	bs_sh(&p, 10, "pkill -TERM -f '^%s run --enforce -- sh -c trap'", BINDSHIM);
+	for (int i = 0; i < 200 && !strstr(body, "status"); i++) {
+		usleep(25000);
+		bs_read_file(log, body, sizeof(body));
+	}
+	bs_stop(pid);
+	cr_expect(strstr(body, "got TERM\nstatus 3\n"), "%s", body);
+	/* An orphan of the command is reaped by the supervisor: no zombie meanwhile. */
+	bs_sh(&p, 30, "%s run --enforce -- sh -c '(sleep 0.1 &); sleep 0.6; "
+	      "ps -o stat= --ppid $PPID | grep -c Z || true'", BINDSHIM);
+	cr_expect_str_eq(p.out, "0\n", "%s", p.err);
+}
+
+Test(enforce, dynamic_client_sockets_still_reach_remote_peers)
+{
+	struct bs_proc p;
+	pid_t server = bs_spawn(NULL, "exec %s echo tcp " LAB4 " 24020 1", PROBE);
+
+	cr_assert(bs_wait_port("tcp", 24020, 5000, NULL, 0));
+	bs_sh(&p, 30, IN_PEER "%s run --enforce -l -- %s client tcp " LAB4 " 24020 --bind 0.0.0.0 0",
+	      BINDSHIM, PROBE);
+	bs_stop(server);
+	cr_expect(strstr(p.out, "reply ping from 198.51.100.8 "), "%s%s", p.out, p.err);
+	cr_expect(!strstr(p.err, "via seccomp"), "the shim handled it all: %s", p.err);
+}

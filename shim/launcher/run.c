@@ -286,12 +286,30 @@ static int run_enforced(const struct run_opts *o, struct bs_layers *layers, cons
 	return bs_enforce_run(&e, path, argv);
 }
 
+/* Execs path in place of this process (run without --enforce); returns a status
+ * only if it could not. */
+static int exec_command(char *path, char **argv, int cmd)
+{
+	int err;
+
+	execv(path, argv + cmd);
+	if (errno == ENOEXEC) {
+		/* Like execvp: a file without #! or ELF header is a shell script. */
+		argv[cmd - 1] = (char *)"sh";
+		argv[cmd] = path;
+		execv("/bin/sh", argv + cmd - 1);
+	}
+	err = errno;
+	fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(err));
+	return err == ENOENT ? BS_EXIT_NOTFOUND : BS_EXIT_NOEXEC;
+}
+
 int bs_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
 	struct bs_layers layers;
-	char *path, *shim;
-	int rc, cmd = parse_run(argc, argv, &o);
+	char *path = NULL, *shim = NULL;
+	int rc = BS_EXIT_RUN_FAIL, cmd = parse_run(argc, argv, &o);
 
 	if (cmd < 0)
 		return BS_EXIT_RUN_FAIL;
@@ -304,34 +322,28 @@ int bs_cmd_run(int argc, char **argv)
 		fprintf(stderr, "bindshim run: invalid policy; nothing was run\n");
 		return BS_EXIT_RUN_FAIL;
 	}
-	if (export_policy(&o.po.sel) || export_log(&o) || !(shim = export_preload())) {
-		bs_layers_free(&layers);
-		return BS_EXIT_RUN_FAIL;
-	}
+	if (export_policy(&o.po.sel) || export_log(&o) || !(shim = export_preload()))
+		goto out;
 	path = find_command(argv[cmd]);
 	if (!path) {
 		fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(errno));
-		return errno == EACCES ? BS_EXIT_NOEXEC : BS_EXIT_NOTFOUND;
+		rc = errno == EACCES ? BS_EXIT_NOEXEC : BS_EXIT_NOTFOUND;
+		goto out;
 	}
 	bs_warn_unreachable(path, o.enforce);
 	if (o.enforce) {
 		rc = run_enforced(&o, &layers, shim, path, argv + cmd);
-		bs_layers_free(&layers);
-		free(shim);
-		free(path);
-		return rc;
+		goto out;
 	}
+	/* The shim loads its own copy of the policy in the command. */
+	bs_layers_free(&layers);
+	rc = exec_command(path, argv, cmd);
+	free(shim);
+	free(path);
+	return rc;
+out:
 	bs_layers_free(&layers);
 	free(shim);
-	execv(path, argv + cmd);
-	if (errno == ENOEXEC) {
-		/* Like execvp: a file without #! or ELF header is a shell script. */
-		argv[cmd - 1] = (char *)"sh";
-		argv[cmd] = path;
-		execv("/bin/sh", argv + cmd - 1);
-	}
-	rc = errno;
-	fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(rc));
 	free(path);
-	return rc == ENOENT ? BS_EXIT_NOTFOUND : BS_EXIT_NOEXEC;
+	return rc;
 }

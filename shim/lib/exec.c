@@ -35,40 +35,75 @@ static const char *const carried_names[] = {BS_ENV_POLICY, BS_ENV_LOG, BS_ENV_LO
 static char carried[NCARRIED][BS_CARRY_MAX];
 static char self[BS_CARRY_MAX];
 
-/* Copies the absolute LD_PRELOAD entry named libbindshim.so into self, if any. */
+/* Copies the absolute LD_PRELOAD entry named libbindshim.so into self, if any
+ * (plain loops: this runs in every process at start, see copy_entry). */
 static void find_self(const char *preload)
 {
-	size_t k = strlen(BS_SHIM_NAME);
+	static const char name[] = "/" BS_SHIM_NAME;
+	const size_t k = sizeof(name) - 1;
 
-	while (preload && *preload) {
-		size_t n = strcspn(preload, ": ");
+	while (*preload) {
+		size_t n = 0, j = 0;
 
-		if (preload[0] == '/' && n > k && n < sizeof(self) && preload[n - k - 1] == '/' &&
-		    !memcmp(preload + n - k, BS_SHIM_NAME, k)) {
-			memcpy(self, preload, n);
+		while (preload[n] && preload[n] != ':' && preload[n] != ' ')
+			n++;
+		if (preload[0] == '/' && n >= k && n < sizeof(self))
+			while (j < k && preload[n - k + j] == name[j])
+				j++;
+		if (j == k) {
+			for (size_t i = 0; i < n; i++)
+				self[i] = preload[i];
 			self[n] = '\0';
 			return;
 		}
 		preload += n;
-		preload += strspn(preload, ": ");
+		while (*preload == ':' || *preload == ' ')
+			preload++;
 	}
+}
+
+/* Copies a whole "NAME=value" entry into dst if it fits; plain loops, because this
+ * runs in every process at start, where each first libc call costs a lookup. */
+static void copy_entry(char *dst, const char *entry)
+{
+	size_t n = 0;
+
+	while (entry[n] && n < BS_CARRY_MAX - 1)
+		n++;
+	if (entry[n])
+		return;		/* too long to carry */
+	for (size_t i = 0; i <= n; i++)
+		dst[i] = entry[i];
+}
+
+/* Tells whether entry is "NAME=..." for name; returns the value or NULL. */
+static const char *value_of(const char *entry, const char *name)
+{
+	while (*name && *entry == *name) {
+		entry++;
+		name++;
+	}
+	return !*name && *entry == '=' ? entry + 1 : NULL;
 }
 
 void bs_exec_capture(void)
 {
 	/* A setuid program's environment is neither ours to trust nor to carry. */
-	if (getauxval(AT_SECURE))
+	if (getauxval(AT_SECURE) || !environ)
 		return;
-	find_self(getenv("LD_PRELOAD"));
-	for (size_t i = 0; i < NCARRIED; i++) {
-		const char *v = getenv(carried_names[i]);
-		int n;
+	for (char **e = environ; *e; e++) {
+		const char *v;
 
-		if (!v)
+		/* Only LD_PRELOAD and BINDSHIM_* matter: cheap first-letter filter. */
+		if ((*e)[0] != 'L' && (*e)[0] != 'B')
 			continue;
-		n = snprintf(carried[i], sizeof(carried[i]), "%s=%s", carried_names[i], v);
-		if (n < 0 || (size_t)n >= sizeof(carried[i]))
-			carried[i][0] = '\0';
+		if ((v = value_of(*e, "LD_PRELOAD"))) {
+			find_self(v);
+			continue;
+		}
+		for (size_t i = 0; i < NCARRIED; i++)
+			if (value_of(*e, carried_names[i]))
+				copy_entry(carried[i], *e);
 	}
 }
 

@@ -43,7 +43,12 @@ static void read_program(void)
 	FILE *f;
 
 	if (program_invocation_short_name && *program_invocation_short_name) {
-		snprintf(S.program, sizeof(S.program), "%s", program_invocation_short_name);
+		/* A plain loop: this runs in every process at start (see exec.c). */
+		size_t i = 0;
+
+		for (; program_invocation_short_name[i] && i < sizeof(S.program) - 1; i++)
+			S.program[i] = program_invocation_short_name[i];
+		S.program[i] = '\0';
 		return;
 	}
 	f = fopen("/proc/self/comm", "re");

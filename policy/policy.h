@@ -194,6 +194,11 @@ int bs_parse_long(const char *s, long lo, long hi, long *out);
 /* Copies an AF_INET/AF_INET6 sockaddr of length len into ss if len is valid for its
  * family; returns 0, or -EINVAL (bad length) or -EAFNOSUPPORT (other family). */
 int bs_sockaddr_copy(const struct sockaddr *sa, socklen_t len, struct sockaddr_storage *ss);
+/* bs_sockaddr_copy for a socket of family domain: Linux also takes AF_UNSPEC with
+ * INADDR_ANY on an IPv4 socket as AF_INET (an old compatibility rule), and so does
+ * this, filling ss as AF_INET. */
+int bs_sockaddr_copy_for(const struct sockaddr *sa, socklen_t len, int domain,
+			 struct sockaddr_storage *ss);
 /* Fills the matcher's view of an inet sockaddr (folded address and port). */
 void bs_query_set_sockaddr(struct bs_query *q, const struct sockaddr_storage *ss);
 /* Formats "1.2.3.4:80" or "[::1]:80" into buf; returns buf. */

@@ -37,6 +37,23 @@ int bs_sockaddr_copy(const struct sockaddr *sa, socklen_t len, struct sockaddr_s
 	return 0;
 }
 
+int bs_sockaddr_copy_for(const struct sockaddr *sa, socklen_t len, int domain,
+			 struct sockaddr_storage *ss)
+{
+	struct sockaddr_in sin;
+	int rc = bs_sockaddr_copy(sa, len, ss);
+
+	if (rc != -EAFNOSUPPORT || domain != AF_INET || len < (socklen_t)sizeof(sin))
+		return rc;
+	memcpy(&sin, sa, sizeof(sin));
+	if (sin.sin_family != AF_UNSPEC || sin.sin_addr.s_addr != htonl(INADDR_ANY))
+		return rc;
+	sin.sin_family = AF_INET;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &sin, sizeof(sin));
+	return 0;
+}
+
 void bs_query_set_sockaddr(struct bs_query *q, const struct sockaddr_storage *ss)
 {
 	memset(&q->addr, 0, sizeof(q->addr));

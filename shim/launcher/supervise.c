@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/verdict.h"
 #include "enforce.h"
 #include "launcher.h"
 
@@ -228,31 +229,21 @@ static void record(const struct sup *s, const struct target *t, const char *call
 	bs_log(&s->e->set->logger, &r);
 }
 
-enum verdict { PASS, USE_TO, FAIL };
-
-/* Decides from (asked by t on a socket of proto) and logs it, as judge.c does. */
-static enum verdict judge(const struct sup *s, const struct target *t, const char *call,
-			  unsigned proto, const struct sockaddr_storage *from, struct bs_outcome *o)
+/* Decides from (asked by t on a socket of proto) and logs it, as the shim does. */
+static enum bs_verdict judge(const struct sup *s, const struct target *t, const char *call,
+			     unsigned proto, const struct sockaddr_storage *from,
+			     struct bs_outcome *o)
 {
-	const struct bs_settings *set = s->e->set;
 	struct bs_query q = {.proto = proto, .program = t->program[0] ? t->program : NULL,
 			     .exe = t->exe[0] ? t->exe : NULL, .uid = t->uid};
-	enum verdict v = PASS;
+	const char *event, *action;
+	enum bs_verdict v;
 
 	bs_query_set_sockaddr(&q, from);
 	bs_resolve_layered(s->e->layers->system, s->e->layers->user, &q, from, o);
-	if (o->err)
-		v = FAIL;
-	else if (o->d.action == BS_REWRITE)
-		v = USE_TO;
-	if (set->dry_run) {
-		record(s, t, call, proto, from, o, "dry-run",
-		       v == FAIL ? "deny" : bs_action_name(o->d.action));
-		return PASS;
-	}
-	if (v != PASS || o->d.action == BS_LOG || set->log_allowed)
-		record(s, t, call, proto, from, o, v == FAIL ? "deny" : bs_action_name(o->d.action),
-		       NULL);
+	v = bs_verdict_of(o, s->e->set, false, &event, &action);
+	if (event)
+		record(s, t, call, proto, from, o, event, action);
 	return v;
 }
 
@@ -280,24 +271,17 @@ static int bind_for(const struct sup *s, const struct target *t, int sock, int d
 	struct sockaddr_storage from;
 	struct bs_outcome o;
 	unsigned proto = type == SOCK_STREAM ? BS_PROTO_TCP : BS_PROTO_UDP;
-	int rc = bs_sockaddr_copy((const struct sockaddr *)buf, len, &from);
+	int rc = bs_sockaddr_copy_for((const struct sockaddr *)buf, len, domain, &from);
 
-	/* Linux takes AF_UNSPEC with INADDR_ANY on an IPv4 socket as AF_INET. */
-	if (rc == -EAFNOSUPPORT && domain == AF_INET && len >= sizeof(struct sockaddr_in) &&
-	    buf[0] == AF_UNSPEC && buf[1] == 0 && !memcmp(buf + 4, "\0\0\0\0", 4)) {
-		memcpy(&from, buf, sizeof(struct sockaddr_in));
-		from.ss_family = AF_INET;
-		rc = 0;
-	}
 	/* Nothing to judge: let the kernel give its own answer, on our copy. */
 	if (rc || from.ss_family != domain || (type != SOCK_STREAM && type != SOCK_DGRAM))
 		return do_bind(sock, buf, len);
 	switch (judge(s, t, "bind", proto, &from, &o)) {
-	case FAIL:
+	case BS_FAIL:
 		return -o.err;
-	case USE_TO:
+	case BS_USE_TO:
 		return do_bind(sock, &o.to, bs_sockaddr_len(&o.to));
-	case PASS:
+	case BS_PASS:
 		break;
 	}
 	return do_bind(sock, buf, len);
@@ -345,17 +329,17 @@ static void on_listen(const struct sup *s, const struct seccomp_notif *req,
 	bs_query_set_sockaddr(&q, &from);
 	if (q.port == 0 && type == SOCK_STREAM && still_valid(s, req->id)) {
 		switch (judge(s, t, "listen", BS_PROTO_TCP, &from, &o)) {
-		case FAIL:
+		case BS_FAIL:
 			resp->error = -o.err;
 			return;
-		case USE_TO:
+		case BS_USE_TO:
 			rc = do_bind(sock, &o.to, bs_sockaddr_len(&o.to));
 			if (rc) {
 				resp->error = rc;
 				return;
 			}
 			break;
-		case PASS:
+		case BS_PASS:
 			break;
 		}
 	}

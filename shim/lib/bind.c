@@ -5,26 +5,13 @@
 
 #include "shim.h"
 
-/* Linux takes AF_UNSPEC with INADDR_ANY on an IPv4 socket as AF_INET (an old
- * compatibility rule), so that form must be judged too. Returns 0 if ss now holds
- * the AF_INET address the kernel would bind. */
-static int unspec_as_inet(int fd, const struct sockaddr *sa, socklen_t len,
-			  struct sockaddr_storage *ss)
+/* The family of socket fd, or -1. */
+static int domain_of(int fd)
 {
-	struct sockaddr_in sin;
 	int domain;
-	socklen_t dl = sizeof(domain);
+	socklen_t len = sizeof(domain);
 
-	if (!sa || len < (socklen_t)sizeof(sin))
-		return -1;
-	memcpy(&sin, sa, sizeof(sin));
-	if (sin.sin_family != AF_UNSPEC || sin.sin_addr.s_addr != htonl(INADDR_ANY) ||
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0 || domain != AF_INET)
-		return -1;
-	sin.sin_family = AF_INET;
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, &sin, sizeof(sin));
-	return 0;
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ? -1 : domain;
 }
 
 static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
@@ -35,8 +22,15 @@ static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	bs_real_init();
 	bs_judgement_init(&j, "bind");
 	rc = bs_sockaddr_copy(sa, len, &j.from);
-	if (rc == -EAFNOSUPPORT && sa && sa->sa_family == AF_UNSPEC)
-		rc = unspec_as_inet(fd, sa, len, &j.from);
+	/* AF_UNSPEC may mean AF_INET: only then is the socket's family worth a syscall
+	 * (-EAFNOSUPPORT means sa holds at least a family, read here without alignment). */
+	if (rc == -EAFNOSUPPORT) {
+		sa_family_t family;
+
+		memcpy(&family, sa, sizeof(family));
+		if (family == AF_UNSPEC)
+			rc = bs_sockaddr_copy_for(sa, len, domain_of(fd), &j.from);
+	}
 	if (rc) {
 		errno = saved;
 		return bs_real.bind(fd, sa, len);

@@ -74,7 +74,8 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	const struct bs_state *st;
 	const struct bs_policy *p;
 	struct bs_query q;
-	enum bs_verdict v = BS_PASS;
+	const char *event, *action;
+	enum bs_verdict v;
 
 	if (bs_busy)
 		return judge_starting(fd, j);
@@ -94,20 +95,13 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	if (st->needs & BS_NEED_UID)
 		q.uid = getuid();
 	bs_resolve_layered(st->system, p, &q, &j->from, &j->o);
+	/* The common case, allowed and not logged, makes no syscall at all. */
 	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->set.log_allowed)
 		return BS_PASS;
 	if (learn_socket(fd, j) < 0)
 		return BS_PASS;
-	if (j->o.err)
-		v = BS_FAIL;
-	else if (j->o.d.action == BS_REWRITE)
-		v = BS_USE_TO;
-	if (st->set.dry_run) {
-		if (!j->quiet)
-			record(st, j, "dry-run", v == BS_FAIL ? "deny" : bs_action_name(j->o.d.action));
-		return BS_PASS;
-	}
-	if (!j->quiet || v == BS_USE_TO)
-		record(st, j, v == BS_FAIL ? "deny" : bs_action_name(j->o.d.action), NULL);
+	v = bs_verdict_of(&j->o, &st->set, j->quiet, &event, &action);
+	if (event)
+		record(st, j, event, action);
 	return v;
 }

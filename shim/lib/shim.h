@@ -15,6 +15,7 @@
 #include "../../policy/policy.h"
 #include "../common/log.h"
 #include "../common/settings.h"
+#include "../common/verdict.h"
 
 #define BS_EXPORT __attribute__((visibility("default")))
 
@@ -73,8 +74,6 @@ struct bs_state {
 const struct bs_state *bs_state(void);
 
 /* judge.c: one decision for a bind-like call, logged. */
-enum bs_verdict { BS_PASS, BS_USE_TO, BS_FAIL };
-
 struct bs_judgement {
 	const char *call;		/* "bind", "listen", "getaddrinfo" */
 	struct sockaddr_storage from;	/* what the program asked for */

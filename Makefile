@@ -116,15 +116,22 @@ $(B)/tests/helpers/static: $(B)/shimobj/tests/helpers/static.o
 
 # Static builds of helpers, and a pure-Go program: what only --enforce reaches.
 STATIC_HELPERS = $(B)/tests/helpers/probe-static $(B)/tests/helpers/stress-static \
-	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver
+	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo
 $(B)/tests/helpers/%-static: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $< -lpthread
 
+# $(call go_build,CGO_ENABLED,output)
+go_build = cd tests/helpers/goserver && CGO_ENABLED=$(1) GOCACHE=$(abspath $(B))/go/cache \
+	GOPATH=$(abspath $(B))/go/path GOFLAGS=-mod=mod go build -o $(abspath $(2)) main.go
 $(B)/tests/helpers/goserver: tests/helpers/goserver/main.go
 	@mkdir -p $(@D)
-	cd tests/helpers/goserver && CGO_ENABLED=0 GOCACHE=$(abspath $(B))/go/cache \
-		GOPATH=$(abspath $(B))/go/path GOFLAGS=-mod=mod go build -o $(abspath $@) main.go
+	$(call go_build,0,$@)
+
+# The same, dynamically linked through cgo: Go still makes raw socket syscalls.
+$(B)/tests/helpers/goserver-cgo: tests/helpers/goserver/main.go
+	@mkdir -p $(@D)
+	$(call go_build,1,$@)
 
 # Every test binary runs in a private network namespace (tests/netns.sh).
 TEST_ENV = BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR)

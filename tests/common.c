@@ -301,9 +301,13 @@ int bs_udp_echo(const char *ip, unsigned port)
 
 const char *bs_tmpdir(void)
 {
-	char *s = slots[slot++ % 8];
+	/* A ring of its own, not bs_build's slots: tests keep a directory across many
+	 * bs_build() calls, and no test makes 32 of them. */
+	static char dirs[32][32];
+	static int n;
+	char *s = dirs[n++ % 32];
 
-	snprintf(s, sizeof(slots[0]), "/tmp/bindshim-test.XXXXXX");
+	snprintf(s, sizeof(dirs[0]), "/tmp/bindshim-test.XXXXXX");
 	return mkdtemp(s) ? s : "/tmp";
 }
 

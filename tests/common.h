@@ -42,7 +42,7 @@ int bs_tcp_connect(const char *ip, unsigned port);
 /* Sends one datagram to ip:port and waits up to 2 s for the reply; 0 or errno. */
 int bs_udp_echo(const char *ip, unsigned port);
 
-/* Makes a fresh temporary directory; returns its path (static per slot). */
+/* Makes a fresh temporary directory; returns its path (valid for the whole test). */
 const char *bs_tmpdir(void);
 /* Writes a file; returns path. */
 const char *bs_write_file(const char *path, const char *content);

@@ -237,7 +237,14 @@ Test(run, warns_about_unreachable_executables)
 
 	bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, bs_build("tests/helpers/static"));
 	cr_expect_str_eq(p.out, "static ran\n");
-	cr_expect(strstr(p.err, "is statically linked"), "%s", p.err);
+	cr_expect(strstr(p.err, "is statically linked: a preloaded library cannot reach its "
+			 "binds; use --enforce"), "%s", p.err);
+	/* Go, even dynamically linked (cgo), makes raw socket syscalls. */
+	bs_sh(&p, 30, "%s run -l -- %s spawn true", BINDSHIM, bs_build("tests/helpers/goserver-cgo"));
+	cr_expect(strstr(p.err, "is a Go program: Go makes its socket syscalls directly, so a "
+			 "preloaded library cannot reach its binds; use --enforce"), "%s", p.err);
+	bs_sh(&p, 30, "%s run -l --enforce -- %s", BINDSHIM, bs_build("tests/helpers/static"));
+	cr_expect_str_eq(p.err, "", "no warning under --enforce");
 	bs_sh(&p, 30, "cp /bin/true %s/suid && chmod u+s %s/suid && %s run -l -- %s/suid",
 	      dir, dir, BINDSHIM, dir);
 	cr_expect(strstr(p.err, "is setuid/setgid"), "%s", p.err);

@@ -104,6 +104,7 @@ int main(int argc, char **argv)
 		write_policy(path, n, wide);
 		if (bs_policy_load(path, &p, err, sizeof(err))) {
 			fprintf(stderr, "%s", err);
+			unlink(path);
 			return 1;
 		}
 		bs_addr_parse("0.0.0.0", &hit.addr);

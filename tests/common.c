@@ -303,11 +303,12 @@ const char *bs_tmpdir(void)
 {
 	/* A ring of its own, not bs_build's slots: tests keep a directory across many
 	 * bs_build() calls, and no test makes 32 of them. */
-	static char dirs[32][32];
+	static char dirs[32][512];
 	static int n;
 	char *s = dirs[n++ % 32];
+	const char *base = getenv("TMPDIR");
 
-	snprintf(s, sizeof(dirs[0]), "/tmp/bindshim-test.XXXXXX");
+	snprintf(s, sizeof(dirs[0]), "%s/bindshim-test.XXXXXX", base && *base ? base : "/tmp");
 	return mkdtemp(s) ? s : "/tmp";
 }
 

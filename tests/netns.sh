@@ -15,7 +15,12 @@ fi
 ip link set lo up
 unshare --net sleep 3600 &
 peer=$!
-trap 'kill $peer 2>/dev/null; wait $peer 2>/dev/null || true' EXIT INT TERM
+# The tests' temporary files, in one directory that goes when they are done (open to
+# all: some tests run programs as nobody).
+TMPDIR=$(mktemp -d /tmp/bindshim-run.XXXXXX)
+chmod 755 "$TMPDIR"
+export TMPDIR
+trap 'kill $peer 2>/dev/null; wait $peer 2>/dev/null || true; rm -rf "$TMPDIR"' EXIT INT TERM
 # Wait (bounded) until the sleeper is inside its own namespace.
 i=0
 while [ "$(readlink /proc/$peer/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do

@@ -26,9 +26,13 @@ static int allow_mode;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char path[] = "/tmp/bindshim-fuzz-XXXXXX";
-	const char *mode = getenv("BS_FUZZ_MODE");
-	int fd = mkstemp(path);
+	static char path[512], dir[512];
+	const char *mode = getenv("BS_FUZZ_MODE"), *tmp = getenv("TMPDIR");
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bindshim-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/bindshim-fuzz-dir-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	fd = mkstemp(path);
 
 	(void)argc;
 	(void)argv;
@@ -42,8 +46,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	close(fd);
 	setenv("BINDSHIM_LOG", "/dev/null", 1);
 	/* AF_UNIX binds create files: keep them in a directory of our own. */
-	char dir[] = "/tmp/bindshim-fuzz-dir-XXXXXX";
-
 	if (!mkdtemp(dir) || chdir(dir))
 		abort();
 	return 0;

@@ -498,6 +498,9 @@ int bs_enforce_run(const struct bs_enforce *e, const char *path, char **argv)
 		child(e, sv[1], &old, path, argv);
 	}
 	close(sv[1]);
+	/* A log record to a closed pipe must not kill the supervisor (in the parent
+	 * only: an ignored signal would stay ignored across the command's exec). */
+	signal(SIGPIPE, SIG_IGN);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	s.listener = bs_recv_fd(sv[0]);
 	if (s.listener < 0 || sigfd < 0 || write(sv[0], "g", 1) != 1) {

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -205,9 +207,11 @@ static int sink_fd(struct sink *s)
 	return fd;
 }
 
+/* O_NONBLOCK: a FIFO nobody reads must fail (ENXIO), not hang the program in its
+ * first bind; and a full one loses a record rather than block. */
 static int open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
 }
 
 static int open_syslog(void)
@@ -285,6 +289,26 @@ static void emit_syslog(const struct bs_who *w, const char *rec, size_t len, int
 	}
 }
 
+/* write(2) that cannot raise SIGPIPE in the program: a record to a pipe nobody
+ * reads (the program's stderr, a FIFO) must not kill a program that would never
+ * have written there itself. SIGPIPE is blocked around the write and, if the write
+ * raised it and it was not pending before, taken off the queue again. */
+static void write_quietly(int fd, const char *buf, size_t len)
+{
+	static const struct timespec now;
+	sigset_t pipe_set, old, pending;
+	int was_pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	if (write(fd, buf, len) < 0 && errno == EPIPE && !was_pending)
+		sigtimedwait(&pipe_set, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void emit(const struct bs_logger *lg, const struct bs_who *w, const char *rec, size_t len,
 		 int pri)
 {
@@ -293,7 +317,7 @@ static void emit(const struct bs_logger *lg, const struct bs_who *w, const char 
 	switch (lg->to) {
 	case BS_LOG_STDERR:
 		if (stderr_ok())
-			(void)!write(2, rec, len);
+			write_quietly(2, rec, len);
 		break;
 	case BS_LOG_FILE:
 		fd = sink_fd(&file_sink);
@@ -302,7 +326,7 @@ static void emit(const struct bs_logger *lg, const struct bs_who *w, const char 
 			fd = sink_fd(&file_sink);
 		}
 		if (fd >= 0)
-			(void)!write(fd, rec, len);
+			write_quietly(fd, rec, len);
 		break;
 	case BS_LOG_SYSLOG:
 		emit_syslog(w, rec, len, pri);

@@ -205,6 +205,27 @@ Test(reliability, failing_log_destinations_change_nothing)
 	cr_expect_eq(p.status, 0);
 }
 
+Test(reliability, log_to_a_pipe_nobody_reads_never_kills_or_hangs_the_program)
+{
+	const char *d = open_tmpdir();
+	char out[512], body[512];
+	struct bs_proc p;
+
+	snprintf(out, sizeof(out), "%s/out", d);
+	/* stderr is a pipe whose reader is gone: the record must not raise SIGPIPE in
+	 * a program that never writes to stderr itself (the probe dies of SIGPIPE). */
+	bs_sh(&p, 30, "%s run -l -- sh -c 'sleep 0.3; %s bind 0.0.0.0 22500 > %s; echo status $? >> %s' "
+	      "2>&1 | true; i=0; while ! grep -q status %s && [ $i -lt 100 ]; do sleep 0.05; "
+	      "i=$((i + 1)); done", BINDSHIM, PROBE, out, out, out);
+	bs_read_file(out, body, sizeof(body));
+	cr_expect_str_eq(body, "bound 127.0.0.1 22500\nstatus 0\n");
+	/* A FIFO nobody reads as the log file: no hang in the first bind. */
+	bs_sh(&p, 30, "mkfifo %s/fifo && %s run -l --log %s/fifo -- %s bind 0.0.0.0 22501", d, BINDSHIM,
+	      d, PROBE);
+	cr_expect(!p.timed_out, "the program hung opening the log");
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 22501\n");
+}
+
 Test(reliability, memcheck_clean_under_a_real_server_and_a_client)
 {
 	const char *d = open_tmpdir();

@@ -17,6 +17,10 @@
 
 /* run.c: `bindshim run`; returns an exit status only when it could not exec. */
 int bs_cmd_run(int argc, char **argv);
+/* Execs path with argv, or /bin/sh with it for a file that is not an executable
+ * format (as execvp does; argv[-1] must be writable); prints why it could not and
+ * returns 126 or 127. */
+int bs_exec_command(const char *path, char **argv);
 /* check.c: `bindshim check FILE...`. */
 int bs_cmd_check(int argc, char **argv);
 /* explain.c: `bindshim explain ...`. */

@@ -286,21 +286,20 @@ static int run_enforced(const struct run_opts *o, struct bs_layers *layers, cons
 	return bs_enforce_run(&e, path, argv);
 }
 
-/* Execs path in place of this process (run without --enforce); returns a status
- * only if it could not. */
-static int exec_command(char *path, char **argv, int cmd)
+int bs_exec_command(const char *path, char **argv)
 {
+	const char *name = argv[0];
 	int err;
 
-	execv(path, argv + cmd);
+	execv(path, argv);
 	if (errno == ENOEXEC) {
 		/* Like execvp: a file without #! or ELF header is a shell script. */
-		argv[cmd - 1] = (char *)"sh";
-		argv[cmd] = path;
-		execv("/bin/sh", argv + cmd - 1);
+		argv[-1] = (char *)"sh";
+		argv[0] = (char *)path;
+		execv("/bin/sh", argv - 1);
 	}
 	err = errno;
-	fprintf(stderr, "bindshim run: %s: %s\n", argv[cmd], strerror(err));
+	fprintf(stderr, "bindshim run: %s: %s\n", name, strerror(err));
 	return err == ENOENT ? BS_EXIT_NOTFOUND : BS_EXIT_NOEXEC;
 }
 
@@ -337,7 +336,7 @@ int bs_cmd_run(int argc, char **argv)
 	}
 	/* The shim loads its own copy of the policy in the command. */
 	bs_layers_free(&layers);
-	rc = exec_command(path, argv, cmd);
+	rc = bs_exec_command(path, argv + cmd);
 	free(shim);
 	free(path);
 	return rc;

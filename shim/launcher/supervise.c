@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/sock.h"
 #include "../common/verdict.h"
 #include "enforce.h"
 #include "launcher.h"
@@ -247,17 +248,6 @@ static enum bs_verdict judge(const struct sup *s, const struct target *t, const 
 	return v;
 }
 
-/* The socket's family and type; returns 0 or -errno (ENOTSOCK). */
-static int sock_kind(int fd, int *domain, int *type)
-{
-	socklen_t l = sizeof(int);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, domain, &l) < 0)
-		return -errno;
-	l = sizeof(int);
-	return getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &l) < 0 ? -errno : 0;
-}
-
 /* bind(2) on our copy of the socket; returns 0 or -errno. */
 static int do_bind(int fd, const void *addr, socklen_t len)
 {
@@ -293,7 +283,7 @@ static void on_bind(const struct sup *s, const struct seccomp_notif *req,
 {
 	unsigned long long addr = req->data.args[1], len = req->data.args[2];
 	unsigned char buf[sizeof(struct sockaddr_storage)];
-	int domain, type, rc = sock_kind(sock, &domain, &type);
+	int domain, type, rc = bs_sock_kind(sock, &domain, &type);
 
 	if (rc) {
 		resp->error = rc;
@@ -316,7 +306,7 @@ static void on_listen(const struct sup *s, const struct seccomp_notif *req,
 	struct bs_query q;
 	struct bs_outcome o;
 	socklen_t len = sizeof(from);
-	int domain, type, rc = sock_kind(sock, &domain, &type), backlog = (int)req->data.args[1];
+	int domain, type, rc = bs_sock_kind(sock, &domain, &type), backlog = (int)req->data.args[1];
 
 	if (rc) {
 		resp->error = rc;
@@ -395,16 +385,7 @@ static void child(const struct bs_enforce *e, int sock, const sigset_t *old, con
 		_exit(BS_EXIT_RUN_FAIL);
 	close(listener);
 	close(sock);
-	execv(path, argv);
-	if (errno == ENOEXEC) {
-		char **sh = argv - 1;	/* run.c leaves a free slot before argv */
-
-		sh[0] = (char *)"sh";
-		argv[0] = (char *)path;
-		execv("/bin/sh", sh);
-	}
-	fprintf(stderr, "bindshim run: %s: %s\n", argv[0], strerror(errno));
-	_exit(errno == ENOENT ? BS_EXIT_NOTFOUND : BS_EXIT_NOEXEC);
+	_exit(bs_exec_command(path, argv));
 }
 
 /* Forwards a signal to the command, unless the terminal sent it to both of us. */

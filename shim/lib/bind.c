@@ -3,15 +3,15 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "../common/sock.h"
 #include "shim.h"
 
 /* The family of socket fd, or -1. */
 static int domain_of(int fd)
 {
-	int domain;
-	socklen_t len = sizeof(domain);
+	int domain, type;
 
-	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ? -1 : domain;
+	return bs_sock_kind(fd, &domain, &type) < 0 ? -1 : domain;
 }
 
 static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)

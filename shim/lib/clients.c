@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/sock.h"
 #include "shim.h"
 
 #define BS_CLIENTS_MAX 65536
@@ -163,9 +164,9 @@ static int rebind(int fd, struct sockaddr_storage *from)
 	int domain, type, protocol, flags, fdflags, fresh, rc;
 	socklen_t ol = sizeof(int);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0 ||
-	    (ol = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol)) < 0 ||
-	    (ol = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &ol)) < 0 ||
+	if ((rc = bs_sock_kind(fd, &domain, &type)) < 0)
+		return rc;
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &ol) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&now, &len) < 0 ||
 	    (flags = fcntl(fd, F_GETFL)) < 0 || (fdflags = fcntl(fd, F_GETFD)) < 0)
 		return -errno;

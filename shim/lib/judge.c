@@ -6,17 +6,14 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "../common/sock.h"
 #include "shim.h"
 
 int bs_socket_kind(int fd, int *family, unsigned *proto)
 {
 	int type, domain;
-	socklen_t len = sizeof(int);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
-		return -1;
-	len = sizeof(int);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+	if (bs_sock_kind(fd, &domain, &type) < 0)
 		return -1;
 	if ((domain != AF_INET && domain != AF_INET6) ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM))

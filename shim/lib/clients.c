@@ -30,6 +30,7 @@
 #define BS_CLIENTS_MAX 65536
 
 struct client {
+	atomic_bool noted;		/* a hint, read without the lock: an entry is here */
 	atomic_flag busy;		/* held while the entry is read or written */
 	unsigned long ino;		/* 0: free */
 	struct sockaddr_in6 from;	/* IPv4 fits too (sockaddr_in is smaller) */
@@ -71,6 +72,7 @@ void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct b
 	c->rule = o->d.rule;
 	c->proto = (unsigned char)proto;
 	c->ino = (unsigned long)st.st_ino;
+	atomic_store_explicit(&c->noted, true, memory_order_relaxed);
 	unlock(c);
 	atomic_store_explicit(&any, true, memory_order_release);
 }
@@ -199,7 +201,8 @@ static int rebind(int fd, struct sockaddr_storage *from)
 	return 0;
 }
 
-void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, const char *call)
+/* The slow part of bs_clients_restore, for a descriptor that has an entry. */
+static void restore(int fd, const struct sockaddr *peer, socklen_t plen, const char *call)
 {
 	struct sockaddr_storage p, from, asked;
 	struct bs_decision d = {.action = BS_REWRITE};
@@ -211,17 +214,17 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 	bool ours;
 	int saved = errno, rc;
 
-	if (!atomic_load_explicit(&any, memory_order_acquire) || fd < 0 ||
-	    fd >= BS_CLIENTS_MAX || bs_busy || bs_sockaddr_copy(peer, plen, &p) ||
-	    peer_is_loopback(&p))
+	if (bs_busy || bs_sockaddr_copy(peer, plen, &p) || peer_is_loopback(&p))
 		return;
 	c = &table[fd];
 	lock(c);
 	/* The entry is this socket's only if the inode matches: descriptor numbers are
 	 * reused without close() telling us. Taken once: the entry is freed. */
 	ours = c->ino && fstat(fd, &st) == 0 && st.st_ino == c->ino;
+	/* Either way the entry is done with: used now, or another socket's leftover. */
+	c->ino = 0;
+	atomic_store_explicit(&c->noted, false, memory_order_relaxed);
 	if (ours) {
-		c->ino = 0;
 		memset(&asked, 0, sizeof(asked));
 		memcpy(&asked, &c->from, sizeof(c->from));
 		d.rule = c->rule;
@@ -241,4 +244,14 @@ void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, con
 	bs_self(bs_state(), &who);
 	bs_log(&bs_state()->set.logger, &r);
 	errno = saved;
+}
+
+void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t plen, const char *call)
+{
+	/* Every connect and sendto comes here: two loads unless this descriptor's bind
+	 * was rewritten. */
+	if (!atomic_load_explicit(&any, memory_order_acquire) || fd < 0 || fd >= BS_CLIENTS_MAX ||
+	    !atomic_load_explicit(&table[fd].noted, memory_order_relaxed))
+		return;
+	restore(fd, peer, plen, call);
 }

@@ -21,6 +21,7 @@
 #include "env.h"
 #include "json.h"
 #include "log.h"
+#include "sock.h"
 
 #define BS_RECORD_MAX 4096
 #define LOG_USER_NOTICE (1 << 3 | 5)
@@ -247,14 +248,13 @@ void bs_log_open(struct bs_logger *lg)
 static bool stderr_ok(void)
 {
 	struct stat st;
-	int domain;
-	socklen_t len = sizeof(domain);
+	int domain, type;
 
 	if (fstat(2, &st) < 0)
 		return false;
 	if (!S_ISSOCK(st.st_mode))
 		return true;
-	return getsockopt(2, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+	return bs_sock_kind(2, &domain, &type) == 0 && domain == AF_UNIX;
 }
 
 /* Sends rec to syslog as "bindshim[PID]: user=NAME uid=N PROGRAM: ...": the audit

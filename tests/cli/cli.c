@@ -165,11 +165,16 @@ Test(run, exit_codes)
 {
 	struct bs_proc p;
 	const char *noexec = tmpfile_with("noexec", "#!/bin/sh\necho hi\n");
+	const char *plain = tmpfile_with("plain", "echo hi\n");
 
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- sh -c 'exit 7'", BINDSHIM), 7);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- /nonexistent-command", BINDSHIM), 127);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- nonexistent-command-xyz", BINDSHIM), 127);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, noexec), 126);
+	/* Like execvp, a file without #! is run by /bin/sh, under --enforce too. */
+	bs_sh(&p, 30, "chmod +x %s && %s run -l -- %s && %s run --enforce -l -- %s", plain,
+	      BINDSHIM, plain, BINDSHIM, plain);
+	cr_expect_str_eq(p.out, "hi\nhi\n", "%s", p.err);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- /tmp", BINDSHIM), 126);
 	cr_expect_eq(bs_sh(&p, 30, "%s run --bogus -- true", BINDSHIM), 125);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l", BINDSHIM), 125, "no command");

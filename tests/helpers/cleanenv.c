@@ -3,6 +3,7 @@
  * emptied or stripped, the way HOW says, and waits for it. The shim must carry
  * itself and its settings into the child anyway.
  */
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(how, "clearenv-execl")) {
 			clearenv();
 			execl(argv[2], argv[2], "bind", "0.0.0.0", argv[3], (char *)NULL);
+		} else if (!strcmp(how, "fexecve")) {
+			fexecve(open(argv[2], O_RDONLY | O_CLOEXEC), args, empty);
+		} else if (!strcmp(how, "execveat")) {
+			execveat(AT_FDCWD, argv[2], args, empty, 0);
 		}
 		_exit(127);
 	}

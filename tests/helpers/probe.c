@@ -6,7 +6,7 @@
  *   probe bind [--udp] [--v6only 0|1] [--listen] [--hold S] ADDR PORT
  *   probe listen-unbound [--v6] [--hold S]
  *   probe port0 [--hold S]          bind 0.0.0.0:0, read the port, then listen
- *   probe client tcp|udp PEER PORT [--bind ADDR PORT]
+ *   probe client tcp|udp|udp-sendmsg|udp-sendmmsg PEER PORT [--bind ADDR PORT]
  *   probe echo tcp|udp ADDR PORT N  serve N requests, then exit
  *   probe threads N PORTBASE        N threads bind wildcard ports concurrently
  *   probe errno                     errno survives successful judged calls
@@ -25,6 +25,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -201,7 +202,7 @@ static int cmd_client(int argc, char **argv)
 
 	if (argc != 3 && argc != 6)
 		return 2;
-	udp = !strcmp(argv[0], "udp");
+	udp = !strncmp(argv[0], "udp", 3);
 	plen = addr(argv[1], argv[2], &peer);
 	fd = socket(peer.ss_family, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (argc == 6) {
@@ -211,8 +212,19 @@ static int cmd_client(int argc, char **argv)
 		printf("bound %s\n", local(fd, buf, sizeof(buf)));
 	}
 	if (udp) {
-		if (sendto(fd, "ping", 4, 0, (struct sockaddr *)&peer, plen) < 0)
+		struct iovec iov = {(void *)"ping", 4};
+		struct mmsghdr mm = {.msg_hdr = {.msg_name = &peer, .msg_namelen = plen,
+						 .msg_iov = &iov, .msg_iovlen = 1}};
+
+		if (!strcmp(argv[0], "udp-sendmsg")) {
+			if (sendmsg(fd, &mm.msg_hdr, 0) < 0)
+				return fail("sendmsg");
+		} else if (!strcmp(argv[0], "udp-sendmmsg")) {
+			if (sendmmsg(fd, &mm, 1, 0) < 0)
+				return fail("sendmmsg");
+		} else if (sendto(fd, "ping", 4, 0, (struct sockaddr *)&peer, plen) < 0) {
 			return fail("sendto");
+		}
 	} else {
 		if (connect(fd, (struct sockaddr *)&peer, plen) < 0)
 			return fail("connect");
@@ -475,6 +487,15 @@ static int cmd_reuse(void)
 	listen_and_say("dup2", b);
 	/* and dup() of an unbound socket */
 	listen_and_say("dup", dup(socket(AF_INET, SOCK_STREAM, 0)));
+	/* a bound socket closed by close_range(); an unbound one put on its number by
+	 * fcntl(F_DUPFD), which no hook sees */
+	u = socket(AF_INET, SOCK_STREAM, 0);
+	a = socket(AF_INET, SOCK_STREAM, 0);
+	bind(a, (struct sockaddr *)&ss, len);
+	close_range((unsigned)a, (unsigned)a, 0);
+	b = fcntl(u, F_DUPFD, a);
+	printf("close_range-same-number %s\n", a == b ? "yes" : "no");
+	listen_and_say("close_range", b);
 	return 0;
 }
 

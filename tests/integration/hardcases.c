@@ -62,15 +62,16 @@ Test(hard, port_zero_then_getsockname_then_listen)
 /* A client in the "remote host" namespace binds wildcard:0 and talks to a server on
  * 198.51.100.7, which is not local to it: only a socket with a real address gets
  * there, so a naive loopback rewrite fails this. */
-static void client_reaches_peer(const char *proto, unsigned port, const char *bind_ip)
+static void client_reaches_peer(const char *how, unsigned port, const char *bind_ip)
 {
+	const char *proto = strncmp(how, "udp", 3) ? "tcp" : "udp";
 	struct bs_proc p;
 	pid_t server = bs_spawn(NULL, "exec %s echo %s " LAB4 " %u 1", PROBE, proto, port);
 	char expect[128];
 
 	cr_assert(bs_wait_port(proto, port, 5000, NULL, 0));
 	bs_sh(&p, 30, IN_PEER "%s run -l -- %s client %s " LAB4 " %u --bind %s 0", BINDSHIM,
-	      PROBE, proto, port, bind_ip);
+	      PROBE, how, port, bind_ip);
 	bs_stop(server);
 	cr_assert_eq(p.status, 0, "client failed: %s\n%s", p.out, p.err);
 	cr_expect(strstr(p.out, "bound 127.0.0.1 "), "the bind was not rewritten: %s", p.out);
@@ -92,6 +93,12 @@ Test(hard, udp_client_bound_to_wildcard_reaches_remote_peer)
 	client_reaches_peer("udp", 19011, "0.0.0.0");
 }
 
+Test(hard, udp_clients_using_sendmsg_and_sendmmsg_reach_remote_peers)
+{
+	client_reaches_peer("udp-sendmsg", 19014, "0.0.0.0");
+	client_reaches_peer("udp-sendmmsg", 19015, "0.0.0.0");
+}
+
 Test(hard, tcp_client_bound_to_its_own_address_reaches_remote_peer)
 {
 	client_reaches_peer("tcp", 19012, "198.51.100.8");
@@ -109,6 +116,24 @@ Test(hard, client_talking_to_loopback_stays_on_loopback)
 	cr_assert_eq(p.status, 0, "%s\n%s", p.out, p.err);
 	cr_expect(strstr(p.out, "reply ping from 127.0.0.1 "), "%s", p.out);
 	cr_expect(!strstr(p.err, "in connect()"), "%s", p.err);
+}
+
+Test(hard, getaddrinfo_rewrites_passive_and_wildcard_lookups_only)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run -l -- python3 -c \"import socket\n"
+	      "def show(node, flags):\n"
+	      "    print(sorted({a[4][0] for a in socket.getaddrinfo(node, 80, type=socket.SOCK_STREAM, flags=flags)}))\n"
+	      "show(None, socket.AI_PASSIVE)\n"
+	      "show('0.0.0.0', 0)\n"
+	      "show('::', 0)\n"
+	      "show(None, 0)\n"
+	      "show('192.0.2.9', socket.AI_PASSIVE)\"", BINDSHIM);
+	cr_expect_str_eq(p.out, "['127.0.0.1', '::1']\n['127.0.0.1']\n['::1']\n['127.0.0.1', '::1']\n"
+			 "['192.0.2.9']\n", "%s", p.err);
+	/* rewritten: the passive and the two wildcard lookups, not the others */
+	cr_expect_eq(bs_count(p.err, "in getaddrinfo()"), 4, "%s", p.err);
 }
 
 Test(hard, dual_stack_wildcard_goes_to_ipv6_loopback)
@@ -202,7 +227,8 @@ Test(hard, reused_descriptors_are_judged_again)
 	cr_expect(strstr(p.out, "same-number yes\nreused 127.0.0.1 "), "%s", p.out);
 	cr_expect(strstr(p.out, "\ndup2 127.0.0.1 "), "%s", p.out);
 	cr_expect(strstr(p.out, "\ndup 127.0.0.1 "), "%s", p.out);
-	cr_expect_eq(bs_count(p.err, "in listen()"), 3, "%s", p.err);
+	cr_expect(strstr(p.out, "\nclose_range-same-number yes\nclose_range 127.0.0.1 "), "%s", p.out);
+	cr_expect_eq(bs_count(p.err, "in listen()"), 4, "%s", p.err);
 }
 
 Test(hard, sixteen_threads_bind_concurrently)

@@ -41,4 +41,23 @@ static inline const char *assert_tcp_loopback_only(unsigned port, const char *lo
 	return addr;
 }
 
+/* Runs `bindshim run OPTS -- PROGRAM bind 0.0.0.0 PORT` with bindshim's stderr a
+ * pipe whose reader is gone (log records land there), the program's own output in a
+ * file; returns that output, then "status N" for the program's exit status. */
+static inline const char *bind_with_dead_stderr(const char *opts, const char *program,
+						unsigned port)
+{
+	static char body[512];
+	char out[512];
+	struct bs_proc p;
+
+	snprintf(out, sizeof(out), "%s/out", bs_tmpdir());
+	bs_sh(&p, 30, "%s run %s -- sh -c 'sleep 0.3; %s bind 0.0.0.0 %u > %s; "
+	      "echo status $? >> %s' 2>&1 | true; i=0; while ! grep -q status %s && "
+	      "[ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done",
+	      BINDSHIM, opts, program, port, out, out, out);
+	bs_read_file(out, body, sizeof(body));
+	return body;
+}
+
 #endif

@@ -10,11 +10,9 @@ C=$B/corpus
 rm -rf "$B/crashes"
 mkdir -p "$C/policy" "$C/bind" "$B/crashes"
 cp "$SRC"/examples/*.cfg "$SRC"/tests/fixtures/*/*.cfg "$C/policy/"
-# bind seeds: kind byte, length (2 bytes), then a sockaddr
-printf '\000\020\000\002\000\037\100\000\000\000\000' > "$C/bind/v4-wildcard"
-printf '\001\034\000\012\000\037\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$C/bind/v6-wildcard"
-printf '\020\020\000\002\000\000\000\177\000\000\001' > "$C/bind/v4-listen"
-printf '\002\010\000\001\000abc\000' > "$C/bind/unix"
+# bind seeds (tests/fuzz/seeds/bind): kind byte, length (2 bytes), then a sockaddr.
+# The corpus grows in the build directory only.
+cp "$SRC"/tests/fuzz/seeds/bind/* "$C/bind/"
 run() { # target corpus mode
 	echo "== $1 ($3), $T s"
 	BS_FUZZ_MODE=$3 "$B/fuzz/$1" -max_total_time="$T" -print_final_stats=1 \

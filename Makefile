@@ -30,17 +30,27 @@ WARN = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
        -Wstrict-prototypes -Wformat=2 -fno-common
 HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2
 DEFS = -D_GNU_SOURCE -DBS_VERSION='"$(VERSION)"' -DBS_LIBDIR='"$(LIBDIR)"'
-BASE_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(DEFS) -fPIC -fvisibility=hidden $(CFLAGS)
+# Includes name project paths ("policy/policy.h"); -MMD -MP writes each object's
+# header dependencies next to it.
+BASE_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(DEFS) -I. -MMD -MP -fPIC -fvisibility=hidden $(CFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(SAN)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
 -include config.mak
 
+# Quiet by default ("CC policy/load.c"); V=1 prints every command.
+ifeq ($(V),1)
+Q =
+say =
+else
+Q = @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
 POLICY_SRC = $(wildcard policy/*.c)
 COMMON_SRC = $(wildcard shim/common/*.c)
 LIB_SRC = $(wildcard shim/lib/*.c)
 LAUNCHER_SRC = $(wildcard shim/launcher/*.c)
-HEADERS = $(wildcard policy/*.h shim/*/*.h tests/*.h)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
@@ -60,78 +70,87 @@ BENCHES = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
 all: $(B)/bindshim $(B)/libbindshim.so
 
-$(B)/obj/%.o: %.c $(HEADERS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# A clear word, instead of a compiler error, when libconfig's header is missing.
+$(B)/.libconfig-ok:
+	@printf '#include <libconfig.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || { \
+		echo "bindshim needs libconfig's header (libconfig.h): run 'make deps'" \
+		     "(Debian: apt-get install libconfig-dev)" >&2; exit 1; }
+	@mkdir -p $(@D) && touch $@
 
-$(B)/shimobj/%.o: %.c $(HEADERS)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+$(B)/obj/%.o: %.c | $(B)/.libconfig-ok
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(SHIM_SAN) -DBS_LIBCONFIG_SONAME='"$(or $(LIBCONFIG_SONAME),libconfig.so.9)"' -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/shimobj/%.o: %.c | $(B)/.libconfig-ok
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(BASE_CFLAGS) $(SHIM_SAN) -DBS_LIBCONFIG_SONAME='"$(or $(LIBCONFIG_SONAME),libconfig.so.9)"' -c -o $@ $<
 
 $(B)/bindshim: $(call obj,$(LAUNCHER_SRC)) $(POLICY_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
 
 # The shim binds lazily (relro without now): BIND_NOW would resolve every import in
 # every process at start, 40k instructions, for calls most processes never make.
 $(B)/libbindshim.so: $(SHIM_OBJ) shim/lib/exports.map
-	$(CC) -Wl,-z,relro,-z,lazy $(SHIM_SAN) $(LDFLAGS) -shared \
+	$(call say,LD,$@)$(CC) -Wl,-z,relro,-z,lazy $(SHIM_SAN) $(LDFLAGS) -shared \
 		-Wl,--version-script=shim/lib/exports.map -Wl,-soname,libbindshim.so \
 		-o $@ $(filter %.o,$^) -ldl -lpthread
 
 # Tests: Criterion binaries, plus helper programs the integration tests run.
 $(B)/tests/unit: $(call obj,$(wildcard tests/unit/*.c)) $(POLICY_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lconfig
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lconfig
 
 $(B)/tests/cli: $(call obj,$(wildcard tests/cli/*.c) tests/common.c)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion
 
 $(B)/tests/integration: $(call obj,$(wildcard tests/integration/*.c) tests/common.c)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lpthread
 
 # Helpers run under the shim, so they get the shim's (preloadable) sanitizer flags.
 HELPER_LDFLAGS = -Wl,-z,relro,-z,now $(SHIM_SAN) $(LDFLAGS)
 
 $(B)/shimobj/tests/helpers/static.o: tests/helpers/static.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -c -o $@ $<
+	$(call say,LD,$@)$(CC) $(BASE_CFLAGS) -c -o $@ $<
 
 $(B)/tests/helpers/%: $(B)/shimobj/tests/helpers/%.o
 	@mkdir -p $(@D)
-	$(CC) $(HELPER_LDFLAGS) -o $@ $< -lpthread
+	$(call say,LD,$@)$(CC) $(HELPER_LDFLAGS) -o $@ $< -lpthread
 
 $(B)/tests/helpers/%.so: $(B)/shimobj/tests/helpers/%.o
 	@mkdir -p $(@D)
-	$(CC) $(HELPER_LDFLAGS) -shared -o $@ $<
+	$(call say,LD,$@)$(CC) $(HELPER_LDFLAGS) -shared -o $@ $<
 
 # The helper that binds from a library constructor links against that library.
 $(B)/tests/helpers/early: $(B)/shimobj/tests/helpers/early.o $(B)/tests/helpers/libearly.so
-	$(CC) $(HELPER_LDFLAGS) -o $@ $< -L$(B)/tests/helpers -learly -Wl,-rpath,'$$ORIGIN'
+	$(call say,LD,$@)$(CC) $(HELPER_LDFLAGS) -o $@ $< -L$(B)/tests/helpers -learly -Wl,-rpath,'$$ORIGIN'
 
 # A static executable, for the launcher's warning.
 $(B)/tests/helpers/static: $(B)/shimobj/tests/helpers/static.o
-	$(CC) -static -o $@ $<
+	$(call say,LD,$@)$(CC) -static -o $@ $<
 
 # Static builds of helpers, and a pure-Go program: what only --enforce reaches.
 STATIC_HELPERS = $(B)/tests/helpers/probe-static $(B)/tests/helpers/stress-static \
 	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo
 $(B)/tests/helpers/%-static: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $< -lpthread
+	$(call say,LD,$@)$(CC) $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $< -lpthread
 
 # $(call go_build,CGO_ENABLED,output)
 go_build = cd tests/helpers/goserver && CGO_ENABLED=$(1) GOCACHE=$(abspath $(B))/go/cache \
 	GOPATH=$(abspath $(B))/go/path GOFLAGS=-mod=mod go build -o $(abspath $(2)) main.go
 $(B)/tests/helpers/goserver: tests/helpers/goserver/main.go
 	@mkdir -p $(@D)
-	$(call go_build,0,$@)
+	$(call say,GO,$@)$(call go_build,0,$@)
 
 # The same, dynamically linked through cgo: Go still makes raw socket syscalls.
 $(B)/tests/helpers/goserver-cgo: tests/helpers/goserver/main.go
 	@mkdir -p $(@D)
-	$(call go_build,1,$@)
+	$(call say,GO,$@)$(call go_build,1,$@)
 
 # Every test binary runs in a private network namespace (tests/netns.sh).
 TEST_ENV = BS_BUILD=$(abspath $(B)) BS_SRC=$(CURDIR)
@@ -175,7 +194,7 @@ tsan: deps
 
 $(B)/tests/linked/%: $(B)/shimobj/tests/helpers/%.o $(SHIM_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(HELPER_LDFLAGS) -o $@ $^ -ldl -lpthread
+	$(call say,LD,$@)$(CC) $(HELPER_LDFLAGS) -o $@ $^ -ldl -lpthread
 
 # libFuzzer (clang): the policy loader, and the bind/listen hooks linked into the
 # fuzzer with a differential oracle (tests/fuzz/). FUZZ_TIME seconds per run.
@@ -189,22 +208,22 @@ fuzz: deps
 
 $(B)/fuzz/policy_load: $(B)/obj/tests/fuzz/policy_load.o $(POLICY_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -lconfig
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -lconfig
 
 $(B)/fuzz/bind_path: $(B)/obj/tests/fuzz/bind_path.o $(SHIM_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -ldl -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -ldl -lpthread
 
 bench: all $(BENCHES) $(B)/bench/cycle-static $(B)/tests/helpers/probe
 	BS_BUILD=$(abspath $(B)) sh bench/run.sh
 
 $(B)/bench/cycle-static: bench/cycle.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O2 -static -o $@ $<
+	$(call say,LD,$@)$(CC) $(WARN) -O2 -static -o $@ $<
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(POLICY_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
 
 demo: deps all
 	sh examples/demo.sh

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../policy/policy.h"
+#include "policy/policy.h"
 
 static double now_ns(void)
 {

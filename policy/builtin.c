@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "policy/internal.h"
 
 struct bs_policy *bs_policy_alloc(size_t nrules)
 {

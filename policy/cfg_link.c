@@ -1,5 +1,5 @@
 /* libconfig linked the ordinary way (the launcher, the tests, the benchmarks). */
-#include "cfgapi.h"
+#include "policy/cfgapi.h"
 
 static const struct bs_cfg_api api = {
 	config_init, config_destroy, config_read, config_lookup, config_setting_length,

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 /* Entries an index may hold, beyond which the widest rules become "wide". */
 #define BS_INDEX_BUDGET(n) (8 * (n) + 4096)

@@ -1,7 +1,7 @@
 /* Words for decisions, shared by `bindshim explain` and the shim's log records. */
 #include <stdio.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 const char *bs_action_name(enum bs_action a)
 {

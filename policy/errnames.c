@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 static const struct {
 	const char *name;

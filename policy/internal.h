@@ -2,7 +2,7 @@
 #ifndef BS_POLICY_INTERNAL_H
 #define BS_POLICY_INTERNAL_H
 
-#include "policy.h"
+#include "policy/policy.h"
 
 /* Allocates an empty policy with room for nrules zeroed rules; NULL on ENOMEM. */
 struct bs_policy *bs_policy_alloc(size_t nrules);

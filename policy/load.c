@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cfgapi.h"
-#include "internal.h"
+#include "policy/cfgapi.h"
+#include "policy/internal.h"
 
 struct loader {
 	const struct bs_cfg_api *cfg;

@@ -2,7 +2,7 @@
  * element does. Cheap keys are tested first, globs last. */
 #include <string.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 /* Matches the bracket expression starting after '[' at *pp against c; advances *pp
  * past the closing ']'. Returns 1 match, 0 no match, -1 not a bracket expression. */

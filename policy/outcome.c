@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 void bs_resolve(const struct bs_policy *p, const struct bs_query *q,
 		const struct sockaddr_storage *from, struct bs_outcome *o)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 socklen_t bs_sockaddr_len(const struct sockaddr_storage *ss)
 {

@@ -2,7 +2,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sys.h"
+#include "policy/sys.h"
 
 int bs_sys_socket(int domain, int type, int protocol)
 {

@@ -17,8 +17,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "policy.h"
-#include "sys.h"
+#include "policy/policy.h"
+#include "policy/sys.h"
 
 #define IFACE_PREFIX "interface:"
 

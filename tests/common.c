@@ -1,5 +1,5 @@
 /* Test helpers: bounded process runs, /proc/net inspection, probes. */
-#include "common.h"
+#include "tests/common.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "shim/common/json.h"
 
 /* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
 static size_t utf8_len(const unsigned char *s)

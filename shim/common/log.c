@@ -17,11 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../policy/sys.h"
-#include "env.h"
-#include "json.h"
-#include "log.h"
-#include "sock.h"
+#include "policy/sys.h"
+#include "shim/common/env.h"
+#include "shim/common/json.h"
+#include "shim/common/log.h"
+#include "shim/common/sock.h"
 
 #define BS_RECORD_MAX 4096
 #define LOG_USER_NOTICE (1 << 3 | 5)

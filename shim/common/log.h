@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 /* Where records go. */
 struct bs_logger {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "env.h"
-#include "select.h"
+#include "shim/common/env.h"
+#include "shim/common/select.h"
 
 void bs_select_env(struct bs_selection *s, const char *env_builtin, const char *env_policy)
 {

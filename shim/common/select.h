@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 enum bs_source { BS_SRC_NONE, BS_SRC_FILE, BS_SRC_LOOPBACK, BS_SRC_TO };
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "settings.h"
+#include "shim/common/settings.h"
 
 void bs_settings_from(struct bs_settings *s, const struct bs_layers *l, const char *env_log,
 		      const char *env_format, const char *env_dry_run)

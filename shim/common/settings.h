@@ -3,8 +3,8 @@
 #ifndef BS_SETTINGS_H
 #define BS_SETTINGS_H
 
-#include "log.h"
-#include "select.h"
+#include "shim/common/log.h"
+#include "shim/common/select.h"
 
 struct bs_settings {
 	struct bs_logger logger;

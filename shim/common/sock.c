@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "sock.h"
+#include "shim/common/sock.h"
 
 int bs_sock_kind(int fd, int *domain, int *type)
 {

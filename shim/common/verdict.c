@@ -1,5 +1,5 @@
 /* What happens, and what is logged, once a call's outcome is known. */
-#include "verdict.h"
+#include "shim/common/verdict.h"
 
 enum bs_verdict bs_verdict_of(const struct bs_outcome *o, const struct bs_settings *set,
 			      bool quiet, const char **event, const char **action)

@@ -3,7 +3,7 @@
 #ifndef BS_VERDICT_H
 #define BS_VERDICT_H
 
-#include "settings.h"
+#include "shim/common/settings.h"
 
 enum bs_verdict { BS_PASS, BS_USE_TO, BS_FAIL };
 

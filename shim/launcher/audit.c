@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/json.h"
-#include "policyopt.h"
+#include "shim/common/json.h"
+#include "shim/launcher/policyopt.h"
 
 struct sock {
 	unsigned proto;			/* BS_PROTO_* */

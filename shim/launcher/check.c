@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/policy.h"
-#include "launcher.h"
+#include "policy/policy.h"
+#include "shim/launcher/launcher.h"
 
 int bs_cmd_check(int argc, char **argv)
 {

@@ -3,7 +3,7 @@
 #ifndef BS_ENFORCE_H
 #define BS_ENFORCE_H
 
-#include "../common/settings.h"
+#include "shim/common/settings.h"
 
 struct bs_enforce {
 	const struct bs_layers *layers;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "policyopt.h"
+#include "shim/launcher/policyopt.h"
 
 /* Prints the two lines for outcome o of query endpoint ss. */
 static void print_outcome(const struct bs_outcome *o, const struct sockaddr_storage *ss)

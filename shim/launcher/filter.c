@@ -24,7 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "enforce.h"
+#include "shim/launcher/enforce.h"
 
 #if defined(__x86_64__)
 #define BS_AUDIT_ARCH AUDIT_ARCH_X86_64

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/env.h"
-#include "launcher.h"
+#include "shim/common/env.h"
+#include "shim/launcher/launcher.h"
 
 const char *bs_progname = "bindshim";
 

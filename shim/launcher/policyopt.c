@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/env.h"
-#include "policyopt.h"
+#include "shim/common/env.h"
+#include "shim/launcher/policyopt.h"
 
 int bs_policyopt_take(struct bs_policyopt *o, int c, const char *arg)
 {

@@ -2,8 +2,8 @@
 #ifndef BS_POLICYOPT_H
 #define BS_POLICYOPT_H
 
-#include "../common/select.h"
-#include "launcher.h"
+#include "shim/common/select.h"
+#include "shim/launcher/launcher.h"
 
 struct bs_policyopt {
 	int given;			/* -p, -l or -t was given */

@@ -13,7 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "launcher.h"
+#include "shim/launcher/launcher.h"
 
 struct elf_facts {
 	bool is_elf, has_interp, is_go;

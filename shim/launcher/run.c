@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/env.h"
-#include "enforce.h"
-#include "policyopt.h"
+#include "shim/common/env.h"
+#include "shim/launcher/enforce.h"
+#include "shim/launcher/policyopt.h"
 
 #ifndef BS_LIBDIR
 #define BS_LIBDIR "/usr/local/lib/bindshim"

@@ -34,10 +34,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../common/sock.h"
-#include "../common/verdict.h"
-#include "enforce.h"
-#include "launcher.h"
+#include "shim/common/sock.h"
+#include "shim/common/verdict.h"
+#include "shim/launcher/enforce.h"
+#include "shim/launcher/launcher.h"
 
 struct sup {
 	const struct bs_enforce *e;

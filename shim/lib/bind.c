@@ -3,8 +3,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "../common/sock.h"
-#include "shim.h"
+#include "shim/common/sock.h"
+#include "shim/lib/shim.h"
 
 /* The family of socket fd, or -1. */
 static int domain_of(int fd)

@@ -2,7 +2,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 
-#include "../../policy/cfgapi.h"
+#include "policy/cfgapi.h"
 
 #ifndef BS_LIBCONFIG_SONAME
 #define BS_LIBCONFIG_SONAME "libconfig.so.9"

@@ -24,8 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/sock.h"
-#include "shim.h"
+#include "shim/common/sock.h"
+#include "shim/lib/shim.h"
 
 #define BS_CLIENTS_MAX 65536
 

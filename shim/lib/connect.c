@@ -1,6 +1,6 @@
 /* connect(): a client socket whose bind was rewritten gets its own address back
  * before it dials a non-loopback peer (see clients.c). */
-#include "shim.h"
+#include "shim/lib/shim.h"
 
 static int bs_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {

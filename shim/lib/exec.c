@@ -19,8 +19,8 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "../common/env.h"
-#include "shim.h"
+#include "shim/common/env.h"
+#include "shim/lib/shim.h"
 
 /* Larger environments or argument lists are passed on untouched. */
 #define BS_ENV_MAX 65536

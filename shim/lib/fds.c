@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "shim/lib/shim.h"
 
 #define BS_FDS_MAX 65536
 

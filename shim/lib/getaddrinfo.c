@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "shim.h"
+#include "shim/lib/shim.h"
 
 /* Tells whether node names the wildcard (0.0.0.0, "0", ::, ::ffff:0.0.0.0). */
 static bool node_is_wildcard(const char *node)

@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "../common/sock.h"
-#include "shim.h"
+#include "shim/common/sock.h"
+#include "shim/lib/shim.h"
 
 int bs_socket_kind(int fd, int *family, unsigned *proto)
 {

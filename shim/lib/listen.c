@@ -2,7 +2,7 @@
  * wildcard address and an ephemeral port, so judge it like bind(wildcard:0) first. */
 #include <errno.h>
 
-#include "shim.h"
+#include "shim/lib/shim.h"
 
 /* Port of an inet sockaddr. */
 static uint16_t port_of(const struct sockaddr_storage *ss)

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <sys/syscall.h>
 
-#include "shim.h"
+#include "shim/lib/shim.h"
 
 /* Makes syscall nr with three arguments; returns the kernel's answer (-errno). */
 static long raw3(long nr, long a, long b, long c)

@@ -6,8 +6,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "../common/env.h"
-#include "shim.h"
+#include "shim/common/env.h"
+#include "shim/lib/shim.h"
 
 struct bs_real bs_real;
 __thread int bs_busy __attribute__((tls_model("initial-exec")));

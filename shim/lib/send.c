@@ -1,6 +1,6 @@
 /* sendto(), sendmsg(), sendmmsg(): a datagram socket whose bind was rewritten gets
  * its own address back before it sends to a non-loopback peer (see clients.c). */
-#include "shim.h"
+#include "shim/lib/shim.h"
 
 static ssize_t bs_sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *addr, socklen_t len)

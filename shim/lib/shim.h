@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "../../policy/policy.h"
-#include "../common/log.h"
-#include "../common/settings.h"
-#include "../common/verdict.h"
+#include "policy/policy.h"
+#include "shim/common/log.h"
+#include "shim/common/settings.h"
+#include "shim/common/verdict.h"
 
 #define BS_EXPORT __attribute__((visibility("default")))
 

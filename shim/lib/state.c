@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/env.h"
-#include "../common/select.h"
-#include "shim.h"
+#include "shim/common/env.h"
+#include "shim/common/select.h"
+#include "shim/lib/shim.h"
 
 static struct bs_state S;
 static atomic_int ready;

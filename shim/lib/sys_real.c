@@ -1,6 +1,6 @@
 /* The policy library's socket calls, inside the shim: the real ones, never a hook. */
-#include "../../policy/sys.h"
-#include "shim.h"
+#include "policy/sys.h"
+#include "shim/lib/shim.h"
 
 int bs_sys_socket(int domain, int type, int protocol)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common.h"
+#include "tests/common.h"
 
 #define BINDSHIM bs_build("bindshim")
 

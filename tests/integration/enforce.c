@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "tests/integration/support.h"
 
 #define HELPER(name) bs_build("tests/helpers/" name)
 #define STATIC_PROBE HELPER("probe-static")

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "tests/integration/support.h"
 
 /* Runs the probe under `bindshim run ARGS`; returns its output in p. */
 #define RUN_PROBE(p, args, probe_args) \

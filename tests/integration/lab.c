@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "tests/integration/support.h"
 
 /* A temp dir everyone may enter (tests run programs as nobody), holding a copy of
  * the shim everyone may read. */

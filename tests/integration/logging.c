@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "tests/integration/support.h"
 
 Test(logging, json_from_many_processes_into_one_file_all_parse)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "tests/integration/support.h"
 
 /* Writes a policy into a fresh temp dir; returns its path (static per slot). */
 static const char *policy(const char *text)

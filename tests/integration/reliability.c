@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "tests/integration/support.h"
 
 #define HELPER(name) bs_build("tests/helpers/" name)
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "support.h"
+#include "tests/integration/support.h"
 
 /* Starts cmd under `bindshim run --loopback`, logging to a temp file. */
 static pid_t start(const char *log, const char *cmd)

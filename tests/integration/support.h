@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../common.h"
+#include "tests/common.h"
 
 #define LAB4 "198.51.100.7"
 #define LAB6 "2001:db8::7"

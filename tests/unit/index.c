@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/internal.h"
+#include "policy/internal.h"
 
 /* A deterministic generator, so a failure can be replayed. */
 static uint32_t rng(uint64_t *s)

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../policy/policy.h"
+#include "policy/policy.h"
 
 Test(parse, addresses)
 {

@@ -20,8 +20,14 @@ static void print_outcome(const struct bs_outcome *o, const struct sockaddr_stor
 		printf("rewrite %s -> %s\n", from, bs_endpoint_format(&o->to, to, sizeof(to)));
 	else
 		printf("allow %s\n", from);
-	printf("%s%s\n", bs_decision_source(o->policy, &o->d, src, sizeof(src)),
-	       o->refused ? " (refused: the locked system policy does not allow the target)" : "");
+	/* The second line names a built-in policy as just "builtin". */
+	if (o->policy->builtin)
+		snprintf(src, sizeof(src), "builtin");
+	else
+		bs_decision_source(o->policy, &o->d, src, sizeof(src));
+	printf("%s%s%s\n", src,
+	       o->refused ? " (refused: the locked system policy does not allow the target)" : "",
+	       o->kept ? " (the address it gives a wildcard bind: kept)" : "");
 }
 
 int bs_cmd_explain(int argc, char **argv)
@@ -33,6 +39,7 @@ int bs_cmd_explain(int argc, char **argv)
 		{"udp", no_argument, NULL, 'u'},
 		{"program", required_argument, NULL, 'P'},
 		{"uid", required_argument, NULL, 'U'},
+		{"v6only", no_argument, NULL, '6'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -57,6 +64,9 @@ int bs_cmd_explain(int argc, char **argv)
 			break;
 		case 'P':
 			q.program = optarg;
+			break;
+		case '6':
+			q.v6only = true;
 			break;
 		case 'U':
 			if (bs_parse_long(optarg, 0, 4294967294L, &uid)) {
@@ -87,7 +97,7 @@ int bs_cmd_explain(int argc, char **argv)
 	if (bs_policyopt_load(&po, &layers))
 		return 1;
 	bs_query_set_sockaddr(&q, &ss);
-	bs_resolve_layered(layers.system, layers.user, &q, &ss, &o);
+	bs_resolve_bind(layers.system, layers.user, &q, &ss, &o);
 	print_outcome(&o, &ss);
 	bs_layers_free(&layers);
 	return 0;

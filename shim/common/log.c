@@ -98,6 +98,15 @@ static void put_source_text(struct buf *b, const struct bs_record *r)
 	put(b, "%s", bs_decision_source(r->policy, r->d, src, sizeof(src)));
 }
 
+/* The interface a failed rewrite was for, or NULL: the record names it. */
+static const char *missing_interface(const struct bs_record *r)
+{
+	const struct bs_rule *rule = r->d ? r->d->rule : NULL;
+
+	return rule && r->d->action == BS_REWRITE && r->err == EADDRNOTAVAIL &&
+	       rule->to.kind == BS_TO_IFACE ? rule->to.ifname : NULL;
+}
+
 static void format_text(struct buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
@@ -116,6 +125,8 @@ static void format_text(struct buf *b, const struct bs_record *r)
 		put(b, " %s", bs_errno_name(r->err));
 	put(b, " (");
 	put_source_text(b, r);
+	if (missing_interface(r))
+		put(b, ": interface %s has no address of this family", missing_interface(r));
 	put(b, ")");
 	if (strcmp(r->call, "bind"))
 		put(b, " in %s()", r->call);
@@ -174,6 +185,8 @@ static void format_json(struct buf *b, const struct bs_record *r)
 	if (r->err)
 		put_json_field(b, "errno", bs_errno_name(r->err));
 	put_json_source(b, r);
+	if (missing_interface(r))
+		put_json_field(b, "interface", missing_interface(r));
 	if (r->peer)
 		put_json_field(b, "peer", bs_endpoint_format(r->peer, ep, sizeof(ep)));
 	if (r->via)
@@ -244,17 +257,42 @@ void bs_log_open(struct bs_logger *lg)
 		sink_adopt(&syslog_sink, open_syslog());
 }
 
-/* Tells whether fd 2 is safe to write to: not a network socket of the program's. */
-static bool stderr_ok(void)
+void bs_log_inherit(struct bs_logger *lg, const char *inherited)
+{
+	unsigned long dev, ino;
+	struct stat st;
+	int fd;
+
+	lg->fd = 2;
+	if (inherited && sscanf(inherited, "%d:%lu:%lu", &fd, &dev, &ino) == 3 && fd > 2 &&
+	    fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		lg->fd = fd;
+}
+
+int bs_log_probe_syslog(void)
+{
+	int fd = open_syslog(), saved = errno;
+
+	if (fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	bs_sys_close(fd);
+	return 0;
+}
+
+/* Tells whether fd is safe to write records to: not a network socket of the
+ * program's. */
+static bool stderr_ok(int fd)
 {
 	struct stat st;
 	int domain, type;
 
-	if (fstat(2, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return false;
 	if (!S_ISSOCK(st.st_mode))
 		return true;
-	return bs_sock_kind(2, &domain, &type) == 0 && domain == AF_UNIX;
+	return bs_sock_kind(fd, &domain, &type) == 0 && domain == AF_UNIX;
 }
 
 /* Sends rec to syslog as "bindshim[PID]: user=NAME uid=N PROGRAM: ...": the audit
@@ -316,8 +354,8 @@ static void emit(const struct bs_logger *lg, const struct bs_who *w, const char 
 
 	switch (lg->to) {
 	case BS_LOG_STDERR:
-		if (stderr_ok())
-			write_quietly(2, rec, len);
+		if (stderr_ok(lg->fd))
+			write_quietly(lg->fd, rec, len);
 		break;
 	case BS_LOG_FILE:
 		fd = sink_fd(&file_sink);

@@ -37,7 +37,7 @@ Test(logging, text_record_to_file_is_exact)
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21010\n");
 	cr_expect_str_eq(p.err, "", "records must go to the file only");
 	bs_read_file(log, body, sizeof(body));
-	snprintf(want, sizeof(want), "] probe: rewrite tcp 0.0.0.0:21010 -> 127.0.0.1:21010 (builtin)\n");
+	snprintf(want, sizeof(want), "] probe: rewrite tcp 0.0.0.0:21010 -> 127.0.0.1:21010 (rule \"not-loopback\" builtin)\n");
 	cr_expect(!strncmp(body, "bindshim[", 9) && strstr(body, want) &&
 		  body[strlen(body) - 1] == '\n' && bs_count(body, "\n") == 1, "%s", body);
 }
@@ -78,17 +78,26 @@ Test(logging, syslog_destination)
 	cr_expect(strstr(p.out, "<13>bindshim["), "%s %s", p.out, p.err);
 	/* The audit trail: who (real uid and name), which program, where. */
 	cr_expect(strstr(p.out, "]: user=root uid=0 probe: rewrite tcp 0.0.0.0:21012 -> "
-			 "127.0.0.1:21012 (builtin)"), "%s %s", p.out, p.err);
+			 "127.0.0.1:21012 (rule \"not-loopback\" builtin)"), "%s %s", p.out, p.err);
 }
 
-Test(logging, unwritable_log_file_changes_nothing_for_the_program)
+Test(logging, unusable_destinations_are_refused_before_anything_runs)
 {
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s run -l --log /nonexistent-dir/x.log -- %s bind 0.0.0.0 21013",
-	      BINDSHIM, PROBE);
-	cr_expect_eq(p.status, 0);
-	cr_expect_str_eq(p.out, "bound 127.0.0.1 21013\n");
+	/* Records must not vanish: the launcher checks the destination first. */
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l --log /nonexistent-dir/x.log -- %s bind 0.0.0.0 21013",
+			   BINDSHIM, PROBE), 125);
+	cr_expect_str_eq(p.out, "", "nothing ran");
+	cr_expect_str_eq(p.err, "bindshim run: log file /nonexistent-dir/x.log: No such file or "
+			 "directory; nothing was run\n");
+	/* No syslog here (a private, empty /dev/log directory): the same. */
+	cr_expect_eq(bs_sh(&p, 30, "unshare --mount --propagation private sh -c 'mount -t tmpfs "
+			   "none /dev && %s run -l --log syslog -- %s bind 0.0.0.0 21013'",
+			   BINDSHIM, PROBE), 125, "%s", p.err);
+	cr_expect_str_eq(p.out, "", "nothing ran");
+	cr_expect(strstr(p.err, "bindshim run: syslog: cannot reach /dev/log: No such file or "
+			 "directory; nothing was run\n"), "%s", p.err);
 }
 
 Test(logging, records_go_to_stderr_never_stdout)

@@ -19,6 +19,7 @@
 
 #include "policy/sys.h"
 #include "shim/common/env.h"
+#include "shim/common/escape.h"
 #include "shim/common/json.h"
 #include "shim/common/log.h"
 #include "shim/common/sock.h"
@@ -62,6 +63,13 @@ static void put_json_string(struct buf *b, const char *s)
 		b->len += bs_json_string(b->p + b->len, b->cap - b->len, s);
 }
 
+/* Appends s escaped for a text record: one line whatever s holds. */
+static void put_text(struct buf *b, const char *s)
+{
+	if (b->len < b->cap)
+		b->len += bs_text_escape(b->p + b->len, b->cap - b->len, s);
+}
+
 /* Appends the RFC 3339 UTC time with milliseconds, without tz or locale. */
 static void put_time(struct buf *b)
 {
@@ -90,21 +98,26 @@ static const char *proto_name(unsigned proto)
 	return proto == BS_PROTO_UDP ? "udp" : "tcp";
 }
 
-/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`. */
+/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`, the name and the file
+ * escaped (the words around them are printable ASCII, which escaping keeps). */
 static void put_source_text(struct buf *b, const struct bs_record *r)
 {
 	char src[768];
 
-	put(b, "%s", bs_decision_source(r->policy, r->d, src, sizeof(src)));
+	put_text(b, bs_decision_source(r->policy, r->d, src, sizeof(src)));
 }
 
 static void format_text(struct buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
 
-	put(b, "bindshim[%d] %s: %s", (int)r->who->pid, r->who->program, r->event);
+	put(b, "bindshim[%d] ", (int)r->who->pid);
+	put_text(b, r->who->program);
+	put(b, ": %s", r->event);
 	if (r->message) {
-		put(b, " %s\n", r->message);
+		put(b, " ");
+		put_text(b, r->message);
+		put(b, "\n");
 		return;
 	}
 	if (r->action)
@@ -261,17 +274,22 @@ static bool stderr_ok(void)
  * trail says who tried to bind where. JSON records carry uid and user themselves. */
 static void emit_syslog(const struct bs_who *w, const char *rec, size_t len, int pri)
 {
-	char msg[BS_RECORD_MAX + 128], who[96] = "";
+	char msg[BS_RECORD_MAX + 320], who[288] = "";
+	size_t u;
 	const char *body = rec;
 	int n, fd;
 
 	/* The text record starts "bindshim[PID] "; syslog wants "bindshim[PID]: ". */
 	if (!strncmp(rec, "bindshim[", 9) && (body = strchr(rec, ' '))) {
 		body++;
-		if (w->user)
-			snprintf(who, sizeof(who), "user=%s uid=%u ", w->user, (unsigned)w->uid);
-		else
+		if (w->user) {
+			/* escaped in place, leaving room for " uid=4294967295 " */
+			memcpy(who, "user=", 5);
+			u = 5 + bs_text_escape(who + 5, sizeof(who) - 5 - 20, w->user);
+			snprintf(who + u, sizeof(who) - u, " uid=%u ", (unsigned)w->uid);
+		} else {
 			snprintf(who, sizeof(who), "uid=%u ", (unsigned)w->uid);
+		}
 	} else {
 		body = rec;
 	}

@@ -6,12 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shim/common/escape.h"
 #include "shim/launcher/policyopt.h"
 
 /* Prints the two lines for outcome o of query endpoint ss. */
 static void print_outcome(const struct bs_outcome *o, const struct sockaddr_storage *ss)
 {
-	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512];
+	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512], line[BS_ESCAPE_PER_BYTE * 512];
 
 	bs_endpoint_format(ss, from, sizeof(from));
 	if (o->err)
@@ -20,7 +21,9 @@ static void print_outcome(const struct bs_outcome *o, const struct sockaddr_stor
 		printf("rewrite %s -> %s\n", from, bs_endpoint_format(&o->to, to, sizeof(to)));
 	else
 		printf("allow %s\n", from);
-	printf("%s%s\n", bs_decision_source(o->policy, &o->d, src, sizeof(src)),
+	/* A rule name or a file name with a newline must not add a line. */
+	bs_text_escape(line, sizeof(line), bs_decision_source(o->policy, &o->d, src, sizeof(src)));
+	printf("%s%s\n", line,
 	       o->refused ? " (refused: the locked system policy does not allow the target)" : "");
 }
 

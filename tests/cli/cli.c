@@ -121,6 +121,19 @@ Test(explain, policy_file_rules_and_keys)
 	expect_explain(args, want);
 }
 
+/* A rule name holding a newline and a terminal escape stays on the second line. */
+Test(explain, rule_names_are_escaped)
+{
+	const char *f = tmpfile_with("hostile.cfg", "version = 1;\nrules = ( { name = "
+				     "\"a\\nallow 0.0.0.0:22\\x1b[2J\\\\\"; action = \"deny\"; } );\n");
+	char args[512], want[512];
+
+	snprintf(args, sizeof(args), "-p %s 0.0.0.0:22", f);
+	snprintf(want, sizeof(want), "deny 0.0.0.0:22 EACCES\n"
+		 "rule \"a\\nallow 0.0.0.0:22\\x1b[2J\\\\\" %s:2\n", f);
+	expect_explain(args, want);
+}
+
 Test(explain, bad_input)
 {
 	const char *bad = tmpfile_with("bad.cfg", "version = 3;\n");

@@ -219,3 +219,47 @@ Test(lab, audit_trail_names_the_user)
 	cr_expect(strstr(p.out, "]: user=nobody uid=65534 probe: rewrite tcp 0.0.0.0:23050"),
 		  "%s %s", p.out, p.err);
 }
+
+/* A user name is a field like any other: escaped in syslog's user= prefix and in
+ * JSON, from the shim and from the supervisor. (/etc/passwd cannot hold a newline in
+ * a name; it can hold a terminal escape, invalid UTF-8 and a backslash.) */
+Test(lab, user_names_are_escaped)
+{
+	const char *d = lab_dir();
+	char json[512], body[4096];
+	struct bs_proc p;
+
+	snprintf(json, sizeof(json), "%s/u.json", d);
+	put(d, "syslogd.py", "import os, socket, sys\n"
+	    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('/dev/log')\n"
+	    "os.chmod('/dev/log', 0o666); open(sys.argv[1], 'w').close()\n"
+	    "s.settimeout(10)\n"
+	    "for i in range(2): print(s.recv(4096).decode('utf-8', 'backslashreplace'))\n");
+	put(d, "user.py", "import json, sys\n"
+	    "for l in open(sys.argv[1], encoding='utf-8'):\n"
+	    "    print(json.loads(l)['user'] == 'ev\\x1b[1mil\\ufffd\\\\')\n");
+	in_lab(&p, d, "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3\n"
+	       "printf 'ev\\033[1mil\\377\\\\:x:4242:4242::/:/bin/false\\n' >> /etc/passwd\n"
+	       "cp %s $D/ && chmod 755 $D/probe-static\n"
+	       "touch $D/u.json && chmod 666 $D/u.json\n"
+	       "python3 $D/syslogd.py $D/ready &\n"
+	       "i=0; while [ ! -e $D/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done\n"
+	       "U='setpriv --reuid=4242 --regid=4242 --clear-groups'\n"
+	       "$U env LD_PRELOAD=$D/libbindshim.so BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=syslog "
+	       "$P bind 0.0.0.0 23060 > $D/out\n"
+	       "$U $B run --enforce -l --log syslog -- $D/probe-static bind 0.0.0.0 23061 >> $D/out\n"
+	       "wait\n"
+	       "$U env LD_PRELOAD=$D/libbindshim.so BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=$D/u.json "
+	       "BINDSHIM_LOG_FORMAT=json $P bind 0.0.0.0 23062 >> $D/out\n"
+	       "$U $B run --enforce -l --log $D/u.json --log-format json -- "
+	       "$D/probe-static bind 0.0.0.0 23063 >> $D/out\n"
+	       "python3 $D/user.py $D/u.json",
+	       bs_build("tests/helpers/probe-static"));
+	cr_expect(strstr(p.out, "]: user=ev\\x1b[1mil\\xff\\\\ uid=4242 probe: rewrite tcp "
+			 "0.0.0.0:23060 -> 127.0.0.1:23060 (builtin)\n"), "%s %s", p.out, p.err);
+	cr_expect(strstr(p.out, "]: user=ev\\x1b[1mil\\xff\\\\ uid=4242 probe-static: rewrite tcp "
+			 "0.0.0.0:23061 -> 127.0.0.1:23061 (builtin) via seccomp\n"), "%s %s", p.out, p.err);
+	cr_expect(strstr(p.out, "True\nTrue\n"), "%s %s", p.out, p.err);
+	bs_read_file(json, body, sizeof(body));
+	cr_expect_eq(bs_count(body, "\n"), 2, "%s", body);
+}

@@ -25,6 +25,12 @@
 #include "shim/common/sock.h"
 
 #define BS_RECORD_MAX 4096
+/* The most one string field takes in a record, escaped (and quoted, in JSON). An
+ * escape can be six times its input, so a long field is cut, never inside an escape
+ * or a character, and every record still fits BS_RECORD_MAX and closes: a record
+ * has at most three fields this long (rule, source, message), the others are short
+ * (a program or user name of 63 bytes, endpoints). */
+#define BS_FIELD_MAX 768
 #define LOG_USER_NOTICE (1 << 3 | 5)
 #define LOG_USER_INFO (1 << 3 | 6)
 #define LOG_USER_ERR (1 << 3 | 3)
@@ -56,18 +62,27 @@ static void put(struct buf *b, const char *fmt, ...)
 		b->len = b->len + (size_t)n < b->cap ? b->len + (size_t)n : b->cap - 1;
 }
 
-/* Appends s as a JSON string. */
+/* Room for one field at the end of b: what is left, at most BS_FIELD_MAX + 1. */
+static size_t field_room(const struct buf *b)
+{
+	size_t left = b->cap - b->len;
+
+	return left < BS_FIELD_MAX + 1 ? left : BS_FIELD_MAX + 1;
+}
+
+/* Appends s as a JSON string, cut to BS_FIELD_MAX bytes. */
 static void put_json_string(struct buf *b, const char *s)
 {
 	if (b->len < b->cap)
-		b->len += bs_json_string(b->p + b->len, b->cap - b->len, s);
+		b->len += bs_json_string(b->p + b->len, field_room(b), s);
 }
 
-/* Appends s escaped for a text record: one line whatever s holds. */
+/* Appends s escaped for a text record (one line whatever s holds), cut to
+ * BS_FIELD_MAX bytes. */
 static void put_text(struct buf *b, const char *s)
 {
 	if (b->len < b->cap)
-		b->len += bs_text_escape(b->p + b->len, b->cap - b->len, s);
+		b->len += bs_text_escape(b->p + b->len, field_room(b), s);
 }
 
 /* Appends the RFC 3339 UTC time with milliseconds, without tz or locale. */

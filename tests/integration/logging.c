@@ -302,3 +302,41 @@ Test(logging, rule_names_and_policy_paths_are_escaped)
 	snprintf(py, sizeof(py), "'%s/p\\nbindshim[1] f.cfg:2'", dir);
 	cr_expect_str_eq(json_check(json, "source", py), "1 ok\n");
 }
+
+/* An escape is up to six times its input: a long rule name made of newlines, and a
+ * long policy path made of control characters, are cut, and the record still closes
+ * (JSON parses) and stays one line. */
+Test(logging, long_hostile_fields_still_close_the_record)
+{
+	const char *dir = bs_tmpdir();
+	char pol[256], log[256], body[16384], rule[4096] = "version = 1;\nrules = ( { name = \"";
+	struct bs_proc p;
+
+	snprintf(pol, sizeof(pol), "%s/long.cfg", dir);
+	snprintf(log, sizeof(log), "%s/r.json", dir);
+	for (int i = 0; i < 1000; i++)
+		strcat(rule, "\\n");
+	strcat(rule, "\"; match = { port = [ 21031, 21032 ]; }; action = \"deny\"; } );\n");
+	bs_write_file(pol, rule);
+	bs_sh(&p, 30, "export LD_PRELOAD=%s BINDSHIM_LOG=%s; "
+	      "BINDSHIM_POLICY=%s BINDSHIM_LOG_FORMAT=json %s bind 0.0.0.0 21031; "
+	      "BINDSHIM_POLICY=%s %s bind 0.0.0.0 21032; "
+	      "BINDSHIM_POLICY=\"%s/$(head -c 900 /dev/zero | tr '\\0' '\\001')\" "
+	      "BINDSHIM_LOG_FORMAT=json %s bind 0.0.0.0 21033",
+	      bs_build("libbindshim.so"), log, pol, PROBE, pol, PROBE, dir, PROBE);
+	cr_assert_str_eq(p.out, "error bind EACCES\nerror bind EACCES\nbound 127.0.0.1 21033\n",
+			 "%s", p.err);
+	bs_read_file(log, body, sizeof(body));
+	cr_expect(exactly_lines(body, 4), "%s", body);
+	bs_sh(&p, 30, "python3 -c \"import json, sys\n"
+	      "for l in open(sys.argv[1], encoding='utf-8'):\n"
+	      "    if l.startswith('{'):\n"
+	      "        r = json.loads(l); v = r.get('rule', r.get('message'))\n"
+	      "        print(r['event'], len(v) > 100, v.count('\\n') + v.count('\\x01') > 100)\n"
+	      "    else:\n"
+	      "        print(l[l.index(': ') + 2:l.index(' (')], l.endswith(')\\n'))\" %s", log);
+	cr_expect_str_eq(p.out, "deny True True\n"
+			 "deny tcp 0.0.0.0:21032 EACCES True\n"
+			 "error True True\n"
+			 "rewrite False False\n", "%s", p.err);
+}

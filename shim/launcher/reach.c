@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "shim/common/escape.h"
 #include "shim/launcher/launcher.h"
 
 struct elf_facts {
@@ -88,25 +89,29 @@ void bs_warn_unreachable(const char *path, bool enforced)
 	struct stat st;
 	bool privileged = stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
 	bool caps = !privileged && getxattr(path, "security.capability", NULL, 0) > 0;
+	/* Records share this stderr by default: a name must not start a line. */
+	char shown[BS_ESCAPE_PER_BYTE * 1024];
+
+	bs_text_escape(shown, sizeof(shown), path);
 
 	if (enforced) {
 		/* The supervisor sees every bind; only the privileges are lost. */
 		if (privileged || caps)
 			fprintf(stderr, "bindshim: warning: %s is %s: under --enforce (no_new_privs) "
-				"it runs without those privileges\n", path,
+				"it runs without those privileges\n", shown,
 				privileged ? "setuid/setgid" : "given file capabilities");
 		return;
 	}
 	if (privileged || caps)
 		fprintf(stderr, "bindshim: warning: %s %s: the dynamic loader ignores LD_PRELOAD "
 			"for it, so its binds are not judged (--enforce judges them, without those "
-			"privileges)\n", path, privileged ? "is setuid/setgid" : "has file capabilities");
+			"privileges)\n", shown, privileged ? "is setuid/setgid" : "has file capabilities");
 	inspect(path, &f);
 	if (f.is_elf && !f.has_interp)
 		fprintf(stderr, "bindshim: warning: %s is statically linked: a preloaded "
-			"library cannot reach its binds; use --enforce\n", path);
+			"library cannot reach its binds; use --enforce\n", shown);
 	else if (f.is_go)
 		fprintf(stderr, "bindshim: warning: %s is a Go program: Go makes its socket "
 			"syscalls directly, so a preloaded library cannot reach its binds; use "
-			"--enforce\n", path);
+			"--enforce\n", shown);
 }

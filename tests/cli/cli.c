@@ -271,6 +271,12 @@ Test(run, warns_about_unreachable_executables)
 	cr_expect(strstr(p.err, "has file capabilities"), "%s", p.err);
 	bs_sh(&p, 30, "%s run -l -- true", BINDSHIM);
 	cr_expect_str_eq(p.err, "", "no warning for an ordinary program");
+	/* The warning shares stderr with the records: the name is escaped. */
+	bs_sh(&p, 30, "L=\"%s/$(printf 's\\nbindshim[1] x: allow tcp 0.0.0.0:1 (builtin)')\"; "
+	      "ln -s %s \"$L\" && %s run -l -- \"$L\"", dir, bs_build("tests/helpers/static"), BINDSHIM);
+	cr_expect_str_eq(p.out, "static ran\n");
+	cr_expect(strstr(p.err, "/s\\nbindshim[1] x: allow tcp 0.0.0.0:1 (builtin) is statically "
+			 "linked") && bs_count(p.err, "\n") == 1, "%s", p.err);
 }
 
 /* ---- the library itself ---- */

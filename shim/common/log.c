@@ -19,11 +19,18 @@
 
 #include "policy/sys.h"
 #include "shim/common/env.h"
+#include "shim/common/escape.h"
 #include "shim/common/json.h"
 #include "shim/common/log.h"
 #include "shim/common/sock.h"
 
 #define BS_RECORD_MAX 4096
+/* The most one string field takes in a record, escaped (and quoted, in JSON). An
+ * escape can be six times its input, so a long field is cut, never inside an escape
+ * or a character, and every record still fits BS_RECORD_MAX and closes: a record
+ * has at most three fields this long (rule, source, message), the others are short
+ * (a program or user name of 63 bytes, endpoints). */
+#define BS_FIELD_MAX 768
 #define LOG_USER_NOTICE (1 << 3 | 5)
 #define LOG_USER_INFO (1 << 3 | 6)
 #define LOG_USER_ERR (1 << 3 | 3)
@@ -55,11 +62,27 @@ static void put(struct buf *b, const char *fmt, ...)
 		b->len = b->len + (size_t)n < b->cap ? b->len + (size_t)n : b->cap - 1;
 }
 
-/* Appends s as a JSON string. */
+/* Room for one field at the end of b: what is left, at most BS_FIELD_MAX + 1. */
+static size_t field_room(const struct buf *b)
+{
+	size_t left = b->cap - b->len;
+
+	return left < BS_FIELD_MAX + 1 ? left : BS_FIELD_MAX + 1;
+}
+
+/* Appends s as a JSON string, cut to BS_FIELD_MAX bytes. */
 static void put_json_string(struct buf *b, const char *s)
 {
 	if (b->len < b->cap)
-		b->len += bs_json_string(b->p + b->len, b->cap - b->len, s);
+		b->len += bs_json_string(b->p + b->len, field_room(b), s);
+}
+
+/* Appends s escaped for a text record (one line whatever s holds), cut to
+ * BS_FIELD_MAX bytes. */
+static void put_text(struct buf *b, const char *s)
+{
+	if (b->len < b->cap)
+		b->len += bs_text_escape(b->p + b->len, field_room(b), s);
 }
 
 /* Appends the RFC 3339 UTC time with milliseconds, without tz or locale. */
@@ -90,12 +113,13 @@ static const char *proto_name(unsigned proto)
 	return proto == BS_PROTO_UDP ? "udp" : "tcp";
 }
 
-/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`. */
+/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`, the name and the file
+ * escaped (the words around them are printable ASCII, which escaping keeps). */
 static void put_source_text(struct buf *b, const struct bs_record *r)
 {
 	char src[768];
 
-	put(b, "%s", bs_decision_source(r->policy, r->d, src, sizeof(src)));
+	put_text(b, bs_decision_source(r->policy, r->d, src, sizeof(src)));
 }
 
 /* The interface a failed rewrite was for, or NULL: the record names it. */
@@ -111,9 +135,13 @@ static void format_text(struct buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
 
-	put(b, "bindshim[%d] %s: %s", (int)r->who->pid, r->who->program, r->event);
+	put(b, "bindshim[%d] ", (int)r->who->pid);
+	put_text(b, r->who->program);
+	put(b, ": %s", r->event);
 	if (r->message) {
-		put(b, " %s\n", r->message);
+		put(b, " ");
+		put_text(b, r->message);
+		put(b, "\n");
 		return;
 	}
 	if (r->action)
@@ -299,17 +327,22 @@ static bool stderr_ok(int fd)
  * trail says who tried to bind where. JSON records carry uid and user themselves. */
 static void emit_syslog(const struct bs_who *w, const char *rec, size_t len, int pri)
 {
-	char msg[BS_RECORD_MAX + 128], who[96] = "";
+	char msg[BS_RECORD_MAX + 320], who[288] = "";
+	size_t u;
 	const char *body = rec;
 	int n, fd;
 
 	/* The text record starts "bindshim[PID] "; syslog wants "bindshim[PID]: ". */
 	if (!strncmp(rec, "bindshim[", 9) && (body = strchr(rec, ' '))) {
 		body++;
-		if (w->user)
-			snprintf(who, sizeof(who), "user=%s uid=%u ", w->user, (unsigned)w->uid);
-		else
+		if (w->user) {
+			/* escaped in place, leaving room for " uid=4294967295 " */
+			memcpy(who, "user=", 5);
+			u = 5 + bs_text_escape(who + 5, sizeof(who) - 5 - 20, w->user);
+			snprintf(who + u, sizeof(who) - u, " uid=%u ", (unsigned)w->uid);
+		} else {
 			snprintf(who, sizeof(who), "uid=%u ", (unsigned)w->uid);
+		}
 	} else {
 		body = rec;
 	}

@@ -6,12 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shim/common/escape.h"
 #include "shim/launcher/policyopt.h"
 
 /* Prints the two lines for outcome o of query endpoint ss. */
 static void print_outcome(const struct bs_outcome *o, const struct sockaddr_storage *ss)
 {
-	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512];
+	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512], line[BS_ESCAPE_PER_BYTE * 512];
 
 	bs_endpoint_format(ss, from, sizeof(from));
 	if (o->err)
@@ -20,12 +21,14 @@ static void print_outcome(const struct bs_outcome *o, const struct sockaddr_stor
 		printf("rewrite %s -> %s\n", from, bs_endpoint_format(&o->to, to, sizeof(to)));
 	else
 		printf("allow %s\n", from);
-	/* The second line names a built-in policy as just "builtin". */
+	/* The second line names a built-in policy as just "builtin"; a rule name or
+	 * a file name with a newline must not add a line. */
 	if (o->policy->builtin)
 		snprintf(src, sizeof(src), "builtin");
 	else
 		bs_decision_source(o->policy, &o->d, src, sizeof(src));
-	printf("%s%s%s\n", src,
+	bs_text_escape(line, sizeof(line), src);
+	printf("%s%s%s\n", line,
 	       o->refused ? " (refused: the locked system policy does not allow the target)" : "",
 	       o->kept ? " (the address it gives a wildcard bind: kept)" : "");
 }

@@ -103,8 +103,13 @@ static void program_of(struct bs_caller *t, const char *comm)
 		snprintf(t->program, sizeof(t->program), "%.*s", (int)sizeof(t->program) - 1,
 			 base ? base + 1 : buf);
 	}
-	if (!t->program[0])
-		snprintf(t->program, sizeof(t->program), "%.15s", comm);
+	/* No argv[0]: the command name, raw (status escapes it), cut at a newline as
+	 * the shim cuts it. */
+	if (!t->program[0]) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)t->tgid);
+		if (slurp(path, buf, sizeof(buf)) > 0)
+			snprintf(t->program, sizeof(t->program), "%.*s", (int)strcspn(buf, "\n"), buf);
+	}
 	cache[next].tgid = t->tgid;
 	snprintf(cache[next].comm, sizeof(cache[next].comm), "%s", comm);
 	memcpy(cache[next].program, t->program, sizeof(t->program));

@@ -77,7 +77,10 @@ static void report_failure(const struct bs_selection *sel, const char *err, int 
 	char msg[1024];
 	struct bs_who who;
 	struct bs_record r = {.who = &who, .call = "bind", .event = "error", .message = msg};
-	size_t n = strcspn(err, "\n");
+	/* The first problem ends at the first newline after the file name, which may
+	 * hold newlines itself (the record escapes them). */
+	size_t skip = sel->arg && !strncmp(err, sel->arg, strlen(sel->arg)) ? strlen(sel->arg) : 0;
+	size_t n = skip + strcspn(err + skip, "\n");
 
 	bs_self(&S, &who);
 

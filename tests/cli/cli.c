@@ -123,6 +123,19 @@ Test(explain, policy_file_rules_and_keys)
 	expect_explain(args, want);
 }
 
+/* A rule name holding a newline and a terminal escape stays on the second line. */
+Test(explain, rule_names_are_escaped)
+{
+	const char *f = tmpfile_with("hostile.cfg", "version = 1;\nrules = ( { name = "
+				     "\"a\\nallow 0.0.0.0:22\\x1b[2J\\\\\"; action = \"deny\"; } );\n");
+	char args[512], want[512];
+
+	snprintf(args, sizeof(args), "-p %s 0.0.0.0:22", f);
+	snprintf(want, sizeof(want), "deny 0.0.0.0:22 EACCES\n"
+		 "rule \"a\\nallow 0.0.0.0:22\\x1b[2J\\\\\" %s:2\n", f);
+	expect_explain(args, want);
+}
+
 Test(explain, bad_input)
 {
 	const char *bad = tmpfile_with("bad.cfg", "version = 3;\n");
@@ -267,6 +280,13 @@ Test(run, warns_about_unreachable_executables)
 			 "runs without those privileges"), "%s", p.err);
 	bs_sh(&p, 30, "%s run -l -- true; %s run --preload-only -l -- true", BINDSHIM, BINDSHIM);
 	cr_expect_str_eq(p.err, "", "no warning for an ordinary program");
+	/* The warning shares stderr with the records: the name is escaped. */
+	bs_sh(&p, 30, "L=\"%s/$(printf 's\\nbindshim[1] x: allow tcp 0.0.0.0:1 (builtin)')\"; "
+	      "ln -s %s \"$L\" && %s run --preload-only -l -- \"$L\"", dir,
+	      bs_build("tests/helpers/static"), BINDSHIM);
+	cr_expect_str_eq(p.out, "static ran\n");
+	cr_expect(strstr(p.err, "/s\\nbindshim[1] x: allow tcp 0.0.0.0:1 (builtin) is statically "
+			 "linked") && bs_count(p.err, "\n") == 1, "%s", p.err);
 }
 
 /* ---- the library itself ---- */

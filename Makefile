@@ -135,6 +135,7 @@ $(B)/tests/helpers/static: $(B)/shimobj/tests/helpers/static.o
 
 # Static builds of helpers, and a pure-Go program: what only --enforce reaches.
 STATIC_HELPERS = $(B)/tests/helpers/probe-static $(B)/tests/helpers/stress-static \
+	$(B)/tests/helpers/attack-static \
 	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo
 $(B)/tests/helpers/%-static: tests/helpers/%.c
 	@mkdir -p $(@D)

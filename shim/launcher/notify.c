@@ -13,11 +13,12 @@
  * (bs_resolve_bind), so an honest shim's rewrite is not undone.
  *
  * Other families are bound on our copy too (abstract and autobound AF_UNIX,
- * netlink...), except where doing it here would not be doing it as the target: a
- * path-bound AF_UNIX socket of a process in another mount namespace, root or
- * credentials, or a socket family whose bind checks capabilities the supervisor
- * has and the target lacks. Those get "continue", and the kernel reads the call
- * again (the one residual race, in README "What still escapes").
+ * netlink...). Where doing it here would not be doing it as the target (an
+ * AF_UNIX path in another mount namespace, root or with other credentials; a
+ * family whose bind checks capabilities the supervisor has and the target lacks),
+ * a child of the supervisor takes the target's place first (impersonate.c). No
+ * call is ever answered "continue": the kernel would read the descriptor and the
+ * address again, after another thread could have swapped in an inet socket.
  *
  * listen() judges where the socket really is (getsockname on our copy): never
  * bound, it is bound per policy first; bound by a decision of ours (remembered by
@@ -227,24 +228,27 @@ out:
 	return rc;
 }
 
-/* A bind of any other family; returns 1 for "continue", else 0 or -errno. */
+/* A bind of any other family; 0 or -errno. Nothing is left to the kernel to read
+ * again ("continue"): where the supervisor is not in the target's place, a child
+ * of it takes that place first (impersonate.c). */
 static int other_bind(const struct call *c, const unsigned char *buf, socklen_t len)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)buf;
+	bool creds = bs_caller_same_creds(&c->t);
 
 	if (c->domain == AF_UNIX) {
 		/* Autobind and the abstract namespace live in the socket's own network
-		 * namespace: nothing of ours is lent. A path is ours to bind only if we
-		 * would find and create it exactly as the target would. */
+		 * namespace and check nothing: nothing of ours is lent. */
 		if (len <= sizeof(sa_family_t) || !sun->sun_path[0])
 			return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
-		return bs_caller_same_fs(&c->t) ? unix_path_bind(c, buf, len) : 1;
+		if (bs_caller_same_fs(&c->t))
+			return unix_path_bind(c, buf, len);
+		return bs_bind_as_caller(&c->t, c->sock, buf, len, true,
+					 !creds && c->s->privileged && bs_caller_same_userns(&c->t));
 	}
-	if (!c->s->privileged || (bs_caller_capable(&c->t, CAP_NET_ADMIN) &&
-				  bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE) &&
-				  bs_caller_capable(&c->t, CAP_NET_RAW)))
+	if (!c->s->privileged || creds)
 		return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
-	return 1;
+	return bs_bind_as_caller(&c->t, c->sock, buf, len, false, bs_caller_same_userns(&c->t));
 }
 
 /* Answers a bind. */
@@ -252,7 +256,6 @@ static void on_bind(struct call *c)
 {
 	unsigned long long addr = c->req->data.args[1], len = c->req->data.args[2];
 	unsigned char buf[sizeof(struct sockaddr_storage)];
-	int rc;
 
 	/* The kernel refuses more than a sockaddr_storage before reading anything. */
 	if (len > sizeof(buf)) {
@@ -270,11 +273,7 @@ static void on_bind(struct call *c)
 		c->resp->error = inet_bind(c, buf, (socklen_t)len);
 		return;
 	}
-	rc = other_bind(c, buf, (socklen_t)len);
-	if (rc == 1)
-		c->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	else
-		c->resp->error = rc;
+	c->resp->error = other_bind(c, buf, (socklen_t)len);
 }
 
 /* Tells whether fd is listening already (a socket handed in listening). */

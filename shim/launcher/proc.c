@@ -62,9 +62,14 @@ static int parse_status(const char *st, struct bs_caller *t, char *comm, size_t 
 	if (!(v = field(st, "Uid")) || sscanf(v, "%lu %lu %lu %lu", &a, &b, &c, &d) != 4)
 		return -1;
 	t->uid = (uid_t)a;
+	t->euid = (uid_t)b;
+	t->suid = (uid_t)c;
 	t->fsuid = (uid_t)d;
 	if (!(v = field(st, "Gid")) || sscanf(v, "%lu %lu %lu %lu", &a, &b, &c, &d) != 4)
 		return -1;
+	t->gid = (gid_t)a;
+	t->egid = (gid_t)b;
+	t->sgid = (gid_t)c;
 	t->fsgid = (gid_t)d;
 	if ((v = field(st, "CapEff")))
 		t->capeff = strtoull(v, NULL, 16);
@@ -190,21 +195,45 @@ static bool same_file(const char *a, const char *b)
 	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
+/* The supervisor's own status, parsed once (its credentials do not change). */
+static const struct bs_caller *self(void)
+{
+	static struct bs_caller me;
+	static bool have;
+	char st[4096], comm[16];
+
+	if (!have && slurp("/proc/self/status", st, sizeof(st)) > 0 &&
+	    parse_status(st, &me, comm, sizeof(comm)) == 0)
+		have = true;
+	return &me;
+}
+
+bool bs_caller_same_creds(const struct bs_caller *t)
+{
+	const struct bs_caller *me = self();
+
+	return t->uid == me->uid && t->euid == me->euid && t->suid == me->suid &&
+	       t->fsuid == me->fsuid && t->gid == me->gid && t->egid == me->egid &&
+	       t->sgid == me->sgid && t->fsgid == me->fsgid && t->capeff == me->capeff &&
+	       !strcmp(t->groups, me->groups);
+}
+
+bool bs_caller_same_userns(const struct bs_caller *t)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)t->tid);
+	return same_file(path, "/proc/self/ns/user");
+}
+
 bool bs_caller_same_fs(const struct bs_caller *t)
 {
-	static char groups[256];
-	static bool have;
-	char path[64], a[64], st[4096];
-	const char *v;
+	const struct bs_caller *me = self();
+	char path[64], a[64];
 
-	if (!have) {
-		if (slurp("/proc/self/status", st, sizeof(st)) > 0 && (v = field(st, "Groups")))
-			snprintf(groups, sizeof(groups), "%.*s", (int)strcspn(v, "\n"), v);
-		have = true;
-	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)t->tid);
 	snprintf(a, sizeof(a), "/proc/%d/root", (int)t->tid);
-	return t->fsuid == geteuid() && t->fsgid == getegid() && !strcmp(t->groups, groups) &&
+	return t->fsuid == me->fsuid && t->fsgid == me->fsgid && !strcmp(t->groups, me->groups) &&
 	       same_file(path, "/proc/self/ns/mnt") && same_file(a, "/");
 }
 

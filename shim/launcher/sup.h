@@ -5,6 +5,7 @@
 
 #include <linux/seccomp.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "shim/launcher/enforce.h"
@@ -23,8 +24,8 @@ struct bs_sup {
 struct bs_caller {
 	pid_t tid, tgid;
 	int pidfd;			/* the thread's (or its process's) pidfd */
-	uid_t uid, fsuid;
-	gid_t fsgid;
+	uid_t uid, euid, suid, fsuid;	/* as this process's user namespace sees them */
+	gid_t gid, egid, sgid, fsgid;
 	unsigned long long capeff;
 	unsigned umask;
 	char groups[256];		/* "Groups:" of /proc/PID/status, as is */
@@ -42,6 +43,18 @@ bool bs_caller_capable(const struct bs_caller *t, int cap);
 /* Tells whether t resolves paths and creates files as the supervisor does (same
  * mount namespace, root, fs uid, gid and groups). */
 bool bs_caller_same_fs(const struct bs_caller *t);
+/* Tells whether t has the supervisor's own credentials and capabilities, in its
+ * user namespace. */
+bool bs_caller_same_creds(const struct bs_caller *t);
+/* Tells whether t is in the supervisor's user namespace. */
+bool bs_caller_same_userns(const struct bs_caller *t);
+
+/* impersonate.c */
+/* Binds sock to buf as t would, from a child process: in t's namespaces, root,
+ * working directory and umask (fs), with t's credentials and capabilities (creds).
+ * Returns 0 or -errno. */
+int bs_bind_as_caller(const struct bs_caller *t, int sock, const void *buf, socklen_t len,
+		      bool fs, bool creds);
 /* Copies len bytes at addr in t into buf; 0 or -1. */
 int bs_caller_read(const struct bs_caller *t, unsigned long long addr, void *buf, size_t len);
 

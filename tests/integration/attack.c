@@ -1,0 +1,316 @@
+/* The attack suite: each way a hostile program tried to get a listener past
+ * bindshim (tests/helpers/attack.c does the attacking), in each mode it applies
+ * to: the shim alone (--preload-only, a dynamic program) and the supervisor (the
+ * default: the same dynamic program, and a static one the shim never sees). Every
+ * test asserts where the socket really is, and from the peer namespace where it
+ * matters. Ports 25xxx. To add an attack: a command in attack.c, a test here. */
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "tests/integration/support.h"
+
+#define ATTACK bs_build("tests/helpers/attack")
+#define ATTACK_STATIC bs_build("tests/helpers/attack-static")
+
+/* The modes an attack runs in: run's options and the attacking program. */
+struct mode {
+	const char *opts;
+	const char *prog;
+	const char *name;
+};
+
+static const struct mode modes[] = {
+	{"--preload-only -l", NULL, "shim alone"},
+	{"-l", NULL, "supervisor, dynamic"},
+	{"-l", "static", "supervisor, static"},
+};
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+static const char *prog_of(const struct mode *m)
+{
+	return m->prog ? ATTACK_STATIC : ATTACK;
+}
+
+/* Runs `bindshim run OPTS -- attack ARGS` in mode m; output in p. */
+#define RUN_ATTACK(p, m, fmt, ...) \
+	bs_sh((p), 60, "%s run %s -- %s " fmt, BINDSHIM, (m)->opts, prog_of(m), __VA_ARGS__)
+
+/* Finding 1: a rewritten fixed-port bind, a connect that fails, then listen. */
+Test(attack, failed_connect_then_listen_stays_on_loopback)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		unsigned port = 25001 + (unsigned)i;
+		char want[64];
+		struct bs_proc p;
+		pid_t pid = bs_spawn(NULL, "exec %s run %s -- %s restore-listen %u 198.51.100.8 1",
+				     BINDSHIM, m->opts, prog_of(m), port);
+
+		cr_expect(bs_wait_port("tcp", port, 10000, NULL, 0), "%s: no listener", m->name);
+		assert_tcp_loopback_only(port, NULL);
+		bs_stop(pid);
+		/* The same with a connect(AF_UNSPEC) after it, and a port-0 bind. */
+		RUN_ATTACK(&p, m, "restore-listen 0 198.51.100.8 1 %s", "unspec");
+		snprintf(want, sizeof(want), "listening 127.0.0.1 ");
+		cr_expect(strstr(p.out, want), "%s: %s%s", m->name, p.out, p.err);
+	}
+}
+
+/* Finding 2: a UDP server's fixed-port bind sending to a remote host first. */
+Test(attack, udp_fixed_port_is_never_given_back)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		unsigned port = 25011 + (unsigned)i;
+		char out[256];
+		pid_t pid;
+
+		snprintf(out, sizeof(out), "%s/out", bs_tmpdir());
+		pid = bs_spawn(out, "exec %s run %s -- %s udp-restore %u 198.51.100.8 9", BINDSHIM,
+			       m->opts, prog_of(m), port);
+		bs_wait_port("udp", port, 10000, NULL, 0);
+		for (int k = 0; k < 5; k++) {
+			struct bs_proc p;
+
+			bs_sh(&p, 10, IN_PEER "python3 -c \"import socket; socket.socket(socket.AF_INET, "
+			      "socket.SOCK_DGRAM).sendto(b'hi', ('" LAB4 "', %u))\"", port);
+			usleep(100000);
+		}
+		for (int k = 0; k < 100; k++) {
+			char body[1024];
+
+			bs_read_file(out, body, sizeof(body));
+			if (strstr(body, "nothing") || strstr(body, "received"))
+				break;
+			usleep(50000);
+		}
+		bs_stop(pid);
+		{
+			char body[1024];
+
+			bs_read_file(out, body, sizeof(body));
+			cr_expect(strstr(body, "bound 127.0.0.1 ") && strstr(body, "\nnothing\n"),
+				  "%s: %s", m->name, body);
+		}
+	}
+}
+
+/* Finding 3: choosing the port an unbound UDP socket is given as it sends. */
+Test(attack, ip_local_port_range_is_refused)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		struct bs_proc p;
+		char want[64];
+
+		RUN_ATTACK(&p, m, "port-range %u", 25021 + (unsigned)i);
+		cr_expect(strstr(p.out, "setsockopt ENOPROTOOPT\n"), "%s: %s", m->name, p.out);
+		snprintf(want, sizeof(want), " %u\n", 25021 + (unsigned)i);
+		cr_expect(!strstr(p.out, want), "%s: got the port it chose: %s", m->name, p.out);
+		/* A raw setsockopt: only the supervisor sees it. */
+		if (i == 0)
+			continue;
+		RUN_ATTACK(&p, m, "port-range %u raw", 25024 + (unsigned)i);
+		cr_expect(strstr(p.out, "setsockopt ENOPROTOOPT\n"), "%s raw: %s", m->name, p.out);
+	}
+}
+
+/* Finding 5: under the supervisor, the command's environment changes nothing: a
+ * shim told to allow everything, to change nothing, to rewrite to the wildcard, or
+ * no shim at all. */
+Test(attack, supervised_command_cannot_configure_its_way_out)
+{
+	static const char *const envs[] = {
+		"BINDSHIM_BUILTIN= BINDSHIM_POLICY=ALLOW", "BINDSHIM_DRY_RUN=1",
+		"BINDSHIM_BUILTIN=to:0.0.0.0", "BINDSHIM_BUILTIN= BINDSHIM_POLICY=ALLOW LD_PRELOAD=",
+	};
+	const char *dir = bs_tmpdir();
+	char allow[256], env[512], *at;
+
+	snprintf(allow, sizeof(allow), "%s/allow.cfg", dir);
+	bs_write_file(allow, "version = 1;\n");
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		struct bs_proc p;
+
+		snprintf(env, sizeof(env), "%s", envs[i]);
+		if ((at = strstr(env, "ALLOW")))
+			snprintf(at, sizeof(env) - (size_t)(at - env), "%s%s", allow,
+				 strstr(envs[i], "ALLOW") + 5);
+		/* The last one execs a static program: no shim, whatever LD_PRELOAD says. */
+		bs_sh(&p, 30, "%s run -l -- env %s %s bind 0.0.0.0 %u", BINDSHIM, env,
+		      i == 3 ? bs_build("tests/helpers/probe-static") : PROBE, 25030 + (unsigned)i);
+		cr_expect(!strncmp(p.out, "bound 127.0.0.1 ", 16), "%s: %s%s", env, p.out, p.err);
+		cr_expect(strstr(p.err, " via seccomp\n"), "the supervisor decided: %s", p.err);
+	}
+}
+
+/* Finding 6: the supervisor's listener, from the command, as root and as nobody. */
+Test(attack, supervisor_cannot_be_reached_from_the_command)
+{
+	static const char *const as[] = {"", "setpriv --reuid=nobody --regid=nogroup --clear-groups"};
+	const char *dir = bs_tmpdir();
+	char copy[256];
+	struct bs_proc p;
+
+	/* nobody must be able to run the copies. */
+	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
+	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
+	for (size_t i = 0; i < 2; i++) {
+		bs_sh(&p, 30, "%s %s run -l -- %s steal %u", as[i], BINDSHIM, copy, 25040 + (unsigned)i);
+		cr_expect(strstr(p.out, "steal pidfd_getfd EPERM\n"), "[%s] %s", as[i], p.out);
+		cr_expect(strstr(p.out, "steal ptrace EPERM\n"), "[%s] %s", as[i], p.out);
+		cr_expect(strstr(p.out, "steal mem EACCES\n") || strstr(p.out, "steal mem EPERM\n"),
+			  "[%s] %s", as[i], p.out);
+		cr_expect(strstr(p.out, "steal no listener\nlistening 127.0.0.1 "), "[%s] %s%s", as[i],
+			  p.out, p.err);
+	}
+}
+
+/* Killed, the supervisor fails closed: binds fail, nothing passes unjudged. */
+Test(attack, killing_the_supervisor_fails_closed)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run -l -- sh -c 'kill -KILL $PPID; sleep 0.3; %s bind 0.0.0.0 25045'",
+	      BINDSHIM, bs_build("tests/helpers/probe-static"));
+	cr_expect_str_eq(p.out, "error bind ENOSYS\n", "%s", p.err);
+	cr_expect(strstr(p.err, "the supervisor died"), "%s", p.err);
+}
+
+/* Finding 7: the buffer flipped from 127.0.0.1 to 0.0.0.0 while bind() runs. */
+Test(attack, flipping_the_address_during_bind)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		struct bs_proc p;
+
+		RUN_ATTACK(&p, m, "toctou %u 3000", 25100 + (unsigned)i * 50);
+		cr_expect_str_eq(p.out, "escaped 0 of 3000\n", "%s: %s", m->name, p.err);
+	}
+}
+
+/* Finding 8: bound descriptors closed behind libc, numbers reused, then listen. */
+Test(attack, reused_descriptor_numbers_are_judged_where_they_are)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		struct bs_proc p;
+
+		RUN_ATTACK(&p, m, "%s", "reuse");
+		cr_expect(strstr(p.out, "closefrom-same-number yes\nclosefrom 127.0.0.1 ") &&
+			  strstr(p.out, "\nclose_range 127.0.0.1 "), "%s: %s%s", m->name, p.out, p.err);
+	}
+}
+
+/* Finding 9: glibc binds inside itself for bindresvport and rresvport. */
+Test(attack, reserved_port_helpers_are_judged)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		struct bs_proc p;
+
+		RUN_ATTACK(&p, m, "%s", "resvport");
+		cr_expect(strstr(p.out, "bindresvport 127.0.0.1 ") && strstr(p.out, "rresvport 127.0.0.1 ") &&
+			  strstr(p.out, "bindresvport-udp 127.0.0.1 "), "%s: %s%s", m->name, p.out, p.err);
+	}
+}
+
+/* Finding 10: the environment a child is started with. */
+Test(attack, a_childs_environment_keeps_the_shim)
+{
+	struct bs_proc p;
+
+	/* ld.so uses the last LD_PRELOAD entry; the exec hook read the first. */
+	bs_sh(&p, 30, "%s run --preload-only -l -- %s env-dup %s 25150", BINDSHIM, ATTACK,
+	      bs_build("libbindshim.so"));
+	cr_expect_str_eq(p.out, "child bound 127.0.0.1 25150\n", "%s", p.err);
+	/* An environment of 70,000 entries was passed on unrepaired. */
+	bs_sh(&p, 30, "%s run --preload-only -l -- %s env-huge 25151", BINDSHIM, ATTACK);
+	cr_expect_str_eq(p.out, "child bound 127.0.0.1 25151\n", "%s", p.err);
+}
+
+/* Finding 13: sendmmsg with a loopback message first and a remote one second. */
+Test(attack, sendmmsg_to_loopback_then_a_remote_host)
+{
+	for (size_t i = 0; i < 2; i++) {
+		const struct mode *m = &modes[i];
+		struct bs_proc p;
+		pid_t server = bs_spawn(NULL, IN_PEER "exec %s echo udp 198.51.100.8 %u 1", PROBE,
+					25160 + (unsigned)i);
+
+		usleep(300000);
+		RUN_ATTACK(&p, m, "sendmmsg 198.51.100.8 %u", 25160 + (unsigned)i);
+		bs_stop(server);
+		cr_expect_str_eq(p.out, "sent 2\n", "%s (natively 2): %s", m->name, p.err);
+	}
+}
+
+/* The supervisor never answers "continue": a descriptor swapped between an
+ * AF_UNIX and an inet socket while it handles the unix bind cannot slip through,
+ * also where it must bind as the target (another mount namespace). */
+Test(attack, swapping_a_unix_socket_for_an_inet_one)
+{
+	static const char *const ctx[] = {"", "unshare -m", "unshare -Urm"};
+	const char *dir = bs_tmpdir();
+	char copy[256];
+	struct bs_proc p;
+
+	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
+	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
+	for (size_t i = 0; i < 3; i++) {
+		bs_sh(&p, 60, "%s %s run -l -- %s %s unix-race %u 1000", i == 2 ?
+		      "setpriv --reuid=nobody --regid=nogroup --clear-groups" : "", BINDSHIM, ctx[i],
+		      copy, 25170 + (unsigned)i);
+		cr_expect_str_eq(p.out, "escaped 0 of 1000\n", "[%s] %s", ctx[i], p.err);
+	}
+}
+
+/* Binding as the target: an AF_UNIX path in its own mount namespace, with its
+ * working directory, umask and credentials. */
+Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
+{
+	const char *py = "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])";
+	const char *dir = bs_tmpdir();
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run -l -- unshare -m sh -c 'mount -t tmpfs none %s && cd %s && umask 077 && "
+	      "/usr/bin/python3 -c \"%s\" rel.sock && stat -c %%A %s/rel.sock'", BINDSHIM, dir, dir, py,
+	      dir);
+	cr_expect_str_eq(p.out, "srwx------\n", "%s", p.err);
+	bs_sh(&p, 30, "test -e %s/rel.sock || echo not here", dir);
+	cr_expect_str_eq(p.out, "not here\n", "bound in the target's mount namespace only");
+	bs_sh(&p, 30, "chmod 700 %s && %s run -l -- setpriv --reuid=nobody --regid=nogroup "
+	      "--clear-groups /usr/bin/python3 -c \"%s\" %s/x.sock 2>&1 | tail -1", dir, BINDSHIM, py, dir);
+	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent nothing: %s", p.out);
+}
+
+Test(attack, sctp_is_refused)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		struct bs_proc p;
+
+		RUN_ATTACK(&p, m, "%s", "sctp");
+		cr_expect(strstr(p.out, "seqpacket ESOCKTNOSUPPORT\n") &&
+			  strstr(p.out, "sctp EPROTONOSUPPORT\n"), "%s: %s", m->name, p.out);
+	}
+}
+
+/* A server that daemonizes outlives the command: still supervised, and its
+ * records still reach bindshim's stderr. */
+Test(attack, a_daemon_stays_supervised_after_the_command_exits)
+{
+	char err[256], body[4096] = "";
+	struct bs_proc p;
+
+	snprintf(err, sizeof(err), "%s/err", bs_tmpdir());
+	/* (setsid: out of the process group the test harness kills afterwards) */
+	cr_expect_eq(bs_sh(&p, 30, "setsid -w %s run -l -- sh -c '(sleep 0.5; exec %s bind --listen "
+			   "--hold 5 0.0.0.0 25180 > /dev/null 2>&1) & exit 3' 2> %s", BINDSHIM,
+			   bs_build("tests/helpers/probe-static"), err), 3, "the command's own status, at once");
+	assert_tcp_loopback_only(25180, err);
+	bs_read_file(err, body, sizeof(body));
+	cr_expect(strstr(body, "rewrite tcp 0.0.0.0:25180 -> 127.0.0.1:25180 (rule \"not-loopback\" "
+			 "builtin) via seccomp\n"), "%s", body);
+}

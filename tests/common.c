@@ -338,6 +338,19 @@ long bs_read_file(const char *path, char *buf, size_t len)
 	return (long)n;
 }
 
+const char *bs_sh_overlay(const char *target, const char *dir)
+{
+	static char cmds[2][2048];
+	static int n;
+	char *s = cmds[n++ % 2];
+
+	snprintf(s, sizeof(cmds[0]), "mkdir -p %s/ov && mount -t tmpfs bs-overlay %s/ov && "
+		 "mkdir %s/ov/u %s/ov/w && mount -t overlay overlay "
+		 "-o lowerdir=%s,upperdir=%s/ov/u,workdir=%s/ov/w %s",
+		 dir, dir, dir, dir, target, dir, dir, target);
+	return s;
+}
+
 int bs_count(const char *hay, const char *needle)
 {
 	int n = 0;

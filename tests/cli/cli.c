@@ -147,12 +147,12 @@ Test(explain, selection_order_environment_and_system_policy)
 	bs_sh(&p, 30, "BINDSHIM_POLICY=%s %s explain -l 0.0.0.0:1", env, BINDSHIM);
 	cr_expect(strstr(p.out, "builtin"), "-l wins over the environment: %s", p.out);
 	/* /etc/bindshim/policy.cfg, in an overlay of this test's own mount namespace. */
-	bs_sh(&p, 30, "mkdir %s/u %s/w && unshare --mount --propagation private sh -c '"
-	      "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && "
+	bs_sh(&p, 30, "unshare --mount --propagation private sh -c '%s && "
 	      "mkdir -p /etc/bindshim && "
 	      "printf \"version = 1;\\nrules = ( { name = \\\"system\\\"; action = \\\"log\\\"; } );\\n\" "
 	      "> /etc/bindshim/policy.cfg && %s explain 0.0.0.0:1 && "
-	      "BINDSHIM_POLICY=%s %s explain 0.0.0.0:1'", dir, dir, dir, dir, BINDSHIM, env, BINDSHIM);
+	      "BINDSHIM_POLICY=%s %s explain 0.0.0.0:1'", bs_sh_overlay("/etc", dir), BINDSHIM, env,
+	      BINDSHIM);
 	snprintf(want, sizeof(want), "allow 0.0.0.0:1\nrule \"system\" /etc/bindshim/policy.cfg:2\n"
 		 "deny 0.0.0.0:1 EACCES\nrule \"from-env\" %s:2\n", env);
 	cr_expect_str_eq(p.out, want, "%s", p.err);

@@ -125,15 +125,14 @@ Test(reliability, setuid_programs_ignore_bindshim_variables)
 	/* The shim comes from /etc/ld.so.preload (the loader ignores LD_PRELOAD for
 	 * setuid programs) in an overlay of this test's own mount namespace. Run as
 	 * nobody, the setuid-root copy must not read BINDSHIM_POLICY; the plain copy must. */
-	bs_sh(&p, 60, "cd %s && mkdir u w && cp %s %s . && cp probe suid-probe && chmod 4755 suid-probe && "
+	bs_sh(&p, 60, "cd %s && cp %s %s . && cp probe suid-probe && chmod 4755 suid-probe && "
 	      "printf 'version = 1;\\n' > allow.cfg && chmod 644 allow.cfg libbindshim.so && "
-	      "unshare --mount --propagation private sh -c '"
-	      "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && "
+	      "unshare --mount --propagation private sh -c '%s && "
 	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
 	      "export BINDSHIM_POLICY=%s/allow.cfg && "
 	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./probe bind 0.0.0.0 22001 && "
 	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./suid-probe bind 0.0.0.0 22002'",
-	      d, PROBE, bs_build("libbindshim.so"), d, d, d, d);
+	      d, PROBE, bs_build("libbindshim.so"), bs_sh_overlay("/etc", d), d, d);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 22001\nbound 127.0.0.1 22002\n", "%s", p.err);
 	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
 }

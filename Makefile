@@ -55,8 +55,9 @@ LAUNCHER_SRC = $(wildcard shim/launcher/*.c)
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
 # The shim opens libconfig itself (shim/lib/cfg_dlopen.c) instead of linking it, and
-# makes the policy library's socket calls without its own hooks (shim/lib/sys_real.c).
-SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(filter-out policy/cfg_link.c policy/sys_libc.c,$(POLICY_SRC)) $(COMMON_SRC))
+# makes the policy library's socket calls without its own hooks (shim/lib/sys_real.c);
+# it has no use for the policy warnings of bindshim check (policy/lint.c).
+SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(filter-out policy/cfg_link.c policy/sys_libc.c policy/lint.c,$(POLICY_SRC)) $(COMMON_SRC))
 LIBCONFIG_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libconfig.so)" 2>/dev/null | awk '/SONAME/ {print $$2}')
 
 TEST_BINS = $(B)/tests/unit $(B)/tests/cli $(B)/tests/integration

@@ -261,16 +261,16 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		case 'h':
-			bs_usage();
+			bs_help("run");
 			exit(0);
 		default:
-			bs_usage();
+			bs_try_help("run");
 			return -1;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "bindshim run: no COMMAND given\n");
-		bs_usage();
+		bs_try_help("run");
 		return -1;
 	}
 	return optind;

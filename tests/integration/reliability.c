@@ -173,6 +173,22 @@ Test(reliability, broken_policies_at_run_time)
 	expect_fail_safe(path, "setpriv --reuid=65534 --regid=65534 --clear-groups");
 }
 
+Test(reliability, fifo_as_policy_fails_fast)
+{
+	const char *d = open_tmpdir();
+	struct bs_proc p;
+
+	/* Nobody writes the FIFO: opening it for reading would block the program. */
+	bs_sh(&p, 10, "mkfifo %s/fifo && BINDSHIM_POLICY=%s/fifo LD_PRELOAD=%s %s bind 0.0.0.0 22110",
+	      d, d, bs_build("libbindshim.so"), PROBE);
+	cr_expect(!p.timed_out, "the program hung on the FIFO");
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 22110\n", "%s", p.err);
+	cr_expect_eq(bs_count(p.err, ": error "), 1, "%s", p.err);
+	cr_expect(strstr(p.err, "/fifo: not a regular file; using the built-in loopback-only policy"),
+		  "%s", p.err);
+	expect_fail_safe("/dev/null", "");	/* a character device */
+}
+
 Test(reliability, invalid_utf8_in_names_keeps_json_valid)
 {
 	const char *d = open_tmpdir();

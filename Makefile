@@ -18,6 +18,7 @@ BINDIR = $(PREFIX)/bin
 LIBDIR = $(PREFIX)/lib/bindshim
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/bindshim
+COMPDIR = $(PREFIX)/share/bash-completion/completions
 VERSION = 0.1.0
 
 B ?= build
@@ -231,17 +232,19 @@ demo: deps all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPDIR)
 	install -m 755 $(B)/bindshim $(DESTDIR)$(BINDIR)/bindshim
 	install -m 644 $(B)/libbindshim.so $(DESTDIR)$(LIBDIR)/libbindshim.so
 	install -m 644 man/bindshim.1 $(DESTDIR)$(MANDIR)/man1/bindshim.1
 	install -m 644 man/bindshim.cfg.5 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
 	install -m 644 examples/*.cfg $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 644 completion/bindshim.bash $(DESTDIR)$(COMPDIR)/bindshim
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bindshim $(DESTDIR)$(LIBDIR)/libbindshim.so \
-		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
+		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5 \
+		$(DESTDIR)$(COMPDIR)/bindshim
 	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBDIR)
 

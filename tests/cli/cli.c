@@ -428,3 +428,35 @@ Test(library, exports_only_the_hooks_and_loads_libconfig_lazily)
 	bs_sh(&p, 30, "LD_PRELOAD=%s sh -c 'grep -c libconfig /proc/$$/maps'", bs_build("libbindshim.so"));
 	cr_expect_str_eq(p.out, "0\n");
 }
+
+/* ---- bash completion ---- */
+
+/* The completions bash would offer at the end of line, sorted, space-separated. */
+static const char *complete(const char *line)
+{
+	static struct bs_proc p;
+
+	bs_sh(&p, 30, "cd %s && bash -c 'source %s; COMP_LINE=\"$1\"; COMP_POINT=${#COMP_LINE}; "
+	      "_bindshim; printf \"%%s\\n\" \"${COMPREPLY[@]}\" | sort | tr \"\\n\" \" \"' sh '%s'",
+	      bs_src("examples"), bs_src("completion/bindshim.bash"), line);
+	cr_expect_str_eq(p.err, "", "%s", line);
+	return p.out;
+}
+
+Test(completion, verbs_options_policies_interfaces_commands)
+{
+	cr_expect_str_eq(complete("bindshim "), "--help --version audit check explain run version ");
+	cr_expect_str_eq(complete("bindshim ex"), "explain ");
+	cr_expect_str_eq(complete("bindshim check -"), "-- --help --quiet -h -q ");
+	cr_expect_str_eq(complete("bindshim run --log-f"), "--log-format ");
+	cr_expect_str_eq(complete("bindshim run --log-format "), "json text ");
+	cr_expect_str_eq(complete("bindshim run -p dev"), "dev-loopback.cfg ");
+	cr_expect_str_eq(complete("bindshim check la"), "lab-machine.cfg ");
+	cr_expect_str_eq(complete("bindshim explain -t "), "interface: loopback ");
+	/* bash splits the word at ':' and replaces only what follows it. */
+	cr_expect_str_eq(complete("bindshim run -t interface:l"), "lo ");
+	cr_expect(strstr(complete("bindshim run --to interface:"), "lo "), "names from /sys/class/net");
+	cr_expect(strstr(complete("bindshim run -l -- pyth"), "python3 "));
+	cr_expect(strstr(complete("bindshim run -- python3 "), "dev-loopback.cfg "),
+		  "the command's arguments are files");
+}

@@ -62,7 +62,8 @@ Test(lab, make_install_and_uninstall)
 	bs_sh(&p, 120, "make -s -C %s B=%s install DESTDIR=%s/root PREFIX=/usr/local >/dev/null && "
 	      "cd %s/root/usr/local && ls bin/bindshim lib/bindshim/libbindshim.so "
 	      "share/man/man1/bindshim.1 share/man/man5/bindshim.cfg.5 "
-	      "share/doc/bindshim/examples/dev-loopback.cfg share/doc/bindshim/README.md",
+	      "share/doc/bindshim/examples/dev-loopback.cfg share/doc/bindshim/README.md "
+	      "share/bash-completion/completions/bindshim",
 	      bs_src(""), bs_build(""), d, d);
 	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
 	/* The installed launcher finds the installed shim in PREFIX/lib/bindshim. */

@@ -9,6 +9,8 @@
 #   make fuzz       libFuzzer targets, FUZZ_TIME seconds each
 #   make bench      benchmarks (decision cost, bind overhead, preload cost)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        a Debian package in build/deb/ (dpkg-buildpackage), checked by
+#                   lintian when it is installed
 #
 # Local overrides go in config.mak.
 
@@ -33,7 +35,7 @@ HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2
 DEFS = -D_GNU_SOURCE -DBS_VERSION='"$(VERSION)"' -DBS_LIBDIR='"$(LIBDIR)"'
 # Includes name project paths ("policy/policy.h"); -MMD -MP writes each object's
 # header dependencies next to it.
-BASE_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(DEFS) -I. -MMD -MP -fPIC -fvisibility=hidden $(CFLAGS)
+BASE_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(DEFS) -I. -MMD -MP -fPIC -fvisibility=hidden $(CPPFLAGS) $(CFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(SAN)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
@@ -66,7 +68,7 @@ HELPERS = $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(filter-out tests/h
           $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%.so,$(wildcard tests/helpers/lib*.c))
 BENCHES = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all check test deps asan tsan fuzz bench install uninstall clean demo
+.PHONY: all check test deps asan tsan fuzz bench install uninstall clean demo deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -250,6 +252,20 @@ uninstall:
 		$(DESTDIR)$(COMPDIR)/bindshim
 	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBDIR)
+
+# A Debian package, built with dpkg-buildpackage from a copy of the source (it
+# writes its results next to the source tree: build/deb/).
+DEB_SRC = $(B)/deb/bindshim-$(VERSION)
+deb:
+	@[ "$$(dpkg-parsechangelog -S Version | sed 's/-[^-]*$$//')" = $(VERSION) ] || \
+		{ echo "deb: debian/changelog is not at version $(VERSION)" >&2; exit 1; }
+	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
+	cp -R Makefile LICENSE README.md completion debian examples man policy shim $(DEB_SRC)/
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	@if command -v lintian >/dev/null 2>&1; then \
+		echo "lintian $(B)/deb/bindshim_*.changes"; \
+		lintian --fail-on error --info $(B)/deb/bindshim_*.changes; \
+	else echo "deb: lintian is not installed: not checked"; fi
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

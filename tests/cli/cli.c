@@ -460,3 +460,26 @@ Test(completion, verbs_options_policies_interfaces_commands)
 	cr_expect(strstr(complete("bindshim run -- python3 "), "dev-loopback.cfg "),
 		  "the command's arguments are files");
 }
+
+/* ---- the manual ---- */
+
+Test(manual, pages_lint_clean_and_name_every_option)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "for v in run check explain audit; do %s $v --help; done | "
+	      "grep -o -- '--[a-z-]*' | sort -u | sed 's/^-//; s/-/\\\\-/g' | while read -r o; do "
+	      "O=$o awk 'index($0 \" \", \"Fl \" ENVIRON[\"O\"] \" \") || "
+	      "index($0 \" \", \", \" ENVIRON[\"O\"] \" \") { f = 1 } END { exit !f }' %s || "
+	      "echo \"$o\"; done", BINDSHIM, bs_src("man/bindshim.1"));
+	cr_expect_str_eq(p.out, "", "options in --help that bindshim(1) lacks:\n%s%s", p.out, p.err);
+	bs_sh(&p, 30, "groff -mandoc -Tutf8 -ww %s %s 2>&1 >/dev/null", bs_src("man/bindshim.1"),
+	      bs_src("man/bindshim.cfg.5"));
+	cr_expect_str_eq(p.out, "", "groff warnings");
+	if (bs_sh(&p, 30, "command -v mandoc") != 0)
+		cr_skip_test("mandoc is missing (apt-get install mandoc): groff checked only");
+	bs_sh(&p, 30, "mandoc -Tlint -W warning %s %s", bs_src("man/bindshim.1"),
+	      bs_src("man/bindshim.cfg.5"));
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect_str_eq(p.out, "");
+}

@@ -257,6 +257,9 @@ uninstall:
 # writes its results next to the source tree: build/deb/).
 DEB_SRC = $(B)/deb/bindshim-$(VERSION)
 deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || { echo "deb: needs" \
+		"dpkg-dev and debhelper: run 'make deps' (Debian: apt-get install dpkg-dev" \
+		"debhelper)" >&2; exit 1; }
 	@[ "$$(dpkg-parsechangelog -S Version | sed 's/-[^-]*$$//')" = $(VERSION) ] || \
 		{ echo "deb: debian/changelog is not at version $(VERSION)" >&2; exit 1; }
 	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)

@@ -41,7 +41,9 @@ test_deps() {
 	need_cmd valgrind valgrind
 	need_cmd setcap libcap2-bin
 	need_cmd setpriv util-linux
+	need_cmd pkill procps
 	# man page lint; make deb and the package test
+	need_cmd groff groff-base
 	need_cmd mandoc mandoc
 	need_cmd dpkg-buildpackage dpkg-dev
 	need_cmd dh debhelper

@@ -80,11 +80,7 @@ int main(int argc, char **argv)
 			argv[1] = (char *)verbs[i].argv0;
 			return verbs[i].fn(argc - 1, argv + 1);
 		}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		if (argc > 2 && strcmp(argv[1], "help") == 0) {
-			bs_help(argv[2]);
-			return 0;
-		}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		bs_usage();
 		return 0;
 	}

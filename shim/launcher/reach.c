@@ -92,21 +92,21 @@ void bs_warn_unreachable(const char *path, bool enforced)
 	if (enforced) {
 		/* The supervisor sees every bind; only the privileges are lost. */
 		if (privileged || caps)
-			fprintf(stderr, "bindshim: warning: %s is %s: under --enforce (no_new_privs) "
+			fprintf(stderr, "bindshim run: warning: %s is %s: under --enforce (no_new_privs) "
 				"it runs without those privileges\n", path,
 				privileged ? "setuid/setgid" : "given file capabilities");
 		return;
 	}
 	if (privileged || caps)
-		fprintf(stderr, "bindshim: warning: %s %s: the dynamic loader ignores LD_PRELOAD "
+		fprintf(stderr, "bindshim run: warning: %s %s: the dynamic loader ignores LD_PRELOAD "
 			"for it, so its binds are not judged (--enforce judges them, without those "
 			"privileges)\n", path, privileged ? "is setuid/setgid" : "has file capabilities");
 	inspect(path, &f);
 	if (f.is_elf && !f.has_interp)
-		fprintf(stderr, "bindshim: warning: %s is statically linked: a preloaded "
+		fprintf(stderr, "bindshim run: warning: %s is statically linked: a preloaded "
 			"library cannot reach its binds; use --enforce\n", path);
 	else if (f.is_go)
-		fprintf(stderr, "bindshim: warning: %s is a Go program: Go makes its socket "
+		fprintf(stderr, "bindshim run: warning: %s is a Go program: Go makes its socket "
 			"syscalls directly, so a preloaded library cannot reach its binds; use "
 			"--enforce\n", path);
 }

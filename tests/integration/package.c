@@ -50,7 +50,7 @@ Test(package, deb_builds_lints_installs_and_purges, .timeout = 600)
 
 	/* Install, use, purge, in overlays of this test's own mount namespace. */
 	bs_sh(&p, 10, "dpkg -s bindshim 2>&1 | head -2");
-	snprintf(before, sizeof(before), "%s", p.out);
+	snprintf(before, sizeof(before), "%.255s", p.out);
 	bs_sh(&p, 120, "unshare --mount --propagation private sh -ec '"
 	      "%s; %s; %s\n"
 	      "dpkg -i %s > /dev/null\n"

@@ -340,14 +340,16 @@ long bs_read_file(const char *path, char *buf, size_t len)
 
 const char *bs_sh_overlay(const char *target, const char *dir)
 {
-	static char cmds[2][2048];
+	static char cmds[8][2048];
 	static int n;
-	char *s = cmds[n++ % 2];
+	char *s = cmds[n++ % 8];
 
-	snprintf(s, sizeof(cmds[0]), "mkdir -p %s/ov && mount -t tmpfs bs-overlay %s/ov && "
+	/* Any failure ends the script: what follows must never run on the real files. */
+	snprintf(s, sizeof(cmds[0]), "{ mkdir -p %s/ov && mount -t tmpfs bs-overlay %s/ov && "
 		 "mkdir %s/ov/u %s/ov/w && mount -t overlay overlay "
-		 "-o lowerdir=%s,upperdir=%s/ov/u,workdir=%s/ov/w %s",
-		 dir, dir, dir, dir, target, dir, dir, target);
+		 "-o lowerdir=%s,upperdir=%s/ov/u,workdir=%s/ov/w %s && "
+		 "[ \"$(stat -f -c %%T %s)\" = overlayfs ]; } || exit 99",
+		 dir, dir, dir, dir, target, dir, dir, target, target);
 	return s;
 }
 

@@ -29,10 +29,11 @@ Test(package, deb_builds_lints_installs_and_purges, .timeout = 600)
 	need("dpkg-buildpackage", "dpkg-dev");
 	need("dh", "debhelper");
 	need("lintian", "lintian");
-	/* Built from the source tree into the test's directory, in a clean environment:
-	 * the variables of the make that started this suite (B=, SAN=..., which make
-	 * exports) are not the package's. */
-	bs_sh(&p, 540, "env -i PATH=\"$PATH\" make -s -C %s B=%s/b deb", bs_src(""), d);
+	/* Built from the source tree into the test's directory, in a clean environment
+	 * (the variables of the make that started this suite, B=, SAN=..., which make
+	 * exports, are not the package's), and niced: the timing tests running beside
+	 * it go first. */
+	bs_sh(&p, 540, "env -i PATH=\"$PATH\" nice -n 19 make -s -C %s B=%s/b deb", bs_src(""), d);
 	cr_assert_eq(p.status, 0, "%s%s", p.out + (strlen(p.out) > 4000 ? strlen(p.out) - 4000 : 0),
 		     p.err);
 	cr_expect(!strstr(p.out, "\nE: ") && !strstr(p.out, "\nW: "),

@@ -139,13 +139,16 @@ int bs_policy_builtin_to(const char *target, struct bs_policy **out, char *err, 
 {
 	static const char *const wild[] = {"wildcard"};
 	struct bs_policy *p;
+	char name[64];
 	int rc;
 
 	p = bs_policy_alloc(1);
 	if (!p)
 		return -ENOMEM;
 	p->builtin = true;
-	rc = builtin_rule(&p->rules[0], "wildcard", wild, 1);
+	/* Named after what it does, so records tell -t loopback from -l. */
+	snprintf(name, sizeof(name), "wildcard to %s", target);
+	rc = builtin_rule(&p->rules[0], name, wild, 1);
 	if (!rc && bs_target_parse(target, &p->rules[0].to)) {
 		snprintf(err, errlen, "bad target \"%s\" (expected \"loopback\", an IP address "
 			 "or \"interface:NAME\")\n", target);

@@ -21,7 +21,9 @@ const char *bs_action_name(enum bs_action a)
 char *bs_decision_source(const struct bs_policy *p, const struct bs_decision *d,
 			 char *buf, size_t len)
 {
-	if (p->builtin)
+	if (p->builtin && d->rule)
+		snprintf(buf, len, "rule \"%s\" builtin", d->rule->name);
+	else if (p->builtin)
 		snprintf(buf, len, "builtin");
 	else if (!d->rule)
 		snprintf(buf, len, "default");

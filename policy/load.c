@@ -663,20 +663,40 @@ static unsigned long problem_line(const char *line, size_t flen)
 	return strtoul(line + flen + 1, NULL, 10);
 }
 
-/* Orders the problem lines in err by line number, keeping the order within a line. */
-static void sort_problems(char *err, size_t flen)
+/* Cuts copy into its problem lines, in place: a line ends at a newline followed by
+ * the end or by "FILE:" (the file name, or a quoted value, may hold a newline of its
+ * own). Returns the number of lines. */
+static size_t split_problems(char *copy, const char *file, size_t flen, char **lines)
 {
-	size_t n = 0, len = strlen(err);
-	char **lines, *copy = strdup(err), *s, *out = err;
+	size_t n = 0;
+
+	for (char *s = copy; *s;) {
+		char *nl = s;
+
+		lines[n++] = s;
+		while ((nl = strchr(nl, '\n')) && nl[1] &&
+		       (strncmp(nl + 1, file, flen) || nl[1 + flen] != ':'))
+			nl++;
+		if (!nl)
+			break;
+		*nl = '\0';
+		s = nl + 1;
+	}
+	return n;
+}
+
+/* Orders the problem lines in err by line number, keeping the order within a line. */
+static void sort_problems(char *err, const char *file)
+{
+	size_t n = 0, len = strlen(err), flen = strlen(file);
+	char **lines, *copy = strdup(err), *out = err;
 
 	for (size_t i = 0; i < len; i++)
 		n += err[i] == '\n';
 	lines = calloc(n + 1, sizeof(*lines));
 	if (!copy || !lines)
 		goto out;
-	n = 0;
-	for (s = strtok(copy, "\n"); s; s = strtok(NULL, "\n"))
-		lines[n++] = s;
+	n = split_problems(copy, file, flen, lines);
 	/* Insertion sort: stable, and problem lists are short. */
 	for (size_t i = 1; i < n; i++) {
 		char *cur = lines[i];
@@ -740,7 +760,7 @@ int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t e
 	if (!L.problems && bs_policy_finish(L.p))
 		problem(&L, 0, "out of memory");
 	if (L.problems && err)
-		sort_problems(err, strlen(file));
+		sort_problems(err, file);
 	if (!L.problems) {
 		*out = L.p;
 		L.p = NULL;

@@ -115,6 +115,8 @@ struct bs_query {
 	const char *program;		/* NULL if unknown */
 	const char *exe;		/* NULL if unknown */
 	uid_t uid;
+	bool v6only;			/* an IPv6 socket with IPV6_V6ONLY set; false:
+					 * dual-stack, or not an IPv6 socket */
 };
 
 struct bs_decision {
@@ -130,6 +132,8 @@ struct bs_outcome {
 	struct bs_decision d;
 	int err;			/* != 0: the call fails with it */
 	bool refused;			/* a user rewrite a locked system policy refused */
+	bool kept;			/* allowed as the address d.rule gives a wildcard
+					 * bind (a decision is made once) */
 	struct sockaddr_storage to;	/* rewrite, when err == 0 */
 };
 
@@ -171,6 +175,13 @@ void bs_resolve(const struct bs_policy *p, const struct bs_query *q,
 void bs_resolve_layered(const struct bs_policy *sys, const struct bs_policy *usr,
 			const struct bs_query *q, const struct sockaddr_storage *from,
 			struct bs_outcome *o);
+/* What happens to bind(from): bs_resolve_layered, except that an address which is
+ * exactly what the policy gives a wildcard bind on the same port (a getaddrinfo
+ * result the shim rewrote, a bind the shim or another layer already rewrote) is
+ * kept: a decision is made once. Every layer and `explain` decide through here. */
+void bs_resolve_bind(const struct bs_policy *sys, const struct bs_policy *usr,
+		     const struct bs_query *q, const struct sockaddr_storage *from,
+		     struct bs_outcome *o);
 /* Tells whether the call fails (denied, or a rewrite that cannot be done). */
 bool bs_outcome_fails(const struct bs_outcome *o);
 
@@ -213,15 +224,23 @@ char *bs_endpoint_format(const struct sockaddr_storage *ss, char *buf, size_t le
 int bs_endpoint_parse(const char *s, struct sockaddr_storage *ss);
 /* Length of the sockaddr for ss's family. */
 socklen_t bs_sockaddr_len(const struct sockaddr_storage *ss);
+/* A hash of where an inet sockaddr binds (address, port, scope); never 0. */
+uint32_t bs_sockaddr_hash(const struct sockaddr_storage *ss);
 
 /* target.c */
 /* Parses a rewrite target ("loopback", an IP, "interface:NAME"); returns 0 or -EINVAL. */
 int bs_target_parse(const char *s, struct bs_target *t);
 /* Computes the address to bind for a rewrite of in by rule r into out; resolves
- * interfaces now. Returns 0, or -EADDRNOTAVAIL when the target has no address of
- * the socket's family. Async-signal-safe; allocates nothing. */
-int bs_rewrite(const struct bs_rule *r, const struct sockaddr_storage *in,
+ * interfaces now. v6only: in is on an IPv6 socket with IPV6_V6ONLY set (else the
+ * IPv6 wildcard's loopback is ::ffff:127.0.0.1, reachable from 127.0.0.1 too).
+ * Returns 0, or -EADDRNOTAVAIL when the target has no address of the socket's
+ * family. Async-signal-safe; allocates nothing. */
+int bs_rewrite(const struct bs_rule *r, const struct sockaddr_storage *in, bool v6only,
 	       struct sockaddr_storage *out);
+/* Tells whether a rewrite of ss depends on IPV6_V6ONLY (ss is the IPv6 "::"). */
+bool bs_sockaddr_is_dualstack_wildcard(const struct sockaddr_storage *ss);
+/* Tells whether two inet sockaddrs name the same address, port and scope. */
+bool bs_sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /* errnames.c */
 /* Returns the errno value named name ("EACCES"), or 0 if unknown. */
@@ -232,7 +251,8 @@ const char *bs_errno_name(int e);
 /* describe.c */
 /* Returns "allow", "deny", "rewrite" or "log". */
 const char *bs_action_name(enum bs_action a);
-/* Describes what decided d: `rule "NAME" FILE:LINE`, "default" or "builtin". */
+/* Describes what decided d: `rule "NAME" FILE:LINE`, `rule "NAME" builtin`,
+ * "default" or "builtin". */
 char *bs_decision_source(const struct bs_policy *p, const struct bs_decision *d,
 			 char *buf, size_t len);
 

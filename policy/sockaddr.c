@@ -144,3 +144,16 @@ int bs_endpoint_parse(const char *s, struct sockaddr_storage *ss)
 	}
 	return 0;
 }
+
+uint32_t bs_sockaddr_hash(const struct sockaddr_storage *ss)
+{
+	const unsigned char *p = (const unsigned char *)ss;
+	size_t n = bs_sockaddr_len(ss);
+	uint32_t h = 2166136261u;
+
+	/* FNV-1a; sin6_flowinfo (bytes 4..7) is not part of where a socket is bound. */
+	for (size_t i = 0; i < n; i++)
+		if (ss->ss_family != AF_INET6 || i < 4 || i >= 8)
+			h = (h ^ p[i]) * 16777619u;
+	return h | 1u;
+}

@@ -18,3 +18,8 @@ int bs_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	return connect(fd, addr, len);
 }
+
+int bs_sys_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	return setsockopt(fd, level, name, val, len);
+}

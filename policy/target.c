@@ -233,12 +233,33 @@ static int iface_v6(const char *ifname, uint8_t *v6, uint32_t *scope)
 	return 0;
 }
 
-/* Stores the loopback address of out's family (mapped if was_mapped). */
-static void put_loopback(struct sockaddr_storage *out, bool was_mapped)
+bool bs_sockaddr_is_dualstack_wildcard(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+bool bs_sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port && a6->sin6_scope_id == b6->sin6_scope_id &&
+	       !memcmp(&a6->sin6_addr, &b6->sin6_addr, 16);
+}
+
+/* Stores the loopback address of out's family: mapped if the program bound a
+ * v4-mapped address, or the IPv6 wildcard on a dual-stack socket (which takes IPv4
+ * too: ::ffff:127.0.0.1 is reachable as 127.0.0.1 and as localhost). */
+static void put_loopback(struct sockaddr_storage *out, bool was_mapped, bool dualstack)
 {
 	static const uint8_t v4[4] = {127, 0, 0, 1}, v6[16] = {[15] = 1};
 
-	if (out->ss_family == AF_INET || was_mapped)
+	if (out->ss_family == AF_INET || was_mapped || dualstack)
 		put_v4(out, v4);
 	else
 		put_v6(out, v6, 0);
@@ -266,7 +287,7 @@ static int put_ip(struct sockaddr_storage *out, const struct bs_addr *ip, bool w
 	return 0;
 }
 
-int bs_rewrite(const struct bs_rule *r, const struct sockaddr_storage *in,
+int bs_rewrite(const struct bs_rule *r, const struct sockaddr_storage *in, bool v6only,
 	       struct sockaddr_storage *out)
 {
 	bool mapped = in->ss_family == AF_INET6 &&
@@ -278,7 +299,7 @@ int bs_rewrite(const struct bs_rule *r, const struct sockaddr_storage *in,
 	*out = *in;
 	switch (r->to.kind) {
 	case BS_TO_LOOPBACK:
-		put_loopback(out, mapped);
+		put_loopback(out, mapped, !v6only && bs_sockaddr_is_dualstack_wildcard(in));
 		break;
 	case BS_TO_IP:
 		rc = put_ip(out, &r->to.ip, mapped);

@@ -11,8 +11,12 @@
  * for --dry-run. A user may set them by hand with the same meaning. */
 #define BS_ENV_BUILTIN "BINDSHIM_BUILTIN"
 #define BS_ENV_DRY_RUN "BINDSHIM_DRY_RUN"
-/* Set by `bindshim run --enforce`: a supervisor watches binds (see rawsys.c). */
-#define BS_ENV_ENFORCED "BINDSHIM_ENFORCED"
+/* Set by `bindshim run` when a supervisor watches every bind of the command: the
+ * shim then leaves a client's source address to the kernel (clients.c). */
+#define BS_ENV_SUPERVISED "BINDSHIM_SUPERVISED"
+/* Set by `bindshim run`: the descriptor, inherited from the launcher, where records
+ * for "stderr" go (the launcher's own stderr, whatever the program does with its). */
+#define BS_ENV_LOG_FD "BINDSHIM_LOG_FD"
 #define BS_BUILTIN_TO_PREFIX "to:"
 
 #define BS_SYSTEM_POLICY "/etc/bindshim/policy.cfg"

@@ -1,56 +1,58 @@
-/* JSON string escaping without allocation (the shim calls it inside hooks). */
-#include <stdio.h>
+/* JSON string escaping without allocation (the shim calls it inside hooks, signal
+ * handlers included: no stdio). */
 #include <string.h>
 
+#include "shim/common/escape.h"
 #include "shim/common/json.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
+/* Fills piece with the JSON form of the character (or invalid byte) at s; returns
+ * its length and sets *used to the bytes of s it stands for. */
+static size_t json_piece(const unsigned char *s, size_t avail, char piece[8], size_t *used)
 {
-	size_t n = s[0] >= 0xf0 && s[0] < 0xf5 ? 4 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
-		 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	static const char hex[] = "0123456789abcdef";
+	unsigned cp;
+	size_t n = bs_utf8_decode(s, avail, &cp);
 
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
+	*used = n ? n : 1;
+	if (!n) {
+		memcpy(piece, "\\ufffd", 6);
+		return 6;
+	}
+	if (cp == '"' || cp == '\\') {
+		piece[0] = '\\';
+		piece[1] = (char)cp;
+		return 2;
+	}
+	/* Every unsafe character is in the Basic Multilingual Plane: one \uXXXX. */
+	if (bs_char_unsafe(cp)) {
+		piece[0] = '\\';
+		piece[1] = 'u';
+		for (int i = 0; i < 4; i++)
+			piece[2 + i] = hex[(cp >> (12 - 4 * i)) & 0xf];
+		return 6;
+	}
+	memcpy(piece, s, n);
 	return n;
 }
 
 size_t bs_json_string(char *dst, size_t cap, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str, *end = s + strnlen(str, BS_JSON_VALUE_MAX);
-	size_t len = 0;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t avail = strnlen(str, BS_JSON_VALUE_MAX), len = 0;
 
 	if (cap < 3)
 		return 0;
 	dst[len++] = '"';
-	while (s < end) {
-		char esc[8];
-		const char *piece = esc;
-		size_t n = 1, plen;
+	while (avail) {
+		char piece[8];
+		size_t used, plen = json_piece(s, avail, piece, &used);
 
-		if (*s == '"' || *s == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*s;
-			plen = 2;
-		} else if (*s < 0x20) {
-			plen = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *s);
-		} else if (*s < 0x80) {
-			piece = (const char *)s;
-			plen = 1;
-		} else if ((n = utf8_len(s))) {
-			piece = (const char *)s;
-			plen = n;
-		} else {
-			piece = "\\ufffd";
-			plen = 6;
-			n = 1;
-		}
 		if (len + plen + 2 > cap)
 			break;
 		memcpy(dst + len, piece, plen);
 		len += plen;
-		s += n;
+		s += used;
+		avail -= used;
 	}
 	dst[len++] = '"';
 	dst[len] = '\0';

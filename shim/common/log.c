@@ -19,11 +19,18 @@
 
 #include "policy/sys.h"
 #include "shim/common/env.h"
+#include "shim/common/escape.h"
 #include "shim/common/json.h"
 #include "shim/common/log.h"
 #include "shim/common/sock.h"
 
 #define BS_RECORD_MAX 4096
+/* The most one string field takes in a record, escaped (and quoted, in JSON). An
+ * escape can be six times its input, so a long field is cut, never inside an escape
+ * or a character, and every record still fits BS_RECORD_MAX and closes: a record
+ * has at most three fields this long (rule, source, message), the others are short
+ * (a program or user name of 63 bytes, endpoints). */
+#define BS_FIELD_MAX 768
 #define LOG_USER_NOTICE (1 << 3 | 5)
 #define LOG_USER_INFO (1 << 3 | 6)
 #define LOG_USER_ERR (1 << 3 | 3)
@@ -55,11 +62,27 @@ static void put(struct buf *b, const char *fmt, ...)
 		b->len = b->len + (size_t)n < b->cap ? b->len + (size_t)n : b->cap - 1;
 }
 
-/* Appends s as a JSON string. */
+/* Room for one field at the end of b: what is left, at most BS_FIELD_MAX + 1. */
+static size_t field_room(const struct buf *b)
+{
+	size_t left = b->cap - b->len;
+
+	return left < BS_FIELD_MAX + 1 ? left : BS_FIELD_MAX + 1;
+}
+
+/* Appends s as a JSON string, cut to BS_FIELD_MAX bytes. */
 static void put_json_string(struct buf *b, const char *s)
 {
 	if (b->len < b->cap)
-		b->len += bs_json_string(b->p + b->len, b->cap - b->len, s);
+		b->len += bs_json_string(b->p + b->len, field_room(b), s);
+}
+
+/* Appends s escaped for a text record (one line whatever s holds), cut to
+ * BS_FIELD_MAX bytes. */
+static void put_text(struct buf *b, const char *s)
+{
+	if (b->len < b->cap)
+		b->len += bs_text_escape(b->p + b->len, field_room(b), s);
 }
 
 /* Appends the RFC 3339 UTC time with milliseconds, without tz or locale. */
@@ -90,21 +113,35 @@ static const char *proto_name(unsigned proto)
 	return proto == BS_PROTO_UDP ? "udp" : "tcp";
 }
 
-/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`. */
+/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`, the name and the file
+ * escaped (the words around them are printable ASCII, which escaping keeps). */
 static void put_source_text(struct buf *b, const struct bs_record *r)
 {
 	char src[768];
 
-	put(b, "%s", bs_decision_source(r->policy, r->d, src, sizeof(src)));
+	put_text(b, bs_decision_source(r->policy, r->d, src, sizeof(src)));
+}
+
+/* The interface a failed rewrite was for, or NULL: the record names it. */
+static const char *missing_interface(const struct bs_record *r)
+{
+	const struct bs_rule *rule = r->d ? r->d->rule : NULL;
+
+	return rule && r->d->action == BS_REWRITE && r->err == EADDRNOTAVAIL &&
+	       rule->to.kind == BS_TO_IFACE ? rule->to.ifname : NULL;
 }
 
 static void format_text(struct buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
 
-	put(b, "bindshim[%d] %s: %s", (int)r->who->pid, r->who->program, r->event);
+	put(b, "bindshim[%d] ", (int)r->who->pid);
+	put_text(b, r->who->program);
+	put(b, ": %s", r->event);
 	if (r->message) {
-		put(b, " %s\n", r->message);
+		put(b, " ");
+		put_text(b, r->message);
+		put(b, "\n");
 		return;
 	}
 	if (r->action)
@@ -116,6 +153,8 @@ static void format_text(struct buf *b, const struct bs_record *r)
 		put(b, " %s", bs_errno_name(r->err));
 	put(b, " (");
 	put_source_text(b, r);
+	if (missing_interface(r))
+		put(b, ": interface %s has no address of this family", missing_interface(r));
 	put(b, ")");
 	if (strcmp(r->call, "bind"))
 		put(b, " in %s()", r->call);
@@ -174,6 +213,8 @@ static void format_json(struct buf *b, const struct bs_record *r)
 	if (r->err)
 		put_json_field(b, "errno", bs_errno_name(r->err));
 	put_json_source(b, r);
+	if (missing_interface(r))
+		put_json_field(b, "interface", missing_interface(r));
 	if (r->peer)
 		put_json_field(b, "peer", bs_endpoint_format(r->peer, ep, sizeof(ep)));
 	if (r->via)
@@ -244,34 +285,64 @@ void bs_log_open(struct bs_logger *lg)
 		sink_adopt(&syslog_sink, open_syslog());
 }
 
-/* Tells whether fd 2 is safe to write to: not a network socket of the program's. */
-static bool stderr_ok(void)
+void bs_log_inherit(struct bs_logger *lg, const char *inherited)
+{
+	unsigned long dev, ino;
+	struct stat st;
+	int fd;
+
+	lg->fd = 2;
+	if (inherited && sscanf(inherited, "%d:%lu:%lu", &fd, &dev, &ino) == 3 && fd > 2 &&
+	    fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		lg->fd = fd;
+}
+
+int bs_log_probe_syslog(void)
+{
+	int fd = open_syslog(), saved = errno;
+
+	if (fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	bs_sys_close(fd);
+	return 0;
+}
+
+/* Tells whether fd is safe to write records to: not a network socket of the
+ * program's. */
+static bool stderr_ok(int fd)
 {
 	struct stat st;
 	int domain, type;
 
-	if (fstat(2, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return false;
 	if (!S_ISSOCK(st.st_mode))
 		return true;
-	return bs_sock_kind(2, &domain, &type) == 0 && domain == AF_UNIX;
+	return bs_sock_kind(fd, &domain, &type) == 0 && domain == AF_UNIX;
 }
 
 /* Sends rec to syslog as "bindshim[PID]: user=NAME uid=N PROGRAM: ...": the audit
  * trail says who tried to bind where. JSON records carry uid and user themselves. */
 static void emit_syslog(const struct bs_who *w, const char *rec, size_t len, int pri)
 {
-	char msg[BS_RECORD_MAX + 128], who[96] = "";
+	char msg[BS_RECORD_MAX + 320], who[288] = "";
+	size_t u;
 	const char *body = rec;
 	int n, fd;
 
 	/* The text record starts "bindshim[PID] "; syslog wants "bindshim[PID]: ". */
 	if (!strncmp(rec, "bindshim[", 9) && (body = strchr(rec, ' '))) {
 		body++;
-		if (w->user)
-			snprintf(who, sizeof(who), "user=%s uid=%u ", w->user, (unsigned)w->uid);
-		else
+		if (w->user) {
+			/* escaped in place, leaving room for " uid=4294967295 " */
+			memcpy(who, "user=", 5);
+			u = 5 + bs_text_escape(who + 5, sizeof(who) - 5 - 20, w->user);
+			snprintf(who + u, sizeof(who) - u, " uid=%u ", (unsigned)w->uid);
+		} else {
 			snprintf(who, sizeof(who), "uid=%u ", (unsigned)w->uid);
+		}
 	} else {
 		body = rec;
 	}
@@ -316,8 +387,8 @@ static void emit(const struct bs_logger *lg, const struct bs_who *w, const char 
 
 	switch (lg->to) {
 	case BS_LOG_STDERR:
-		if (stderr_ok())
-			write_quietly(2, rec, len);
+		if (stderr_ok(lg->fd))
+			write_quietly(lg->fd, rec, len);
 		break;
 	case BS_LOG_FILE:
 		fd = sink_fd(&file_sink);

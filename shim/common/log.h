@@ -14,6 +14,8 @@ struct bs_logger {
 	enum bs_log_to to;
 	bool json;
 	char path[PATH_MAX];		/* BS_LOG_FILE */
+	int fd;				/* BS_LOG_STDERR: 2, or the launcher's stderr
+					 * inherited as this descriptor */
 };
 
 /* Whose call a record is about. */
@@ -40,6 +42,11 @@ struct bs_record {
 
 /* Opens lg's destination; an unwritable file falls back to syslog (lg->to changes). */
 void bs_log_open(struct bs_logger *lg);
+/* Makes "stderr" mean the descriptor `bindshim run` handed down in inherited
+ * ("FD:DEV:INO", BINDSHIM_LOG_FD), if it is still that file; else fd 2. */
+void bs_log_inherit(struct bs_logger *lg, const char *inherited);
+/* Tells whether syslog can be reached: 0, or -1 with errno set. */
+int bs_log_probe_syslog(void);
 /* Writes one record with one write(2) (one send(2) for syslog). */
 void bs_log(const struct bs_logger *lg, const struct bs_record *r);
 

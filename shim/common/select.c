@@ -44,32 +44,56 @@ static int load_one(const struct bs_selection *s, struct bs_policy **out, char *
 	return bs_policy_builtin_loopback(out);
 }
 
-int bs_layers_load(const struct bs_selection *sel, struct bs_layers *out, char *err,
-		   size_t errlen)
+/* Loads the system policy file into out: as the one policy when the user chose
+ * nothing, as the locked layer when it is locked. One that exists but cannot be
+ * loaded becomes a locked loopback-only layer: fail closed, and let nothing in the
+ * user's environment loosen it. Returns 0, -ENOMEM, or the load error (err set). */
+static int load_system(const struct bs_selection *sel, struct bs_layers *out, char *err,
+		       size_t errlen)
 {
 	struct bs_policy *sys = NULL;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if (access(BS_SYSTEM_POLICY, F_OK) == 0) {
-		/* Read even when the user chose another: it may be locked. Unreadable or
-		 * invalid, it fails the load (the shim then falls back to loopback-only). */
-		rc = bs_policy_load(BS_SYSTEM_POLICY, &sys, err, errlen);
-		if (rc)
-			return rc;
-		if (sel->kind == BS_SRC_NONE) {
-			out->user = sys;
-			return 0;
-		}
-		if (sys->locked)
-			out->system = sys;
-		else
-			bs_policy_free(sys);
+	if (access(BS_SYSTEM_POLICY, F_OK) != 0)
+		return 0;
+	rc = bs_policy_load(BS_SYSTEM_POLICY, &sys, err, errlen);
+	if (rc) {
+		if (bs_policy_builtin_loopback(&sys))
+			return -ENOMEM;
+		sys->locked = true;
+		out->system = sys;
+		return rc;
 	}
-	rc = load_one(sel, &out->user, err, errlen);
-	if (rc)
+	if (sel->kind == BS_SRC_NONE)
+		out->user = sys;
+	else if (sys->locked)
+		out->system = sys;
+	else
+		bs_policy_free(sys);
+	return 0;
+}
+
+int bs_layers_load(const struct bs_selection *sel, struct bs_layers *out, char *err,
+		   size_t errlen)
+{
+	size_t used;
+	int rc, sysrc;
+
+	memset(out, 0, sizeof(*out));
+	if (err && errlen)
+		err[0] = '\0';
+	sysrc = load_system(sel, out, err, errlen);
+	/* The system policy is the one policy, or the user chose nothing over a
+	 * broken one (its locked loopback-only layer then decides alone). */
+	if (sysrc == -ENOMEM || out->user || (sel->kind == BS_SRC_NONE && out->system))
+		return sysrc;
+	used = err ? strlen(err) : 0;
+	rc = load_one(sel, &out->user, err ? err + used : NULL, errlen - used);
+	/* A user's policy that cannot be loaded is dropped; a locked system layer
+	 * stays in force whatever the user's choice was. */
+	if (rc && !out->system)
 		bs_layers_free(out);
-	return rc;
+	return sysrc ? sysrc : rc;
 }
 
 void bs_layers_free(struct bs_layers *l)

@@ -27,7 +27,10 @@ struct bs_layers {
 void bs_select_env(struct bs_selection *s, const char *env_builtin, const char *env_policy);
 /* Loads the layers for the user's choice sel: the choice, else the system policy if
  * it exists, else built-in loopback-only; a locked system policy always applies, on
- * top. Returns 0, or -errno with FILE:LINE lines in err and nothing loaded. */
+ * top. Returns 0, or -errno with FILE:LINE lines in err. On error out->user is NULL,
+ * and out->system still holds a locked system layer if there is one: it stays in
+ * force whatever the user chose (a system policy file that exists but cannot be
+ * loaded is a locked loopback-only layer). */
 int bs_layers_load(const struct bs_selection *sel, struct bs_layers *out, char *err,
 		   size_t errlen);
 /* Frees both layers. */

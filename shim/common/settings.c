@@ -10,6 +10,7 @@ void bs_settings_from(struct bs_settings *s, const struct bs_layers *l, const ch
 	const struct bs_policy *p = l->system ? l->system : l->user;
 
 	memset(s, 0, sizeof(*s));
+	s->logger.fd = 2;
 	s->locked = l->system || (l->user && l->user->locked);
 	if (p) {
 		s->logger.to = p->log.to;

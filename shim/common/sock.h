@@ -3,6 +3,10 @@
 #ifndef BS_SOCK_H
 #define BS_SOCK_H
 
+/* IP_LOCAL_PORT_RANGE (Linux 6.3), which older headers lack: the shim and the
+ * supervisor refuse it (shim/lib/setsockopt.c says why). */
+#define BS_IP_LOCAL_PORT_RANGE 51
+
 /* Reads the family (SO_DOMAIN) and type (SO_TYPE) of fd; returns 0 or -errno
  * (ENOTSOCK, EBADF). */
 int bs_sock_kind(int fd, int *domain, int *type);

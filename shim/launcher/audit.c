@@ -1,39 +1,49 @@
 /*
- * bindshim audit: the listening TCP and bound UDP sockets of this network namespace
- * (/proc/net), with pid, program and user where visible, which of them are exposed
- * (on a wildcard or a non-loopback address), and what the current policy would have
- * done with each. Exit 1 when something is exposed, so cron and monitoring can act.
+ * bindshim audit: the listening TCP sockets and the bound, unconnected UDP and
+ * UDP-Lite sockets of this network namespace (/proc/net), with the device each is
+ * bound to, the pid, program and user where visible, what covers that process (the
+ * shim, a supervisor), which sockets are exposed (on a wildcard or a non-loopback
+ * address), and what the current policy would do with each. Exit 1 when something
+ * is exposed, so cron and monitoring can act.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "shim/common/escape.h"
 #include "shim/common/json.h"
+#include "shim/launcher/audit.h"
 #include "shim/launcher/policyopt.h"
 
-struct sock {
-	unsigned proto;			/* BS_PROTO_* */
-	struct sockaddr_storage local;
-	uid_t uid;
-	unsigned long inode;
-	pid_t pid;			/* 0: not visible */
-	char program[64];
-	char exe[PATH_MAX];
-	char user[64];
-	bool exposed;
-	struct bs_outcome o;
+/* A /proc/net table, and the protocol of its sockets as the policy and the kernel
+ * see it. */
+struct table {
+	const char *name, *proto_name;
+	int ipproto;
+	unsigned proto;
+};
+
+static const struct table tables[] = {
+	{"tcp", "tcp", IPPROTO_TCP, BS_PROTO_TCP},
+	{"tcp6", "tcp", IPPROTO_TCP, BS_PROTO_TCP},
+	{"udp", "udp", IPPROTO_UDP, BS_PROTO_UDP},
+	{"udp6", "udp", IPPROTO_UDP, BS_PROTO_UDP},
+	/* UDP-Lite is a datagram socket: the shim and a policy treat it as udp */
+	{"udplite", "udplite", IPPROTO_UDPLITE, BS_PROTO_UDP},
+	{"udplite6", "udplite", IPPROTO_UDPLITE, BS_PROTO_UDP},
 };
 
 struct socks {
-	struct sock *v;
+	struct bs_audit_sock *v;
 	size_t n, cap;
 };
 
@@ -70,50 +80,58 @@ static int decode(const char *hex, unsigned port, struct sockaddr_storage *ss)
 	return 0;
 }
 
+/* Appends s to out; returns 0 or -1. */
+static int push(struct socks *out, const struct bs_audit_sock *s)
+{
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 64;
+		struct bs_audit_sock *v = realloc(out->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		out->v = v;
+		out->cap = cap;
+	}
+	out->v[out->n++] = *s;
+	return 0;
+}
+
 /* Reads one /proc/net table, keeping listening TCP / unconnected bound UDP sockets. */
-static int read_table(const char *name, unsigned proto, struct socks *out)
+static int read_table(const struct table *t, struct socks *out)
 {
 	char path[64], line[512];
 	FILE *f;
+	int rc = 0;
 
-	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	snprintf(path, sizeof(path), "/proc/net/%s", t->name);
 	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -1;	/* no IPv6 in this kernel */
-	while (fgets(line, sizeof(line), f)) {
+	if (!f)		/* no IPv6, or no UDP-Lite, in this kernel */
+		return errno == ENOENT ? 0 : -1;
+	while (!rc && fgets(line, sizeof(line), f)) {
 		char local[40], remote[40];
 		unsigned lport, rport, state;
 		unsigned long uid, inode;
-		struct sock s = {.proto = proto};
+		struct bs_audit_sock s = {.proto = t->proto, .proto_name = t->proto_name,
+					  .ipproto = t->ipproto};
 
 		if (sscanf(line, " %*d: %39[0-9A-F]:%x %39[0-9A-F]:%x %x %*s %*s %*s %lu %*d %lu",
 			   local, &lport, remote, &rport, &state, &uid, &inode) != 7)
 			continue;
 		/* TCP: LISTEN (0x0A). UDP: bound (0x07) and not connected to a peer. */
-		if (proto == BS_PROTO_TCP ? state != 0x0A : (state != 0x07 || rport != 0))
+		if (t->ipproto == IPPROTO_TCP ? state != 0x0A : (state != 0x07 || rport != 0))
 			continue;
 		if (decode(local, lport, &s.local) < 0)
 			continue;
 		s.uid = (uid_t)uid;
 		s.inode = inode;
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? out->cap * 2 : 64;
-			struct sock *v = realloc(out->v, cap * sizeof(*v));
-
-			if (!v) {
-				fclose(f);
-				return -1;
-			}
-			out->v = v;
-			out->cap = cap;
-		}
-		out->v[out->n++] = s;
+		rc = push(out, &s);
 	}
 	fclose(f);
-	return 0;
+	return rc;
 }
 
-/* Finds which process holds each socket, by its inode, through /proc/PID/fd. */
+/* Finds which process holds each socket, by its inode, through /proc/PID/fd: the
+ * first found (the lowest pid: usually the one that bound it, before it forked). */
 static void find_owners(struct socks *ss)
 {
 	DIR *proc = opendir("/proc");
@@ -152,7 +170,7 @@ static void find_owners(struct socks *ss)
 }
 
 /* Fills program, exe and user of s from /proc and the user database. */
-static void describe(struct sock *s)
+static void describe(struct bs_audit_sock *s)
 {
 	struct passwd pw, *res = NULL;
 	char path[64], buf[2048];
@@ -175,7 +193,7 @@ static void describe(struct sock *s)
 }
 
 /* Judges s as if it were bound now, under the selected policies. */
-static void judge(const struct bs_layers *l, struct sock *s)
+static void judge(const struct bs_layers *l, struct bs_audit_sock *s)
 {
 	struct bs_query q = {.proto = s->proto, .uid = s->uid,
 			     .program = s->program[0] ? s->program : NULL,
@@ -183,13 +201,60 @@ static void judge(const struct bs_layers *l, struct sock *s)
 
 	bs_query_set_sockaddr(&q, &s->local);
 	s->exposed = !bs_addr_is_loopback(&q.addr);
-	bs_resolve_layered(l->system, l->user, &q, &s->local, &s->o);
+	bs_resolve_bind(l->system, l->user, &q, &s->local, &s->o);
 }
 
-/* "allow", "rewrite -> ADDR", or "deny ERRNO". */
-static const char *verdict(const struct sock *s, char *buf, size_t len)
+/* What the policy would do: "allow" (an allow or log rule), "rewrite" or "deny". */
+static const char *action_of(const struct bs_audit_sock *s)
 {
-	char to[BS_ENDPOINT_MAX];
+	if (s->o.err)
+		return "deny";
+	return s->o.d.action == BS_REWRITE ? "rewrite" : "allow";
+}
+
+/* Formats the local endpoint of s with the device it is bound to, if any:
+ * "[fe80::7%bs0]:80", "0.0.0.0%bs0:80". Returns buf. */
+static char *local_text(const struct bs_audit_sock *s, char *buf, size_t len)
+{
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)&s->local;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&s->local;
+	char ip[INET6_ADDRSTRLEN] = "?", dev[IF_NAMESIZE + 16];
+
+	if (!s->ifindex)
+		return bs_endpoint_format(&s->local, buf, len);
+	if (!if_indextoname(s->ifindex, dev))	/* gone since */
+		snprintf(dev, sizeof(dev), "%u", s->ifindex);
+	if (s->local.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s%%%s]:%u", ip, dev, ntohs(v6->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s%%%s:%u", ip, dev, ntohs(v4->sin_port));
+	}
+	return buf;
+}
+
+/* The columns of the text table. */
+enum { C_PROTO, C_LOCAL, C_EXPOSED, C_PID, C_PROGRAM, C_USER, C_COVERAGE, C_POLICY, C_COUNT };
+
+/* The longest cell: the policy column, its file name escaped. */
+#define POLICY_MAX 1280
+#define CELL_MAX (BS_ESCAPE_PER_BYTE * POLICY_MAX + 1)
+
+struct row {
+	char cell[C_COUNT][CELL_MAX];
+};
+
+static const char *const headers[C_COUNT] = {
+	"PROTO", "LOCAL", "EXPOSED", "PID", "PROGRAM", "USER", "COVERAGE", "POLICY",
+};
+
+/* Writes what the policy would do with s, and why, as explain says it:
+ * "rewrite -> 127.0.0.1:8000 (rule "not-loopback" builtin)". Returns buf. */
+static char *policy_text(const struct bs_audit_sock *s, char *buf, size_t len)
+{
+	char to[BS_ENDPOINT_MAX], src[POLICY_MAX - 256];
+	size_t n;
 
 	if (s->o.err)
 		snprintf(buf, len, "deny %s", bs_errno_name(s->o.err));
@@ -197,25 +262,74 @@ static const char *verdict(const struct sock *s, char *buf, size_t len)
 		snprintf(buf, len, "rewrite -> %s", bs_endpoint_format(&s->o.to, to, sizeof(to)));
 	else
 		snprintf(buf, len, "allow");
+	n = strlen(buf);
+	snprintf(buf + n, len - n, " (%s)", bs_decision_source(s->o.policy, &s->o.d, src, sizeof(src)));
 	return buf;
 }
 
+/* Fills the text cells for s, every name escaped (a program chooses its own). */
+static void fill_row(const struct bs_audit_sock *s, struct row *r)
+{
+	char ep[BS_ENDPOINT_MAX + IF_NAMESIZE + 16], v[POLICY_MAX];
+
+	snprintf(r->cell[C_PROTO], CELL_MAX, "%s", s->proto_name);
+	bs_text_escape(r->cell[C_LOCAL], CELL_MAX, local_text(s, ep, sizeof(ep)));
+	snprintf(r->cell[C_EXPOSED], CELL_MAX, "%s", s->exposed ? "yes" : "no");
+	if (s->pid)
+		snprintf(r->cell[C_PID], CELL_MAX, "%d", (int)s->pid);
+	else
+		snprintf(r->cell[C_PID], CELL_MAX, "-");
+	bs_text_escape(r->cell[C_PROGRAM], CELL_MAX, s->program[0] ? s->program : "-");
+	bs_text_escape(r->cell[C_USER], CELL_MAX, s->user[0] ? s->user : "-");
+	bs_cover_text(s->cover, r->cell[C_COVERAGE], CELL_MAX);
+	bs_text_escape(r->cell[C_POLICY], CELL_MAX, policy_text(s, v, sizeof(v)));
+}
+
+/* Columns a cell takes on a terminal: one per character (cells are escaped, valid
+ * UTF-8). */
+static size_t columns(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Prints one line of cells, each column as wide as widths says, the last unpadded. */
+static void print_line(const char *const cells[C_COUNT], const size_t widths[C_COUNT])
+{
+	for (int c = 0; c < C_COUNT; c++) {
+		fputs(cells[c], stdout);
+		if (c == C_COUNT - 1)
+			break;
+		for (size_t pad = columns(cells[c]); pad <= widths[c]; pad++)
+			putchar(' ');
+	}
+	putchar('\n');
+}
+
+/* Prints the table, its columns as wide as their widest cell. */
 static void print_text(const struct socks *ss)
 {
-	char ep[BS_ENDPOINT_MAX], v[128], src[512], pid[16];
+	static struct row r;
+	size_t widths[C_COUNT];
+	const char *cells[C_COUNT];
 
-	printf("%-5s %-24s %-7s %-7s %-16s %-10s %s\n", "PROTO", "LOCAL", "EXPOSED", "PID",
-	       "PROGRAM", "USER", "POLICY");
+	for (int c = 0; c < C_COUNT; c++)
+		widths[c] = columns(headers[c]);
 	for (size_t i = 0; i < ss->n; i++) {
-		const struct sock *s = &ss->v[i];
-
-		snprintf(pid, sizeof(pid), "%d", (int)s->pid);
-		printf("%-5s %-24s %-7s %-7s %-16s %-10s %s (%s)\n",
-		       s->proto == BS_PROTO_TCP ? "tcp" : "udp",
-		       bs_endpoint_format(&s->local, ep, sizeof(ep)), s->exposed ? "yes" : "no",
-		       s->pid ? pid : "-", s->program[0] ? s->program : "-",
-		       s->user[0] ? s->user : "-", verdict(s, v, sizeof(v)),
-		       bs_decision_source(s->o.policy, &s->o.d, src, sizeof(src)));
+		fill_row(&ss->v[i], &r);
+		for (int c = 0; c < C_COUNT; c++)
+			if (columns(r.cell[c]) > widths[c])
+				widths[c] = columns(r.cell[c]);
+	}
+	print_line(headers, widths);
+	for (size_t i = 0; i < ss->n; i++) {
+		fill_row(&ss->v[i], &r);
+		for (int c = 0; c < C_COUNT; c++)
+			cells[c] = r.cell[c];
+		print_line(cells, widths);
 	}
 }
 
@@ -228,17 +342,44 @@ static void json_field(const char *key, const char *value, bool first)
 	printf("%s\"%s\":%s", first ? "" : ",", key, buf);
 }
 
+/* Prints what the policy would do with s: action, to, errno, rule, source. */
+static void json_outcome(const struct bs_audit_sock *s)
+{
+	char to[BS_ENDPOINT_MAX], src[PATH_MAX + 16];
+	const struct bs_rule *rule = s->o.d.rule;
+
+	json_field("action", action_of(s), false);
+	if (!s->o.err && s->o.d.action == BS_REWRITE)
+		json_field("to", bs_endpoint_format(&s->o.to, to, sizeof(to)), false);
+	if (s->o.err)
+		json_field("errno", bs_errno_name(s->o.err), false);
+	/* The same rule and source as the text and the log records. */
+	if (s->o.policy->builtin) {
+		if (rule)
+			json_field("rule", rule->name, false);
+		json_field("source", "builtin", false);
+	} else if (!rule) {
+		json_field("source", "default", false);
+	} else {
+		json_field("rule", rule->name, false);
+		snprintf(src, sizeof(src), "%s:%u", s->o.policy->file, rule->line);
+		json_field("source", src, false);
+	}
+}
+
 static void print_json(const struct socks *ss)
 {
-	char ep[BS_ENDPOINT_MAX], v[128], src[512];
+	char ep[BS_ENDPOINT_MAX + IF_NAMESIZE + 16], dev[IF_NAMESIZE], cover[128];
 
 	printf("[");
 	for (size_t i = 0; i < ss->n; i++) {
-		const struct sock *s = &ss->v[i];
+		const struct bs_audit_sock *s = &ss->v[i];
 
 		printf("%s\n  {", i ? "," : "");
-		json_field("proto", s->proto == BS_PROTO_TCP ? "tcp" : "udp", true);
-		json_field("local", bs_endpoint_format(&s->local, ep, sizeof(ep)), false);
+		json_field("proto", s->proto_name, true);
+		json_field("local", local_text(s, ep, sizeof(ep)), false);
+		if (s->ifindex && if_indextoname(s->ifindex, dev))
+			json_field("interface", dev, false);
 		printf(",\"exposed\":%s,\"uid\":%u", s->exposed ? "true" : "false", (unsigned)s->uid);
 		if (s->user[0])
 			json_field("user", s->user, false);
@@ -246,8 +387,8 @@ static void print_json(const struct socks *ss)
 			printf(",\"pid\":%d", (int)s->pid);
 			json_field("program", s->program, false);
 		}
-		json_field("policy", verdict(s, v, sizeof(v)), false);
-		json_field("source", bs_decision_source(s->o.policy, &s->o.d, src, sizeof(src)), false);
+		printf(",\"coverage\":%s", bs_cover_json(s->cover, cover, sizeof(cover)));
+		json_outcome(s);
 		printf("}");
 	}
 	printf("%s]\n", ss->n ? "\n" : "");
@@ -263,11 +404,6 @@ int bs_cmd_audit(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static const struct {
-		const char *name;
-		unsigned proto;
-	} tables[] = {{"tcp", BS_PROTO_TCP}, {"tcp6", BS_PROTO_TCP}, {"udp", BS_PROTO_UDP},
-		      {"udp6", BS_PROTO_UDP}};
 	struct bs_policyopt po = {0};
 	struct bs_layers layers;
 	struct socks ss = {0};
@@ -293,14 +429,18 @@ int bs_cmd_audit(int argc, char **argv)
 	if (bs_policyopt_load(&po, &layers))
 		return BS_EXIT_USAGE;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		if (read_table(tables[t].name, tables[t].proto, &ss) < 0) {
+		if (read_table(&tables[t], &ss) < 0) {
 			fprintf(stderr, "bindshim audit: /proc/net/%s: %s\n", tables[t].name,
 				strerror(errno));
+			free(ss.v);
+			bs_layers_free(&layers);
 			return BS_EXIT_USAGE;
 		}
+	bs_audit_scopes(ss.v, ss.n);
 	find_owners(&ss);
 	for (size_t i = 0; i < ss.n; i++) {
 		describe(&ss.v[i]);
+		ss.v[i].cover = bs_audit_coverage(&ss.v[i]);
 		judge(&layers, &ss.v[i]);
 		exposed |= ss.v[i].exposed;
 	}

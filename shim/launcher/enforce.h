@@ -1,5 +1,5 @@
-/* `bindshim run --enforce`: a seccomp user-notification supervisor for the binds a
- * preloaded library cannot see (static and Go programs, raw syscalls). */
+/* `bindshim run`'s supervisor: seccomp user notification for every bind and listen
+ * of the command's tree (static and Go programs and raw syscalls included). */
 #ifndef BS_ENFORCE_H
 #define BS_ENFORCE_H
 
@@ -8,7 +8,6 @@
 struct bs_enforce {
 	const struct bs_layers *layers;
 	const struct bs_settings *set;
-	const char *shim;		/* the preloaded shim's absolute path */
 	int io_uring_errno;
 };
 
@@ -21,8 +20,12 @@ int bs_send_fd(int sock, int fd);
 int bs_recv_fd(int sock);
 
 /* supervise.c */
-/* Starts path/argv under the filter and supervises it and everything it starts,
- * until it exits; returns its exit status (128 + signal if killed). */
+/* Starts path/argv under the filter and supervises it and everything it starts;
+ * returns its exit status (128 + signal if killed) as soon as it exits, while the
+ * supervisor goes on for what it left running. */
 int bs_enforce_run(const struct bs_enforce *e, const char *path, char **argv);
+/* Tells whether this kernel and process allow supervision: 0, or -1 with the
+ * reason in why. */
+int bs_supervise_probe(char *why, size_t len);
 
 #endif

@@ -6,12 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shim/common/escape.h"
 #include "shim/launcher/policyopt.h"
 
 /* Prints the two lines for outcome o of query endpoint ss. */
 static void print_outcome(const struct bs_outcome *o, const struct sockaddr_storage *ss)
 {
-	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512];
+	char from[BS_ENDPOINT_MAX], to[BS_ENDPOINT_MAX], src[512], line[BS_ESCAPE_PER_BYTE * 512];
 
 	bs_endpoint_format(ss, from, sizeof(from));
 	if (o->err)
@@ -20,8 +21,16 @@ static void print_outcome(const struct bs_outcome *o, const struct sockaddr_stor
 		printf("rewrite %s -> %s\n", from, bs_endpoint_format(&o->to, to, sizeof(to)));
 	else
 		printf("allow %s\n", from);
-	printf("%s%s\n", bs_decision_source(o->policy, &o->d, src, sizeof(src)),
-	       o->refused ? " (refused: the locked system policy does not allow the target)" : "");
+	/* The second line names a built-in policy as just "builtin"; a rule name or
+	 * a file name with a newline must not add a line. */
+	if (o->policy->builtin)
+		snprintf(src, sizeof(src), "builtin");
+	else
+		bs_decision_source(o->policy, &o->d, src, sizeof(src));
+	bs_text_escape(line, sizeof(line), src);
+	printf("%s%s%s\n", line,
+	       o->refused ? " (refused: the locked system policy does not allow the target)" : "",
+	       o->kept ? " (the address it gives a wildcard bind: kept)" : "");
 }
 
 int bs_cmd_explain(int argc, char **argv)
@@ -33,6 +42,7 @@ int bs_cmd_explain(int argc, char **argv)
 		{"udp", no_argument, NULL, 'u'},
 		{"program", required_argument, NULL, 'P'},
 		{"uid", required_argument, NULL, 'U'},
+		{"v6only", no_argument, NULL, '6'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -58,6 +68,9 @@ int bs_cmd_explain(int argc, char **argv)
 		case 'P':
 			q.program = optarg;
 			break;
+		case '6':
+			q.v6only = true;
+			break;
 		case 'U':
 			if (bs_parse_long(optarg, 0, 4294967294L, &uid))
 				return bs_usage_error("explain", "bad uid \"%s\" (0-4294967294)",
@@ -81,7 +94,7 @@ int bs_cmd_explain(int argc, char **argv)
 	if (bs_policyopt_load(&po, &layers))
 		return 1;
 	bs_query_set_sockaddr(&q, &ss);
-	bs_resolve_layered(layers.system, layers.user, &q, &ss, &o);
+	bs_resolve_bind(layers.system, layers.user, &q, &ss, &o);
 	print_outcome(&o, &ss);
 	bs_layers_free(&layers);
 	return 0;

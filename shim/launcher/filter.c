@@ -1,9 +1,10 @@
 /*
- * The seccomp filter of `bindshim run --enforce`, installed in the child before it
- * execs the command, and inherited by everything the command starts:
+ * The seccomp filter of `bindshim run`, installed in the child before it execs the
+ * command, and inherited by everything the command starts:
  *
- *   foreign architecture, x32 ABI       kill the process (a second syscall table
- *                                       would be a way around the numbers below)
+ *   foreign architecture, x32 ABI       notify the supervisor, which stops the
+ *                                       process (a second syscall table would be a
+ *                                       way around the numbers below)
  *   bind, listen                        notify the supervisor
  *   io_uring_setup                      fail with the chosen errno: io_uring can
  *                                       bind and listen (IORING_OP_BIND/LISTEN)
@@ -11,12 +12,22 @@
  *                                       fall back to ordinary syscalls
  *   seccomp(SET_MODE_FILTER, NEW_LISTENER)  fail with EPERM: a later filter's
  *                                       listener would take the notifications
+ *   setsockopt(IPPROTO_IP, IP_LOCAL_PORT_RANGE)  fail with ENOPROTOOPT: it would
+ *                                       let a program choose the port the kernel
+ *                                       binds an unbound socket to as it sends
+ *   socket(AF_INET/AF_INET6, SCTP)      fail as on a kernel without SCTP: SCTP
+ *                                       binds addresses with setsockopt
+ *                                       (sctp_bindx), not only with bind
  *   anything else                       allow
+ *
+ * The kernel's action cache skips the program for every other syscall, so a
+ * process that never binds pays what any seccomp filter costs.
  */
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -24,6 +35,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "shim/common/sock.h"
 #include "shim/launcher/enforce.h"
 
 #if defined(__x86_64__)
@@ -38,30 +50,54 @@
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
 /* If the accumulator equals k, return v; else go on. */
 #define IF_EQ_RET(k, v) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), 0, 1), RET(v)
+#define ERRNO(e) (SECCOMP_RET_ERRNO | ((unsigned)(e) & SECCOMP_RET_DATA))
 
 int bs_filter_install(int io_uring_errno)
 {
+	/* Arguments are compared in their low 32 bits (both architectures are
+	 * little-endian): every value tested here fits. */
 	struct sock_filter f[] = {
 		LOAD(arch),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BS_AUDIT_ARCH, 1, 0),
-		RET(SECCOMP_RET_KILL_PROCESS),
+		RET(SECCOMP_RET_USER_NOTIF),
 		LOAD(nr),
 #ifdef __x86_64__
 		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 0, 1),
-		RET(SECCOMP_RET_KILL_PROCESS),
+		RET(SECCOMP_RET_USER_NOTIF),
 #endif
 		IF_EQ_RET(__NR_bind, SECCOMP_RET_USER_NOTIF),
 		IF_EQ_RET(__NR_listen, SECCOMP_RET_USER_NOTIF),
-		IF_EQ_RET(__NR_io_uring_setup,
-			  SECCOMP_RET_ERRNO | ((unsigned)io_uring_errno & SECCOMP_RET_DATA)),
-		/* seccomp(): refuse SET_MODE_FILTER with NEW_LISTENER (low words: the
-		 * arguments are small, and both architectures are little-endian). */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 5),
+		IF_EQ_RET(__NR_io_uring_setup, ERRNO(io_uring_errno)),
+		/* seccomp(2): 6 instructions */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 6),
 		LOAD(args[0]),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 0, 3),
 		LOAD(args[1]),
 		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0, 1),
-		RET(SECCOMP_RET_ERRNO | EPERM),
+		RET(ERRNO(EPERM)),
+		RET(SECCOMP_RET_ALLOW),
+		/* setsockopt(2): 6 instructions */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 6),
+		LOAD(args[1]),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_IP, 0, 3),
+		LOAD(args[2]),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BS_IP_LOCAL_PORT_RANGE, 0, 1),
+		RET(ERRNO(ENOPROTOOPT)),
+		RET(SECCOMP_RET_ALLOW),
+		/* socket(2): 12 instructions */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 12),
+		LOAD(args[0]),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0),
+		RET(SECCOMP_RET_ALLOW),
+		LOAD(args[2]),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_SCTP, 0, 1),
+		RET(ERRNO(EPROTONOSUPPORT)),
+		LOAD(args[1]),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOCK_SEQPACKET, 0, 1),
+		RET(ERRNO(ESOCKTNOSUPPORT)),
+		RET(SECCOMP_RET_ALLOW),
 		RET(SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};

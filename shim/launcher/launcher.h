@@ -29,9 +29,9 @@ int bs_cmd_explain(int argc, char **argv);
 int bs_cmd_audit(int argc, char **argv);
 
 /* reach.c: warns on stderr when path is an executable a preloaded library cannot
- * reach (static, setuid/setgid, file capabilities, Go), saying what --enforce does
- * about it (enforced says whether it is in use). */
-void bs_warn_unreachable(const char *path, bool enforced);
+ * reach (static, setuid/setgid, file capabilities, Go) and there is no supervisor;
+ * under one, about lost privileges, and refuses a 32-bit program (returns -1). */
+int bs_warn_unreachable(const char *path, bool supervised);
 
 /* main.c */
 extern const char *bs_progname;

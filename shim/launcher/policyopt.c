@@ -40,6 +40,7 @@ int bs_policyopt_load(const struct bs_policyopt *o, struct bs_layers *out)
 			fprintf(stderr, "bindshim %s: -t: %s", bs_verb, err);
 		else
 			fputs(err, stderr);
+		bs_layers_free(out);
 	}
 	free(err);
 	return rc ? -1 : 0;

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +23,8 @@ struct run_opts {
 	struct bs_policyopt po;
 	const char *log, *log_format;
 	bool dry_run;
-	bool enforce;
+	bool enforce;			/* refuse to run without a supervisor */
+	bool preload_only;		/* no supervisor */
 	int io_uring_errno;
 };
 
@@ -226,6 +230,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		{"log-format", required_argument, NULL, 'F'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"enforce", no_argument, NULL, 'E'},
+		{"preload-only", no_argument, NULL, 'P'},
 		{"io-uring-errno", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -252,6 +257,9 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		case 'E':
 			o->enforce = true;
 			break;
+		case 'P':
+			o->preload_only = true;
+			break;
 		case 'I':
 			o->io_uring_errno = bs_errno_from_name(optarg);
 			if (!o->io_uring_errno) {
@@ -276,21 +284,108 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	return optind;
 }
 
-/* Runs path under the enforcing supervisor; returns the command's status. */
-static int run_enforced(const struct run_opts *o, struct bs_layers *layers, const char *shim,
-			const char *path, char **argv)
+/* Runs path under the supervisor; returns the command's status. */
+static int run_supervised(const struct run_opts *o, struct bs_layers *layers,
+			  struct bs_settings *set, const char *path, char **argv)
 {
-	struct bs_settings set;
-	struct bs_enforce e = {.layers = layers, .set = &set, .shim = shim,
+	struct bs_enforce e = {.layers = layers, .set = set,
 			       .io_uring_errno = o->io_uring_errno ? o->io_uring_errno : ENOSYS};
 
-	/* The supervisor logs as the shim would, with the environment just exported. */
-	bs_settings_from(&set, layers, getenv(BS_ENV_LOG), getenv(BS_ENV_LOG_FORMAT),
-			 getenv(BS_ENV_DRY_RUN));
-	bs_log_open(&set.logger);
-	if (setenv(BS_ENV_ENFORCED, "1", 1))
+	if (setenv(BS_ENV_SUPERVISED, "1", 1))
 		return BS_EXIT_RUN_FAIL;
+	bs_log_open(&set->logger);
 	return bs_enforce_run(&e, path, argv);
+}
+
+/* Decides between the supervisor and the shim alone; returns true to supervise, or
+ * -1 (as a failure: --enforce without a supervisor, after saying why). */
+static int choose_mode(const struct run_opts *o)
+{
+	char why[256];
+
+	if (o->preload_only)
+		return 0;
+	if (bs_supervise_probe(why, sizeof(why)) == 0)
+		return 1;
+	if (o->enforce) {
+		fprintf(stderr, "bindshim run: --enforce: no supervisor here: %s; nothing was run\n",
+			why);
+		return -1;
+	}
+	fprintf(stderr, "bindshim run: no supervisor here (%s): running with the preloaded shim "
+		"alone, which does not cover static or Go programs, raw system calls or setuid "
+		"programs\n", why);
+	return 0;
+}
+
+/* Checks that interface targets exist: a -t one must (exit 125 otherwise); for a
+ * policy file's rules, a warning (an interface may come up later). */
+static int check_interfaces(const struct bs_policyopt *po, const struct bs_layers *l)
+{
+	const struct bs_policy *ps[2] = {l->system, l->user};
+	int rc = 0;
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; ps[k] && i < ps[k]->nrules; i++) {
+			const struct bs_rule *r = &ps[k]->rules[i];
+
+			if (r->action != BS_REWRITE || r->to.kind != BS_TO_IFACE ||
+			    if_nametoindex(r->to.ifname))
+				continue;
+			if (ps[k]->builtin && po->sel.kind == BS_SRC_TO) {
+				fprintf(stderr, "bindshim run: -t: no interface \"%s\"\n", r->to.ifname);
+				rc = -1;
+			} else {
+				fprintf(stderr, "bindshim run: warning: rule \"%s\" (%s:%u) rewrites to "
+					"interface %s, which does not exist: its binds fail with "
+					"EADDRNOTAVAIL until it does\n", r->name,
+					ps[k]->file ? ps[k]->file : "builtin", r->line, r->to.ifname);
+			}
+		}
+	return rc;
+}
+
+/* Checks the log destination before anything runs, and gives the shim the
+ * launcher's stderr as an inherited descriptor; 0, or -1 after saying why. */
+static int check_log(struct bs_settings *set)
+{
+	char value[64];
+	struct stat st;
+	struct rlimit rl;
+	int fd, high = 1023;
+
+	switch (set->logger.to) {
+	case BS_LOG_FILE:
+		fd = open(set->logger.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK,
+			  0644);
+		if (fd < 0) {
+			fprintf(stderr, "bindshim run: log file %s: %s; nothing was run\n",
+				set->logger.path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		return 0;
+	case BS_LOG_SYSLOG:
+		if (bs_log_probe_syslog() < 0) {
+			fprintf(stderr, "bindshim run: syslog: cannot reach %s: %s; nothing was run\n",
+				BS_SYSLOG_PATH, strerror(errno));
+			return -1;
+		}
+		return 0;
+	case BS_LOG_STDERR:
+		break;
+	}
+	/* A descriptor high up, where programs that close or reuse the first few
+	 * leave it alone; the shim checks it is still this file before using it. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		high = rl.rlim_cur > 16 ? (int)rl.rlim_cur - 1 : 3;
+	if (fstat(2, &st) < 0 || (fd = fcntl(2, F_DUPFD, high)) < 0) {
+		fprintf(stderr, "bindshim run: no stderr for the records; give --log\n");
+		return -1;
+	}
+	snprintf(value, sizeof(value), "%d:%lu:%lu", fd, (unsigned long)st.st_dev,
+		 (unsigned long)st.st_ino);
+	return setenv(BS_ENV_LOG_FD, value, 1);
 }
 
 int bs_exec_command(const char *path, char **argv)
@@ -314,13 +409,18 @@ int bs_cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
 	struct bs_layers layers;
+	struct bs_settings set;
 	char *path = NULL, *shim = NULL;
-	int rc = BS_EXIT_RUN_FAIL, cmd = parse_run(argc, argv, &o);
+	int rc = BS_EXIT_RUN_FAIL, cmd = parse_run(argc, argv, &o), supervised;
 
 	if (cmd < 0)
 		return BS_EXIT_RUN_FAIL;
-	if (o.io_uring_errno && !o.enforce) {
-		fprintf(stderr, "bindshim run: --io-uring-errno needs --enforce\n");
+	if (o.enforce && o.preload_only) {
+		fprintf(stderr, "bindshim run: --enforce and --preload-only contradict each other\n");
+		return BS_EXIT_RUN_FAIL;
+	}
+	if (o.io_uring_errno && o.preload_only) {
+		fprintf(stderr, "bindshim run: --io-uring-errno needs the supervisor\n");
 		return BS_EXIT_RUN_FAIL;
 	}
 	bs_policyopt_finish(&o.po);
@@ -328,7 +428,12 @@ int bs_cmd_run(int argc, char **argv)
 		fprintf(stderr, "bindshim run: invalid policy; nothing was run\n");
 		return BS_EXIT_RUN_FAIL;
 	}
-	if (export_policy(&o.po.sel) || export_log(&o) || !(shim = export_preload()))
+	if (check_interfaces(&o.po, &layers) || export_policy(&o.po.sel) || export_log(&o))
+		goto out;
+	/* Records go where the shim would send them, with the environment just set. */
+	bs_settings_from(&set, &layers, getenv(BS_ENV_LOG), getenv(BS_ENV_LOG_FORMAT),
+			 getenv(BS_ENV_DRY_RUN));
+	if (check_log(&set) || !(shim = export_preload()))
 		goto out;
 	path = find_command(argv[cmd]);
 	if (!path) {
@@ -336,9 +441,14 @@ int bs_cmd_run(int argc, char **argv)
 		rc = errno == EACCES ? BS_EXIT_NOEXEC : BS_EXIT_NOTFOUND;
 		goto out;
 	}
-	bs_warn_unreachable(path, o.enforce);
-	if (o.enforce) {
-		rc = run_enforced(&o, &layers, shim, path, argv + cmd);
+	if ((supervised = choose_mode(&o)) < 0)
+		goto out;
+	if (bs_warn_unreachable(path, supervised)) {
+		rc = BS_EXIT_NOEXEC;
+		goto out;
+	}
+	if (supervised) {
+		rc = run_supervised(&o, &layers, &set, path, argv + cmd);
 		goto out;
 	}
 	/* The shim loads its own copy of the policy in the command. */

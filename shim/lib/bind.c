@@ -9,52 +9,75 @@
 /* The family of socket fd, or -1. */
 static int domain_of(int fd)
 {
-	int domain, type;
+	int family;
+	unsigned proto;
 
-	return bs_sock_kind(fd, &domain, &type) < 0 ? -1 : domain;
+	return bs_fd_kind(fd, &family, &proto) < 0 ? -1 : family;
 }
 
-static int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
+/* Port of an inet sockaddr. */
+static uint16_t port_of(const struct sockaddr_storage *ss)
 {
+	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* After a successful bind to bound by decision j (rewritten: as j said): what
+ * listen() and a later client send need to know. */
+static void bound_by(int fd, const struct bs_judgement *j, const struct sockaddr_storage *bound,
+		     bool rewritten)
+{
+	if (port_of(bound))
+		bs_fd_mark(fd, bound);
+	if (rewritten && j->proto == BS_PROTO_UDP && !port_of(&j->from))
+		bs_clients_note(fd, &j->from, &j->o, j->proto);
+}
+
+int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_storage raw, asked;
 	struct bs_judgement j;
-	int saved = errno, rc, rc2;
+	int saved = errno, rc;
 
 	bs_real_init();
+	if (!sa)
+		return bs_kernel_bind(fd, sa, len);
+	/* The caller's address is read once, and the kernel gets this very copy:
+	 * another thread rewriting the caller's buffer cannot change what was judged.
+	 * (Over a sockaddr_storage the kernel refuses without reading.) */
+	memcpy(&raw, sa, len < sizeof(raw) ? len : sizeof(raw));
 	bs_judgement_init(&j, "bind");
-	rc = bs_sockaddr_copy(sa, len, &j.from);
-	/* AF_UNSPEC may mean AF_INET: only then is the socket's family worth a syscall
-	 * (-EAFNOSUPPORT means sa holds at least a family, read here without alignment). */
-	if (rc == -EAFNOSUPPORT) {
-		sa_family_t family;
-
-		memcpy(&family, sa, sizeof(family));
-		if (family == AF_UNSPEC)
-			rc = bs_sockaddr_copy_for(sa, len, domain_of(fd), &j.from);
-	}
+	j.defer = true;
+	rc = bs_sockaddr_copy((const struct sockaddr *)&raw, len, &j.from);
+	/* AF_UNSPEC may mean AF_INET: only then is the socket's family worth asking. */
+	if (rc == -EAFNOSUPPORT && raw.ss_family == AF_UNSPEC)
+		rc = bs_sockaddr_copy_for((const struct sockaddr *)&raw, len, domain_of(fd), &j.from);
 	if (rc) {
 		errno = saved;
-		return bs_real.bind(fd, sa, len);
+		return bs_kernel_bind(fd, (const struct sockaddr *)&raw, len);
 	}
-	/* A bind that fails here may still have bound nothing: mark successes only. */
+	/* A passive lookup's rewritten result: this bind continues that decision. */
+	asked = j.from;
+	if (bs_lookup_produced(&asked, &j.from))
+		j.call = "getaddrinfo";
 	switch (bs_judge(fd, &j)) {
 	case BS_FAIL:
 		errno = j.o.err;
 		return -1;
 	case BS_USE_TO:
-		rc2 = bs_real.bind(fd, (struct sockaddr *)&j.o.to, bs_sockaddr_len(&j.o.to));
-		if (rc2 == 0) {
-			bs_fd_mark(fd, true);
-			bs_clients_note(fd, &j.from, &j.o, j.proto);
+		rc = bs_kernel_bind(fd, (const struct sockaddr *)&j.o.to, bs_sockaddr_len(&j.o.to));
+		if (rc == 0) {
+			bound_by(fd, &j, &j.o.to, true);
 			errno = saved;
 		}
-		return rc2;
+		return rc;
 	case BS_PASS:
 		break;
 	}
 	errno = saved;
-	rc = bs_real.bind(fd, sa, len);
+	rc = bs_kernel_bind(fd, (const struct sockaddr *)&raw, len);
 	if (rc == 0)
-		bs_fd_mark(fd, true);
+		bound_by(fd, &j, &asked, false);
 	return rc;
 }
 

@@ -7,8 +7,12 @@
  * start value; variables the new environment does set are left as they are. A shim
  * loaded from /etc/ld.so.preload is in every child anyway and adds no LD_PRELOAD.
  *
- * The new environment is built on the stack, sized exactly, and only when something
- * is missing: these calls run in vfork() children, where allocating is not allowed.
+ * ld.so uses the last LD_PRELOAD entry of an environment, so that is the one that
+ * must name the shim: an environment with several is given exactly one.
+ *
+ * The new environment is built only when something is missing, sized exactly, on
+ * the stack (with mmap for very large ones): these calls run in vfork() children,
+ * where malloc is not allowed.
  */
 #include <errno.h>
 #include <spawn.h>
@@ -17,19 +21,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "shim/common/env.h"
 #include "shim/lib/shim.h"
 
-/* Larger environments or argument lists are passed on untouched. */
-#define BS_ENV_MAX 65536
+/* Values longer than this are not carried; environments whose copy would take
+ * more than BS_STACK_MAX bytes are built in an anonymous mapping. */
 #define BS_CARRY_MAX 4096
+#define BS_STACK_MAX 65536
+/* An execl call with more arguments than this fails with E2BIG. */
+#define BS_ARGS_MAX 65536
 
 extern char **environ;
 
 static const char *const carried_names[] = {BS_ENV_POLICY, BS_ENV_LOG, BS_ENV_LOG_FORMAT,
-					     BS_ENV_BUILTIN, BS_ENV_DRY_RUN};
+					     BS_ENV_BUILTIN, BS_ENV_DRY_RUN, BS_ENV_SUPERVISED,
+					     BS_ENV_LOG_FD};
 #define NCARRIED (sizeof(carried_names) / sizeof(carried_names[0]))
 /* "NAME=value" as the shim started, "" if unset; and this library's path. */
 static char carried[NCARRIED][BS_CARRY_MAX];
@@ -131,8 +140,8 @@ static bool preloads_self(const char *value)
 
 /* What env lacks, and the sizes a fixed copy needs. */
 struct plan {
-	char *pre;			/* env's LD_PRELOAD entry, or NULL */
-	bool fix_pre;
+	char *pre;			/* env's last LD_PRELOAD entry (ld.so's), or NULL */
+	bool fix_pre;			/* give env one LD_PRELOAD entry, naming the shim */
 	bool add[NCARRIED];
 	size_t entries;			/* pointers in the new vector, NULL included */
 	size_t prelen;			/* bytes for the new LD_PRELOAD entry */
@@ -141,36 +150,47 @@ struct plan {
 /* Fills pl; returns false when env can be passed on as it is. */
 static bool plan(char *const *env, struct plan *pl)
 {
-	size_t n = 0;
+	size_t n = 0, npre = 0;
 	bool any;
 
 	memset(pl, 0, sizeof(*pl));
-	pl->pre = find(env, "LD_PRELOAD");
-	pl->fix_pre = self[0] && !(pl->pre && preloads_self(pl->pre + 11));
+	for (; env && env[n]; n++)
+		if (!strncmp(env[n], "LD_PRELOAD=", 11)) {
+			pl->pre = env[n];
+			npre++;
+		}
+	pl->fix_pre = self[0] && (npre > 1 || !(pl->pre && preloads_self(pl->pre + 11)));
 	any = pl->fix_pre;
 	for (size_t i = 0; i < NCARRIED; i++) {
 		pl->add[i] = carried[i][0] && !find(env, carried_names[i]);
 		any |= pl->add[i];
 	}
-	while (env && env[n] && n < BS_ENV_MAX)
-		n++;
-	if (!any || n >= BS_ENV_MAX)
+	if (!any)
 		return false;
 	pl->entries = n + NCARRIED + 2;
 	pl->prelen = strlen(self) + (pl->pre ? strlen(pl->pre) : 0) + 16;
 	return true;
 }
 
-/* Builds the fixed environment into vec and prebuf (sized by plan); returns vec. */
-static char *const *build(char *const *env, const struct plan *pl, char **vec, char *prebuf)
+/* Bytes build() needs. */
+static size_t plan_bytes(const struct plan *pl)
 {
+	return pl->entries * sizeof(char *) + pl->prelen;
+}
+
+/* Builds the fixed environment in mem (plan_bytes long); returns it. */
+static char *const *build(char *const *env, const struct plan *pl, void *mem)
+{
+	char **vec = mem, *prebuf = (char *)mem + pl->entries * sizeof(char *);
 	size_t k = 0;
 
 	for (size_t i = 0; env && env[i]; i++)
-		if (!(pl->fix_pre && env[i] == pl->pre))
+		if (!(pl->fix_pre && !strncmp(env[i], "LD_PRELOAD=", 11)))
 			vec[k++] = env[i];
 	if (pl->fix_pre) {
-		if (pl->pre && pl->pre[11])
+		if (pl->pre && preloads_self(pl->pre + 11))
+			snprintf(prebuf, pl->prelen, "%s", pl->pre);
+		else if (pl->pre && pl->pre[11])
 			snprintf(prebuf, pl->prelen, "LD_PRELOAD=%s:%s", self, pl->pre + 11);
 		else
 			snprintf(prebuf, pl->prelen, "LD_PRELOAD=%s", self);
@@ -183,7 +203,8 @@ static char *const *build(char *const *env, const struct plan *pl, char **vec, c
 	return vec;
 }
 
-/* Runs CALL with FIXED bound to envp, or to a fixed copy of it on this stack frame. */
+/* Runs CALL with FIXED bound to envp, or to a fixed copy of it on this stack frame
+ * (in a mapping when large); keeps CALL's result and errno. */
 #define WITH_FIXED_ENV(envp, fixed, call) \
 	do { \
 		struct plan pl_; \
@@ -192,10 +213,21 @@ static char *const *build(char *const *env, const struct plan *pl, char **vec, c
 			char *const *fixed = (envp); \
 			return call; \
 		} \
-		char *vec_[pl_.entries]; \
-		char pre_[pl_.prelen]; \
-		char *const *fixed = build((envp), &pl_, vec_, pre_); \
-		return call; \
+		size_t bytes_ = plan_bytes(&pl_); \
+		bool big_ = bytes_ > BS_STACK_MAX; \
+		_Alignas(char *) char stack_[big_ ? 1 : bytes_]; \
+		void *mem_ = big_ ? mmap(NULL, bytes_, PROT_READ | PROT_WRITE, \
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : stack_; \
+		if (mem_ == MAP_FAILED) { \
+			errno = ENOMEM; \
+			return -1; \
+		} \
+		char *const *fixed = build((envp), &pl_, mem_); \
+		int rc_ = call, err_ = errno; \
+		if (big_) \
+			munmap(mem_, bytes_); \
+		errno = err_; \
+		return rc_; \
 	} while (0)
 
 /* The two calls the environ-based forms lead to (internal code calls no hook). */
@@ -259,7 +291,7 @@ static size_t count_args(const char *arg, va_list ap)
 {
 	size_t n = arg ? 1 : 0;
 
-	while (arg && va_arg(ap, char *) && n < BS_ENV_MAX)
+	while (arg && va_arg(ap, char *) && n < BS_ARGS_MAX)
 		n++;
 	return n;
 }
@@ -282,7 +314,7 @@ static void collect_args(char **argv, size_t n, const char *arg, va_list ap)
 	va_copy(cp_, ap_); \
 	n_ = count_args(arg, cp_); \
 	va_end(cp_); \
-	if (n_ >= BS_ENV_MAX) { \
+	if (n_ >= BS_ARGS_MAX) { \
 		va_end(ap_); \
 		errno = E2BIG; \
 		return -1; \

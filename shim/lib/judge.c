@@ -4,24 +4,11 @@
  * decision and no syscall unless a rule looks at the protocol or the uid.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "shim/common/sock.h"
 #include "shim/lib/shim.h"
-
-int bs_socket_kind(int fd, int *family, unsigned *proto)
-{
-	int type, domain;
-
-	if (bs_sock_kind(fd, &domain, &type) < 0)
-		return -1;
-	if ((domain != AF_INET && domain != AF_INET6) ||
-	    (type != SOCK_STREAM && type != SOCK_DGRAM))
-		return -1;
-	*family = domain;
-	*proto = type == SOCK_STREAM ? BS_PROTO_TCP : BS_PROTO_UDP;
-	return 0;
-}
 
 /* Fills j->proto from fd if still unknown; returns 0, or -1 if fd is not a socket
  * we judge (other type, or a family that does not match the address). */
@@ -31,10 +18,17 @@ static int learn_socket(int fd, struct bs_judgement *j)
 
 	if (j->proto)
 		return 0;
-	if (bs_socket_kind(fd, &family, &j->proto) < 0)
+	if (bs_fd_kind(fd, &family, &j->proto) < 0)
 		return -1;
 	/* The kernel refuses a mismatched family; let it say so itself. */
 	return family == j->from.ss_family ? 0 : -1;
+}
+
+/* Port of an inet sockaddr. */
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
 /* Logs the outcome in j as event (with action for dry runs). */
@@ -53,6 +47,20 @@ static void record(const struct bs_state *st, const struct bs_judgement *j, cons
 	bs_log(&st->set.logger, &r);
 }
 
+void bs_judge_record(const struct bs_judgement *j, const char *event)
+{
+	record(bs_state(), j, event, NULL);
+}
+
+/* Tells whether j is a TCP bind to port 0 that would be rewritten to port 0: what
+ * clients do before they connect. Where such a socket listens is decided when it
+ * listens, so it keeps the address it asked for until then (listen.c). */
+static bool deferred(const struct bs_judgement *j)
+{
+	return j->defer && j->proto == BS_PROTO_TCP && j->o.d.action == BS_REWRITE && !j->o.err &&
+	       port_of(&j->from) == 0 && port_of(&j->o.to) == 0;
+}
+
 /* Judges j while the shim is starting on this thread (a signal handler, or code our
  * start runs): the lock is ours, so the constant loopback policy decides, unlogged. */
 static enum bs_verdict judge_starting(int fd, struct bs_judgement *j)
@@ -69,7 +77,6 @@ static enum bs_verdict judge_starting(int fd, struct bs_judgement *j)
 enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 {
 	const struct bs_state *st;
-	const struct bs_policy *p;
 	struct bs_query q;
 	const char *event, *action;
 	enum bs_verdict v;
@@ -77,11 +84,11 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	if (bs_busy)
 		return judge_starting(fd, j);
 	st = bs_state();
-	p = st->policy;
 	q.program = st->program;
 	q.exe = st->exe[0] ? st->exe : NULL;
 	q.uid = 0;
-	if (!p) {		/* not even the built-in policy could be built */
+	q.v6only = false;
+	if (!st->policy && !st->system) {	/* not even the built-in policy was built */
 		j->o.err = EACCES;
 		return BS_FAIL;
 	}
@@ -91,14 +98,20 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	q.proto = j->proto;
 	if (st->needs & BS_NEED_UID)
 		q.uid = getuid();
-	bs_resolve_layered(st->system, p, &q, &j->from, &j->o);
+	/* The IPv6 wildcard's loopback depends on IPV6_V6ONLY; a lookup (no socket
+	 * yet) gets ::1, which any IPv6 socket can bind. */
+	if (bs_sockaddr_is_dualstack_wildcard(&j->from))
+		q.v6only = fd < 0 || bs_fd_v6only(fd);
+	bs_resolve_bind(st->system, st->policy, &q, &j->from, &j->o);
 	/* The common case, allowed and not logged, makes no syscall at all. */
 	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->set.log_allowed)
 		return BS_PASS;
-	if (learn_socket(fd, j) < 0)
+	if (learn_socket(fd, j) < 0 || deferred(j))
 		return BS_PASS;
-	v = bs_verdict_of(&j->o, &st->set, j->quiet, &event, &action);
-	if (event)
+	v = bs_verdict_of(&j->o, &st->set, false, &event, &action);
+	/* A call that goes on unchanged reaches the supervisor, which judges it the
+	 * same and writes the record: one decision, one record. */
+	if (event && !j->quiet && !(st->supervised && v == BS_PASS))
 		record(st, j, event, action);
 	return v;
 }

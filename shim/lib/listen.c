@@ -1,50 +1,81 @@
-/* listen(): a socket that was never bound would be bound by the kernel to the
- * wildcard address and an ephemeral port, so judge it like bind(wildcard:0) first. */
+/* listen(): judges the address the socket really has at this moment. A socket that
+ * was never bound would be bound by the kernel to the wildcard and an ephemeral
+ * port, so it is judged like bind(wildcard:0) and bound per policy first. A socket
+ * a judged bind put where it is keeps that decision. Any other bound socket (a TCP
+ * bind to port 0 kept for a client, a bind libc made internally, one made by a raw
+ * syscall) is judged as it is bound, and moved or refused if the policy would not
+ * leave it there. */
 #include <errno.h>
+#include <netinet/in.h>
 
 #include "shim/lib/shim.h"
 
 /* Port of an inet sockaddr. */
 static uint16_t port_of(const struct sockaddr_storage *ss)
 {
-	struct bs_query q;
+	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
 
-	bs_query_set_sockaddr(&q, ss);
-	return q.port;
+/* Tells whether fd is already listening (a socket handed over listening). */
+static bool listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* Puts fd where decision j says, before it listens; returns -1 with errno set, or
+ * what bs_socket_replaced needs after the listen. */
+static int place(int fd, const struct bs_judgement *j)
+{
+	int rc = 0;
+
+	/* An unbound socket can still be bound; a bound one is replaced. */
+	if (!port_of(&j->from)) {
+		if (bs_kernel_bind(fd, (const struct sockaddr *)&j->o.to, bs_sockaddr_len(&j->o.to)) < 0)
+			return -1;
+	} else if ((rc = bs_socket_replace(fd, &j->o.to)) < 0) {
+		errno = -rc;
+		return -1;
+	}
+	if (port_of(&j->o.to))
+		bs_fd_mark(fd, &j->o.to);
+	return rc;
 }
 
 static int bs_listen(int fd, int backlog)
 {
 	struct bs_judgement j;
 	socklen_t len = sizeof(j.from);
-	int saved = errno, family;
+	int saved = errno, family, moved = 0, rc;
 
 	bs_real_init();
-	if (bs_fd_is_bound(fd))
-		return bs_real.listen(fd, backlog);
 	bs_judgement_init(&j, "listen");
-	/* Bound sockets (port set) were judged by bind(); others we judge now. */
 	if (getsockname(fd, (struct sockaddr *)&j.from, &len) < 0 ||
 	    (j.from.ss_family != AF_INET && j.from.ss_family != AF_INET6) ||
-	    port_of(&j.from) != 0 || bs_socket_kind(fd, &family, &j.proto) < 0 ||
-	    j.proto != BS_PROTO_TCP) {
+	    (port_of(&j.from) && bs_fd_marked(fd, &j.from)) ||
+	    bs_fd_kind(fd, &family, &j.proto) < 0 || j.proto != BS_PROTO_TCP ||
+	    (port_of(&j.from) && listening(fd))) {
 		errno = saved;
-		return bs_real.listen(fd, backlog);
+		return bs_kernel_listen(fd, backlog);
 	}
 	switch (bs_judge(fd, &j)) {
 	case BS_FAIL:
 		errno = j.o.err;
 		return -1;
 	case BS_USE_TO:
-		if (bs_real.bind(fd, (struct sockaddr *)&j.o.to, bs_sockaddr_len(&j.o.to)) < 0)
+		if ((moved = place(fd, &j)) < 0)
 			return -1;
-		bs_fd_mark(fd, true);
 		break;
 	case BS_PASS:
 		break;
 	}
 	errno = saved;
-	return bs_real.listen(fd, backlog);
+	rc = bs_kernel_listen(fd, backlog);
+	bs_socket_replaced(fd, moved);
+	return rc;
 }
 
 BS_EXPORT int listen(int fd, int backlog)

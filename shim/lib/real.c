@@ -3,16 +3,24 @@
  * pthread_once: a fork() in the middle cannot leave a child waiting forever. Two
  * threads may both resolve; they store the same values. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include "shim/common/env.h"
 #include "shim/lib/shim.h"
 
 struct bs_real bs_real;
 __thread int bs_busy __attribute__((tls_model("initial-exec")));
 
 static atomic_int resolved;
+
+/* closefrom(3) for a libc without it: close_range(2), or nothing to do. */
+static void closefrom_syscall(int lowfd)
+{
+	syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0);
+}
 
 #define BS_RESOLVE(name) \
 	do { \
@@ -26,12 +34,6 @@ void bs_real_init(void)
 		return;
 	BS_RESOLVE(bind);
 	BS_RESOLVE(listen);
-	/* Under the enforcing supervisor, the shim's own binds and listens must come
-	 * from its own code, so that they are not judged a second time. */
-	if (secure_getenv(BS_ENV_ENFORCED)) {
-		__atomic_store_n(&bs_real.bind, bs_raw_bind, __ATOMIC_RELAXED);
-		__atomic_store_n(&bs_real.listen, bs_raw_listen, __ATOMIC_RELAXED);
-	}
 	BS_RESOLVE(connect);
 	BS_RESOLVE(sendto);
 	BS_RESOLVE(sendmsg);
@@ -43,6 +45,10 @@ void bs_real_init(void)
 	BS_RESOLVE(dup2);
 	BS_RESOLVE(dup3);
 	BS_RESOLVE(close_range);
+	BS_RESOLVE(closefrom);
+	if (!bs_real.closefrom)		/* glibc before 2.34 has none to hide */
+		__atomic_store_n(&bs_real.closefrom, closefrom_syscall, __ATOMIC_RELAXED);
+	BS_RESOLVE(setsockopt);
 	BS_RESOLVE(execve);
 	BS_RESOLVE(execveat);
 	BS_RESOLVE(fexecve);
@@ -50,4 +56,22 @@ void bs_real_init(void)
 	BS_RESOLVE(posix_spawn);
 	BS_RESOLVE(posix_spawnp);
 	atomic_store_explicit(&resolved, 1, memory_order_release);
+}
+
+int bs_kernel_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int rc;
+
+	while ((rc = bs_real.bind(fd, sa, len)) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+int bs_kernel_listen(int fd, int backlog)
+{
+	int rc;
+
+	while ((rc = bs_real.listen(fd, backlog)) < 0 && errno == EINTR)
+		;
+	return rc;
 }

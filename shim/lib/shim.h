@@ -35,6 +35,8 @@ struct bs_real {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*execve)(const char *, char *const[], char *const[]);
 	int (*execveat)(int, const char *, char *const[], char *const[], int);
 	int (*fexecve)(int, char *const[], char *const[]);
@@ -45,13 +47,14 @@ struct bs_real {
 			    const posix_spawnattr_t *, char *const[], char *const[]);
 };
 extern struct bs_real bs_real;
-/* Resolves every bs_real pointer once; safe from any thread and any constructor.
- * Under `bindshim run --enforce`, bind and listen become rawsys.c's. */
+/* Resolves every bs_real pointer once; safe from any thread and any constructor. */
 void bs_real_init(void);
-
-/* rawsys.c: bind and listen from the shim's own syscall instruction. */
-int bs_raw_bind(int fd, const struct sockaddr *addr, socklen_t len);
-int bs_raw_listen(int fd, int backlog);
+/* bind and listen as the kernel does them: natively they never fail with EINTR,
+ * but under the supervisor a signal can interrupt them while they wait for its
+ * answer (a handler without SA_RESTART would then see EINTR), so they are tried
+ * again. */
+int bs_kernel_bind(int fd, const struct sockaddr *sa, socklen_t len);
+int bs_kernel_listen(int fd, int backlog);
 
 /* Per-thread depth of the shim's start (state.c). A bind or listen reached from
  * inside it (an NSS module, a signal handler) cannot wait for the lock this very
@@ -62,7 +65,8 @@ extern __thread int bs_busy __attribute__((tls_model("initial-exec")));
 /* state.c: what the shim knows once the policy is loaded (immutable afterwards). */
 struct bs_state {
 	const struct bs_policy *system;	/* a locked system policy over policy, or NULL */
-	const struct bs_policy *policy;
+	const struct bs_policy *policy;	/* NULL under a locked system policy alone */
+	bool supervised;		/* `bindshim run` supervises this process too */
 	unsigned needs;			/* BS_NEED_* of both policies */
 	struct bs_settings set;		/* log destination, dry run, locked */
 	char program[64];
@@ -73,12 +77,16 @@ struct bs_state {
 /* Loads the policy on first use (once, thread-safe, fork-safe); never NULL. */
 const struct bs_state *bs_state(void);
 
+/* bind.c: the judged bind(), also for the calls libc would bind inside itself. */
+int bs_bind(int fd, const struct sockaddr *sa, socklen_t len);
+
 /* judge.c: one decision for a bind-like call, logged. */
 struct bs_judgement {
 	const char *call;		/* "bind", "listen", "getaddrinfo" */
 	struct sockaddr_storage from;	/* what the program asked for */
 	unsigned proto;			/* BS_PROTO_*, 0: ask the socket */
-	bool quiet;			/* log rewrites only (getaddrinfo) */
+	bool quiet;			/* decide only, log nothing (getaddrinfo) */
+	bool defer;			/* bind(): a TCP port-0 rewrite waits for listen() */
 	struct bs_outcome o;		/* o.to: BS_USE_TO; o.err: BS_FAIL */
 };
 /* Prepares j for call without touching its address buffers (hot path). */
@@ -87,20 +95,39 @@ static inline void bs_judgement_init(struct bs_judgement *j, const char *call)
 	j->call = call;
 	j->proto = 0;
 	j->quiet = false;
+	j->defer = false;
 	j->o.err = 0;
 }
 /* Decides j->from for socket fd (-1: no socket, j->proto must be set), logs the
  * decision, and says what the caller does next. */
 enum bs_verdict bs_judge(int fd, struct bs_judgement *j);
-/* Reads the family and BS_PROTO_* of socket fd; returns 0, or -1 if it is not an
- * inet stream or datagram socket (or no socket at all). */
-int bs_socket_kind(int fd, int *family, unsigned *proto);
+/* Writes the record of a decision j that a caller carried out itself. */
+void bs_judge_record(const struct bs_judgement *j, const char *event);
 
-/* fds.c: descriptors known to hold a socket bound through our bind(). */
-/* Marks fd as bound through the shim, or as not known to be. */
-void bs_fd_mark(int fd, bool is_bound);
-/* Tells whether fd is known to be bound (false means: unknown, check). */
-bool bs_fd_is_bound(int fd);
+/* fds.c: what the shim knows of each descriptor (see there). */
+/* Reads the family and BS_PROTO_* of socket fd (cached from socket(), else asked
+ * and cached); returns 0, or -1 if it is not an inet stream or datagram socket. */
+int bs_fd_kind(int fd, int *family, unsigned *proto);
+/* Tells whether the IPv6 socket fd has IPV6_V6ONLY set (cached once known). */
+bool bs_fd_v6only(int fd);
+/* Notes the IPV6_V6ONLY value the program gave fd. */
+void bs_fd_set_v6only(int fd, bool on);
+/* Forgets what is known of fd (its number is closed or reused). */
+void bs_fd_forget(int fd);
+/* Marks fd as put at bound by a decision of the shim's (bound has a port). */
+void bs_fd_mark(int fd, const struct sockaddr_storage *bound);
+/* Tells whether fd's mark is for exactly bound. */
+bool bs_fd_marked(int fd, const struct sockaddr_storage *bound);
+
+/* move.c: replaces socket fd by a fresh socket of the same kind, options, status
+ * flags and close-on-exec flag, bound to to (NULL: left unbound). Returns -errno,
+ * or a value to give bs_socket_replaced once the socket listens. */
+int bs_socket_replace(int fd, const struct sockaddr_storage *to);
+void bs_socket_replaced(int fd, int how);
+
+/* getaddrinfo.c: if ss is a result the shim gave a passive lookup in place of
+ * what it asked for, sets *asked to that and returns true. */
+bool bs_lookup_produced(const struct sockaddr_storage *ss, struct sockaddr_storage *asked);
 
 /* exec.c: notes the shim's path and BINDSHIM_* values, for the exec hooks to carry
  * into children started with a cleaned environment (from the constructor). */
@@ -109,12 +136,16 @@ void bs_exec_capture(void);
 /* Fills who with this process (pid, program, real uid and, if unchanged, its name). */
 void bs_self(const struct bs_state *st, struct bs_who *who);
 
-/* clients.c: sockets whose bind was rewritten, for client connects and sends. */
-/* Remembers that fd's bind of from was rewritten, as outcome o says. */
+/* clients.c: datagram sockets whose port-0 bind was rewritten, for client sends. */
+/* Remembers that fd's port-0 bind of from was rewritten, as outcome o says. */
 void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_outcome *o,
 		     unsigned proto);
-/* Before fd talks to peer (connect/sendto): if fd's bind was rewritten and peer is
- * not loopback, gives fd the address the program asked for. */
+/* Before fd talks to peer (connect/sendto): if fd's port-0 bind was rewritten and
+ * peer is not loopback, gives fd a fresh socket as a client gets (clients.c). */
 void bs_clients_restore(int fd, const struct sockaddr *peer, socklen_t len, const char *call);
+/* Tells whether fd has a note (cheap: for hot paths). */
+bool bs_clients_noted(int fd);
+/* Tells whether a sockaddr is an inet peer that is not loopback. */
+bool bs_peer_is_remote(const struct sockaddr *peer, socklen_t len);
 
 #endif

@@ -72,19 +72,23 @@ __attribute__((constructor)) static void bs_start(void)
 /* Logs one error record for a policy that could not be loaded. */
 static void report_failure(const struct bs_selection *sel, const char *err, int rc)
 {
+	const char *instead = S.system ? "the locked system policy stays in force"
+				       : "using the built-in loopback-only policy";
 	char msg[1024];
 	struct bs_who who;
 	struct bs_record r = {.who = &who, .call = "bind", .event = "error", .message = msg};
-	size_t n = strcspn(err, "\n");
+	/* The first problem ends at the first newline after the file name, which may
+	 * hold newlines itself (the record escapes them). */
+	size_t skip = sel->arg && !strncmp(err, sel->arg, strlen(sel->arg)) ? strlen(sel->arg) : 0;
+	size_t n = skip + strcspn(err + skip, "\n");
 
 	bs_self(&S, &who);
 
 	if (n)
-		snprintf(msg, sizeof(msg), "%.*s; using the built-in loopback-only policy",
-			 (int)n, err);
+		snprintf(msg, sizeof(msg), "%.*s; %s", (int)n, err, instead);
 	else
-		snprintf(msg, sizeof(msg), "%s: %s; using the built-in loopback-only policy",
-			 sel->arg ? sel->arg : "policy", strerror(-rc));
+		snprintf(msg, sizeof(msg), "%s: %s; %s", sel->arg ? sel->arg : "policy",
+			 strerror(-rc), instead);
 	bs_log(&S.set.logger, &r);
 }
 
@@ -120,19 +124,21 @@ static void load(void)
 		read_program();
 	read_user();
 	bs_select_env(&sel, secure_getenv(BS_ENV_BUILTIN), secure_getenv(BS_ENV_POLICY));
+	/* On failure a locked system layer stays in layers.system. */
 	rc = bs_layers_load(&sel, &layers, err, sizeof(err));
-	if (rc)
-		memset(&layers, 0, sizeof(layers));
 	p = layers.user;
 	S.system = layers.system;
 	bs_settings_from(&S.set, &layers, secure_getenv(BS_ENV_LOG),
 			 secure_getenv(BS_ENV_LOG_FORMAT), secure_getenv(BS_ENV_DRY_RUN));
+	bs_log_inherit(&S.set.logger, secure_getenv(BS_ENV_LOG_FD));
+	S.supervised = secure_getenv(BS_ENV_SUPERVISED) != NULL;
 	bs_real_init();
 	bs_log_open(&S.set.logger);
 	if (rc) {
 		report_failure(&sel, err, rc);
-		/* Without memory even for the built-in policy, deny rather than allow. */
-		if (bs_policy_builtin_loopback(&p))
+		/* Loopback-only, or the locked system policy alone; without memory even
+		 * for the built-in policy, deny rather than allow. */
+		if (!S.system && bs_policy_builtin_loopback(&p))
 			p = NULL;
 	}
 	S.needs = (p ? p->needs : 0) | (S.system ? S.system->needs : 0);

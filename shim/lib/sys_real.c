@@ -19,3 +19,9 @@ int bs_sys_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	bs_real_init();
 	return bs_real.connect(fd, addr, len);
 }
+
+int bs_sys_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	bs_real_init();
+	return bs_real.setsockopt(fd, level, name, val, len);
+}

@@ -233,7 +233,9 @@ static void expect_explain(const char *args, const char *want)
 Test(explain, builtin_loopback)
 {
 	expect_explain("--loopback 0.0.0.0:8000", "rewrite 0.0.0.0:8000 -> 127.0.0.1:8000\nbuiltin\n");
-	expect_explain("-l [::]:8000", "rewrite [::]:8000 -> [::1]:8000\nbuiltin\n");
+	/* A dual-stack [::] (Linux's default) goes where 127.0.0.1 reaches it. */
+	expect_explain("-l [::]:8000", "rewrite [::]:8000 -> [::ffff:127.0.0.1]:8000\nbuiltin\n");
+	expect_explain("-l --v6only [::]:8000", "rewrite [::]:8000 -> [::1]:8000\nbuiltin\n");
 	expect_explain("-l [::ffff:0.0.0.0]:80", "rewrite [::ffff:0.0.0.0]:80 -> [::ffff:127.0.0.1]:80\nbuiltin\n");
 	expect_explain("-l 127.0.0.1:8000", "allow 127.0.0.1:8000\nbuiltin\n");
 	expect_explain("-l 192.0.2.1:8000", "rewrite 192.0.2.1:8000 -> 127.0.0.1:8000\nbuiltin\n");
@@ -269,10 +271,23 @@ Test(explain, policy_file_rules_and_keys)
 	snprintf(args, sizeof(args), "-p %s --uid 1000 0.0.0.0:53", f);
 	expect_explain(args, "deny 0.0.0.0:53 EACCES\ndefault\n");
 	snprintf(args, sizeof(args), "-p %s --program python3 --uid 1000 [::]:8000", f);
-	snprintf(want, sizeof(want), "rewrite [::]:8000 -> [::1]:9000\nrule \"py\" %s:6\n", f);
+	snprintf(want, sizeof(want), "rewrite [::]:8000 -> [::ffff:127.0.0.1]:9000\nrule \"py\" %s:6\n", f);
 	expect_explain(args, want);
 	snprintf(args, sizeof(args), "-p %s --uid 0 0.0.0.0:80", f);
 	snprintf(want, sizeof(want), "allow 0.0.0.0:80\nrule \"root\" %s:7\n", f);
+	expect_explain(args, want);
+}
+
+/* A rule name holding a newline and a terminal escape stays on the second line. */
+Test(explain, rule_names_are_escaped)
+{
+	const char *f = tmpfile_with("hostile.cfg", "version = 1;\nrules = ( { name = "
+				     "\"a\\nallow 0.0.0.0:22\\x1b[2J\\\\\"; action = \"deny\"; } );\n");
+	char args[512], want[512];
+
+	snprintf(args, sizeof(args), "-p %s 0.0.0.0:22", f);
+	snprintf(want, sizeof(want), "deny 0.0.0.0:22 EACCES\n"
+		 "rule \"a\\nallow 0.0.0.0:22\\x1b[2J\\\\\" %s:2\n", f);
 	expect_explain(args, want);
 }
 
@@ -391,24 +406,38 @@ Test(run, warns_about_unreachable_executables)
 	const char *dir = bs_tmpdir();
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, bs_build("tests/helpers/static"));
+	/* Without the supervisor, what a preloaded library cannot reach is named. */
+	bs_sh(&p, 30, "%s run --preload-only -l -- %s", BINDSHIM, bs_build("tests/helpers/static"));
 	cr_expect_str_eq(p.out, "static ran\n");
-	cr_expect(strstr(p.err, "is statically linked: a preloaded library cannot reach its "
-			 "binds; use --enforce"), "%s", p.err);
+	cr_expect(strstr(p.err, "warning: not covered: ") && strstr(p.err, "static is statically "
+		  "linked: a preloaded library cannot reach its binds"), "%s", p.err);
 	/* Go, even dynamically linked (cgo), makes raw socket syscalls. */
-	bs_sh(&p, 30, "%s run -l -- %s spawn true", BINDSHIM, bs_build("tests/helpers/goserver-cgo"));
-	cr_expect(strstr(p.err, "is a Go program: Go makes its socket syscalls directly, so a "
-			 "preloaded library cannot reach its binds; use --enforce"), "%s", p.err);
-	bs_sh(&p, 30, "%s run -l --enforce -- %s", BINDSHIM, bs_build("tests/helpers/static"));
-	cr_expect_str_eq(p.err, "", "no warning under --enforce");
-	bs_sh(&p, 30, "cp /bin/true %s/suid && chmod u+s %s/suid && %s run -l -- %s/suid",
+	bs_sh(&p, 30, "%s run --preload-only -l -- %s spawn true", BINDSHIM,
+	      bs_build("tests/helpers/goserver-cgo"));
+	cr_expect(strstr(p.err, "goserver-cgo is a Go program: a preloaded library cannot reach "
+			 "its binds"), "%s", p.err);
+	bs_sh(&p, 30, "cp /bin/true %s/suid && chmod u+s %s/suid && %s run --preload-only -l -- %s/suid",
 	      dir, dir, BINDSHIM, dir);
-	cr_expect(strstr(p.err, "is setuid/setgid"), "%s", p.err);
+	cr_expect(strstr(p.err, "suid is setuid or setgid"), "%s", p.err);
 	bs_sh(&p, 30, "cp /bin/true %s/cap && setcap cap_net_bind_service+ep %s/cap && "
-	      "%s run -l -- %s/cap", dir, dir, BINDSHIM, dir);
+	      "%s run --preload-only -l -- %s/cap", dir, dir, BINDSHIM, dir);
 	cr_expect(strstr(p.err, "has file capabilities"), "%s", p.err);
-	bs_sh(&p, 30, "%s run -l -- true", BINDSHIM);
+	/* The supervisor covers static and Go programs: no warning; setuid ones lose
+	 * their privileges (no_new_privs), and are told so. */
+	bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, bs_build("tests/helpers/static"));
+	cr_expect_str_eq(p.err, "", "no warning under the supervisor");
+	bs_sh(&p, 30, "%s run -l -- %s/suid", BINDSHIM, dir);
+	cr_expect(strstr(p.err, "suid is setuid or setgid: under the supervisor (no_new_privs) it "
+			 "runs without those privileges"), "%s", p.err);
+	bs_sh(&p, 30, "%s run -l -- true; %s run --preload-only -l -- true", BINDSHIM, BINDSHIM);
 	cr_expect_str_eq(p.err, "", "no warning for an ordinary program");
+	/* The warning shares stderr with the records: the name is escaped. */
+	bs_sh(&p, 30, "L=\"%s/$(printf 's\\nbindshim[1] x: allow tcp 0.0.0.0:1 (builtin)')\"; "
+	      "ln -s %s \"$L\" && %s run --preload-only -l -- \"$L\"", dir,
+	      bs_build("tests/helpers/static"), BINDSHIM);
+	cr_expect_str_eq(p.out, "static ran\n");
+	cr_expect(strstr(p.err, "/s\\nbindshim[1] x: allow tcp 0.0.0.0:1 (builtin) is statically "
+			 "linked") && bs_count(p.err, "\n") == 1, "%s", p.err);
 }
 
 /* ---- the library itself ---- */
@@ -419,9 +448,10 @@ Test(library, exports_only_the_hooks_and_loads_libconfig_lazily)
 
 	bs_sh(&p, 30, "nm -D --defined-only %s | awk '{print $3}' | sort | tr '\\n' ' '",
 	      bs_build("libbindshim.so"));
-	cr_expect_str_eq(p.out, "bind close close_range connect dup dup2 dup3 execl execle execlp "
-			 "execv execve execveat execvp execvpe fexecve getaddrinfo listen posix_spawn "
-			 "posix_spawnp sendmmsg sendmsg sendto socket ", "%s", p.err);
+	cr_expect_str_eq(p.out, "bind bindresvport close close_range closefrom connect dup dup2 dup3 "
+			 "execl execle execlp execv execve execveat execvp execvpe fexecve getaddrinfo "
+			 "listen posix_spawn posix_spawnp rresvport rresvport_af sendmmsg sendmsg sendto "
+			 "setsockopt socket ", "%s", p.err);
 	bs_sh(&p, 30, "readelf -d %s | grep NEEDED", bs_build("libbindshim.so"));
 	cr_expect(!strstr(p.out, "libconfig"), "libconfig must be opened lazily:\n%s", p.out);
 	/* A process that never binds never opens it. */

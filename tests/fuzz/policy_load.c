@@ -30,7 +30,7 @@ static void exercise(const struct bs_policy *p, const uint8_t *data, size_t size
 		bs_decision_source(p, &d, src, sizeof(src));
 		bs_endpoint_format(&ss, buf, sizeof(buf));
 		if (d.action == BS_REWRITE && d.rule->to.kind != BS_TO_IFACE)
-			bs_rewrite(d.rule, &ss, &out);
+			bs_rewrite(d.rule, &ss, false, &out);
 	}
 }
 

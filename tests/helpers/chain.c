@@ -1,5 +1,5 @@
 /*
- * chain DEPTH: binds 0.0.0.0:0, prints where it landed, and starts itself again
+ * chain DEPTH: binds 0.0.0.0:0 and listens, prints where it landed, and starts itself again
  * with DEPTH-1, the next level by fork+exec, posix_spawn, vfork+exec in turn.
  */
 #include <arpa/inet.h>
@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 	pid_t pid = -1;
 
 	bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	listen(fd, 1);
 	getsockname(fd, (struct sockaddr *)&sin, &len);
 	printf("level %d %s\n", depth, inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip)));
 	fflush(stdout);

@@ -310,7 +310,8 @@ static void *bind_worker(void *arg)
 			w->failed++;
 		} else {
 			local(fd, buf, sizeof(buf));
-			if (strncmp(buf, "127.0.0.1 ", 10) && strncmp(buf, "::1 ", 4))
+			if (strncmp(buf, "127.0.0.1 ", 10) && strncmp(buf, "::1 ", 4) &&
+			    strncmp(buf, "::ffff:127.0.0.1 ", 17))
 				w->escaped++;
 		}
 		if (fd >= 0)

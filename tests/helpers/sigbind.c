@@ -1,6 +1,7 @@
 /*
- * sigbind N: binds from a signal handler while the main thread binds in a loop and
- * an interval timer interrupts it; every socket must land where the policy says.
+ * sigbind N [US]: binds from a signal handler while the main thread binds in a loop
+ * and an interval timer (every US microseconds, default 200) interrupts it; every
+ * socket must land where the policy says.
  * Prints how many binds each side made and how many escaped or failed.
  */
 #include <arpa/inet.h>
@@ -16,14 +17,15 @@
 
 static volatile sig_atomic_t handler_binds, handler_bad;
 
-/* Binds 0.0.0.0:0 and returns 0 on loopback, 1 if it escaped, -1 on failure. */
+/* Binds 0.0.0.0:0 and listens (where a TCP port-0 socket listens is decided then);
+ * returns 0 on loopback, 1 if it escaped, -1 on failure. */
 static int bind_any(void)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sin);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), rc = -1;
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(fd, 1) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
 		rc = sin.sin_addr.s_addr != htonl(INADDR_LOOPBACK);
 	if (fd >= 0)
@@ -45,7 +47,8 @@ static void on_alarm(int sig)
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
-	struct itimerval it = {{0, 200}, {0, 200}};
+	long us = argc > 2 ? atol(argv[2]) : 200;
+	struct itimerval it = {{0, us}, {0, us}};
 	int n = argc > 1 ? atoi(argv[1]) : 20000, bad = 0;
 
 	memset(&sa, 0, sizeof(sa));

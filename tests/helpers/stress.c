@@ -31,8 +31,19 @@ static int count_fds(void)
 	return n;
 }
 
-/* Binds one wildcard socket of kind k (0..3) and returns 0 if it lands on loopback,
- * 1 if it escapes, -1 on failure. */
+/* Tells whether got is a loopback address (127/8, ::1, ::ffff:127.x). */
+static int is_loopback(const struct sockaddr_storage *got)
+{
+	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)got)->sin6_addr;
+
+	if (got->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)got)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
+/* Binds one wildcard socket of kind k (0..3) to port 0 (a TCP one also listens:
+ * where it listens is decided then) and returns 0 if it lands on loopback, 1 if it
+ * escapes, -1 on failure. */
 static int bind_one(int k)
 {
 	struct sockaddr_storage ss = {0}, got;
@@ -51,12 +62,8 @@ static int bind_one(int k)
 	if (fd < 0)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&ss, k & 1 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&got, &len) == 0) {
-		if (got.ss_family == AF_INET)
-			rc = ((struct sockaddr_in *)&got)->sin_addr.s_addr != htonl(INADDR_LOOPBACK);
-		else
-			rc = !IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&got)->sin6_addr);
-	}
+	    ((k & 2) || listen(fd, 1) == 0) && getsockname(fd, (struct sockaddr *)&got, &len) == 0)
+		rc = !is_loopback(&got);
 	close(fd);
 	return rc;
 }

@@ -170,12 +170,53 @@ Test(lab, unlocked_system_policy_yields_to_the_user)
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 23030\nbound 0.0.0.0 23031\n", "%s", p.err);
 }
 
+/* Runs a script in a network namespace of its own (lo up, and a veth bs0 up), so
+ * that other tests' sockets do not show. The script sees $D (dir), $B (bindshim),
+ * $P (probe), $S (probe-static), $L (the shim), and `w PORT...`, which waits until
+ * something is bound on each port; a `table` script reads `bindshim audit` and prints
+ * its rows as cells joined by "|" (pids as N), failing if a column is misaligned. */
+__attribute__((format(printf, 3, 4)))
+static int in_netns(struct bs_proc *p, const char *dir, const char *fmt, ...)
+{
+	char script[8192], body[6144];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	cr_assert_lt(n, (int)sizeof(body));
+	put(dir, "table.py", "import sys\n"
+	    "lines = sys.stdin.read().split('\\n')\n"
+	    "assert lines.pop() == '', 'no final newline'\n"
+	    "head = lines[0]\n"
+	    "starts = [i for i, c in enumerate(head) if c != ' ' and (i == 0 or head[i - 1] == ' ')]\n"
+	    "for l in lines:\n"
+	    "    for s in starts[1:]:\n"
+	    "        assert l[s - 1] == ' ' and l[s] != ' ', 'misaligned: ' + repr(l)\n"
+	    "    cells = [l[a:b].rstrip() for a, b in zip(starts, starts[1:] + [None])]\n"
+	    "    cells[3] = 'N' if cells[3].isdigit() else cells[3]\n"
+	    "    print('|'.join(cells))\n");
+	snprintf(script, sizeof(script),
+		 "D=%s; B=%s; P=%s; S=%s; L=%s\n"
+		 "w() { for port; do i=0; h=$(printf '%%04X' $port); while ! cat /proc/net/tcp "
+		 "/proc/net/tcp6 /proc/net/udp /proc/net/udp6 /proc/net/udplite /proc/net/udplite6 "
+		 "2>/dev/null | grep -q \"^ *[0-9]*: [0-9A-F]*:$h \" && [ $i -lt 200 ]; do "
+		 "sleep 0.05; i=$((i + 1)); done; done; }\n"
+		 "ip link set lo up\nip link add bs0 type veth peer name bs1\n"
+		 "ip link set bs0 up\nip link set bs1 up\n%s\n",
+		 dir, BINDSHIM, PROBE, bs_build("tests/helpers/probe-static"), bs_build("libbindshim.so"),
+		 body);
+	put(dir, "ns.sh", script);
+	return bs_sh(p, 60, "unshare --net sh %s/ns.sh", dir);
+}
+
 Test(lab, audit_lists_exposed_sockets)
 {
 	const char *d = lab_dir();
 	struct bs_proc p;
 
-	put(d, "servers.py", "import socket, sys, time\n"
+	put(d, "servers.py", "import os, socket, sys, time\n"
 	    "a = socket.socket(); a.bind(('0.0.0.0', 23040)); a.listen()\n"
 	    "b = socket.socket(); b.bind(('127.0.0.1', 23041)); b.listen()\n"
 	    "if sys.argv[1] == 'all':\n"
@@ -183,28 +224,146 @@ Test(lab, audit_lists_exposed_sockets)
 	    "    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect(('127.0.0.1', 9))\n"
 	    "else:\n"
 	    "    a.close()\n"
-	    "print(flush=True); time.sleep(10)\n");
+	    "print(os.getpid(), flush=True); time.sleep(10)\n");
 	put(d, "fields.py", "import json, sys\n"
 	    "for s in json.load(sys.stdin):\n"
-	    "    print(s['proto'], s['local'], s['exposed'], s['program'], s['user'], s['policy'])\n");
-	/* A network namespace of its own, so other tests' sockets do not show. */
-	bs_sh(&p, 60, "unshare --net sh -c 'ip link set lo up; D=%s; "
-	      "python3 $D/servers.py all | (read x; %s audit; echo rc=$?; "
-	      "%s audit --json | python3 $D/fields.py); "
-	      "python3 $D/servers.py quiet | (read x; %s audit > /dev/null; echo rc=$?)'",
-	      d, BINDSHIM, BINDSHIM, BINDSHIM);
-	cr_expect(strstr(p.out, "tcp   0.0.0.0:23040            yes     "), "%s", p.out);
-	cr_expect(strstr(p.out, "python3          root       rewrite -> 127.0.0.1:23040 (builtin)"),
-		  "%s", p.out);
-	cr_expect(strstr(p.out, "tcp   127.0.0.1:23041          no      "), "%s", p.out);
-	cr_expect(strstr(p.out, "udp   [::]:23042               yes     "), "%s", p.out);
-	cr_expect(!strstr(p.out, ":9 "), "a connected UDP client is not a listener:\n%s", p.out);
-	cr_expect(strstr(p.out, "tcp 0.0.0.0:23040 True python3 root rewrite -> 127.0.0.1:23040\n"),
-		  "%s", p.out);
-	cr_expect(strstr(p.out, "udp [::]:23042 True python3 root rewrite -> [::1]:23042\n"), "%s", p.out);
+	    "    print(s['proto'], s['local'], s['exposed'], s['program'], s['user'], s['coverage'],\n"
+	    "          s['action'], s.get('to'), s['source'], 'rule' in s, 'policy' in s)\n");
+	in_netns(&p, d, "python3 $D/servers.py all | (read pid; $B audit | python3 $D/table.py; "
+		 "$B audit > /dev/null; echo rc=$?; $B audit --json | python3 $D/fields.py; kill $pid)\n"
+		 "python3 $D/servers.py quiet | (read pid; $B audit > /dev/null; echo rc=$?; kill $pid)");
+	cr_expect(strstr(p.out, "PROTO|LOCAL|EXPOSED|PID|PROGRAM|USER|COVERAGE|POLICY\n"),
+		  "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "tcp|0.0.0.0:23040|yes|N|python3|root|none|"
+			 "rewrite -> 127.0.0.1:23040 (rule \"not-loopback\" builtin)\n"), "%s%s", p.out,
+		  p.err);
+	cr_expect(strstr(p.out, "tcp|127.0.0.1:23041|no|N|python3|root|none|allow (rule \"loopback\" "
+			 "builtin)\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "udp|[::]:23042|yes|N|python3|root|none|"
+			 "rewrite -> [::ffff:127.0.0.1]:23042 (rule \"not-loopback\" builtin)\n"), "%s",
+		  p.out);
+	cr_expect(!strstr(p.out, ":9|"), "a connected UDP client is not a listener:\n%s", p.out);
+	/* JSON: structured fields, no prose "policy" */
+	cr_expect(strstr(p.out, "tcp 0.0.0.0:23040 True python3 root [] rewrite 127.0.0.1:23040 "
+			 "builtin True False\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "tcp 127.0.0.1:23041 False python3 root [] allow None "
+			 "builtin True False\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "udp [::]:23042 True python3 root [] rewrite [::ffff:127.0.0.1]:23042 "
+			 "builtin True False\n"), "%s", p.out);
 	cr_expect(strstr(p.out, "rc=1\n") && strstr(p.out, "rc=0\n") &&
 		  strstr(p.out, "rc=1\n") < strstr(p.out, "rc=0\n"),
 		  "exit 1 when exposed, 0 when not: %s%s", p.out, p.err);
+}
+
+/* UDP-Lite is listed (and judged as udp); coverage tells a plain process, one with
+ * the shim, one under a supervisor (static), and one under both. */
+Test(lab, audit_covers_udplite_and_shows_coverage)
+{
+	const char *d = lab_dir();
+	char pol[512], want[1024];
+	struct bs_proc p;
+
+	snprintf(pol, sizeof(pol), "%s",
+		 put(d, "pol.cfg", "version = 1;\nrules = (\n"
+		     "  { name = \"no-dgram\"; match = { proto = \"udp\"; port = 23043; };"
+		     " action = \"deny\"; errno = \"EPERM\"; },\n"
+		     "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\";"
+		     " to = \"loopback\"; }\n);\n"));
+	put(d, "plain.py", "import socket, time\n"
+	    "l = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDPLITE)\n"
+	    "l.bind(('0.0.0.0', 23043))\n"
+	    "t = socket.socket(); t.bind(('0.0.0.0', 23048)); t.listen()\n"
+	    "time.sleep(20)\n");
+	put(d, "fields.py", "import json, sys\n"
+	    "for s in json.load(sys.stdin):\n"
+	    "    print(s['proto'], s['local'], s['coverage'], s['action'], s.get('to'),\n"
+	    "          s.get('errno'), s.get('rule'), s['source'].replace(sys.argv[1], 'POL'))\n");
+	/* The servers' output goes elsewhere: the test ends when the audits do. */
+	in_netns(&p, d, "python3 $D/plain.py >/dev/null 2>&1 & k=$!\n"
+		 "LD_PRELOAD=$L BINDSHIM_LOG=/dev/null python3 -c 'import socket, time; "
+		 "s = socket.socket(); s.bind((\"127.0.0.1\", 23049)); s.listen(); time.sleep(20)' "
+		 ">/dev/null 2>&1 & k=\"$k $!\"\n"
+		 "$B run --enforce --log /dev/null -- $S bind --listen --hold 20 127.0.0.1 23050 "
+		 ">/dev/null 2>&1 & k=\"$k $!\"\n"
+		 "$B run --enforce --log /dev/null -- $P bind --listen --hold 20 127.0.0.1 23051 "
+		 ">/dev/null 2>&1 & k=\"$k $!\"\n"
+		 "w 23043 23048 23049 23050 23051\n"
+		 "$B audit -p %s | python3 $D/table.py\n"
+		 "$B audit -p %s --json | python3 $D/fields.py %s\n"
+		 "setpriv --reuid=65534 --regid=65534 --clear-groups $B audit -p %s | "
+		 "python3 $D/table.py | sed 's/^/nobody: /'\n"
+		 "setpriv --reuid=65534 --regid=65534 --clear-groups $B audit -p %s --json | "
+		 "python3 -c 'import json, sys; print(\"nobody:\", "
+		 "[(s.get(\"pid\"), s[\"coverage\"]) for s in json.load(sys.stdin)])'\n"
+		 "kill $k", pol, pol, pol, pol, pol);
+	snprintf(want, sizeof(want), "udplite|0.0.0.0:23043|yes|N|python3|root|none|"
+		 "deny EPERM (rule \"no-dgram\" %s:3)\n", pol);
+	cr_expect(strstr(p.out, want), "%s%s", p.out, p.err);
+	snprintf(want, sizeof(want), "tcp|0.0.0.0:23048|yes|N|python3|root|none|"
+		 "rewrite -> 127.0.0.1:23048 (rule \"wild\" %s:4)\n", pol);
+	cr_expect(strstr(p.out, want), "%s", p.out);
+	cr_expect(strstr(p.out, "tcp|127.0.0.1:23049|no|N|python3|root|shim|allow (default)\n"),
+		  "%s", p.out);
+	cr_expect(strstr(p.out, "tcp|127.0.0.1:23050|no|N|probe-static|root|supervised|"
+			 "allow (default)\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "tcp|127.0.0.1:23051|no|N|probe|root|shim+supervised|"
+			 "allow (default)\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "udplite 0.0.0.0:23043 [] deny None EPERM no-dgram POL:3\n"),
+		  "%s", p.out);
+	cr_expect(strstr(p.out, "tcp 0.0.0.0:23048 [] rewrite 127.0.0.1:23048 None wild POL:4\n"),
+		  "%s", p.out);
+	cr_expect(strstr(p.out, "tcp 127.0.0.1:23049 ['shim'] allow None None None default\n"),
+		  "%s", p.out);
+	cr_expect(strstr(p.out, "tcp 127.0.0.1:23050 ['supervised'] allow None None None default\n"),
+		  "%s", p.out);
+	cr_expect(strstr(p.out, "tcp 127.0.0.1:23051 ['shim', 'supervised'] allow None None None "
+			 "default\n"), "%s", p.out);
+	/* Another user sees the sockets, not the processes: coverage unknown. */
+	cr_expect(strstr(p.out, "nobody: tcp|127.0.0.1:23051|no|-|-|root|?|allow (default)\n"),
+		  "%s", p.out);
+	cr_expect(strstr(p.out, "nobody: [(None, None), (None, None), (None, None), (None, None), "
+			 "(None, None)]\n"), "%s", p.out);
+}
+
+/* Link-local listeners keep their scope, a device-bound wildcard shows its device,
+ * a long IPv6 address keeps the columns aligned, and a program name with a
+ * terminal escape, invalid UTF-8 and a newline stays in its cell. */
+Test(lab, audit_keeps_scopes_and_aligns_long_addresses)
+{
+	const char *d = lab_dir();
+	struct bs_proc p;
+
+	put(d, "scoped.py", "import ctypes, os, socket, time\n"
+	    "ctypes.CDLL(None).prctl(15, b'ev\\x1b[2Jil\\xff\\nudp x', 0, 0, 0)\n"
+	    "i = socket.if_nametoindex('bs0')\n"
+	    "a = socket.socket(socket.AF_INET6); a.bind(('fe80::7', 23044, 0, i)); a.listen()\n"
+	    "u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(('fe80::7', 23045, 0, i))\n"
+	    "g = socket.socket(socket.AF_INET6)\n"
+	    "g.bind(('2001:db8:1234:5678:9abc:def0:1234:5678', 23046)); g.listen()\n"
+	    "t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'bs0')\n"
+	    "t.bind(('0.0.0.0', 23047)); t.listen()\n"
+	    "print(os.getpid(), flush=True); time.sleep(10)\n");
+	put(d, "fields.py", "import json, sys\n"
+	    "for s in json.load(sys.stdin):\n"
+	    "    print(s['proto'], s['local'], s.get('interface'), s['program'] == "
+	    "'ev\\x1b[2Jil\\ufffd', s['to'])\n");
+	in_netns(&p, d, "ip -6 addr add fe80::7/64 dev bs0 nodad\n"
+		 "ip -6 addr add 2001:db8:1234:5678:9abc:def0:1234:5678/64 dev bs0 nodad\n"
+		 "python3 $D/scoped.py | (read pid; $B audit | python3 $D/table.py; "
+		 "$B audit --json | python3 $D/fields.py; kill $pid)");
+	cr_expect(strstr(p.out, "tcp|[fe80::7%bs0]:23044|yes|N|ev\\x1b[2Jil\\xff|root|none|"
+			 "rewrite -> [::1]:23044 (rule \"not-loopback\" builtin)\n"), "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "udp|[fe80::7%bs0]:23045|yes|N|ev\\x1b[2Jil\\xff|root|none|"
+			 "rewrite -> [::1]:23045 (rule \"not-loopback\" builtin)\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "tcp|[2001:db8:1234:5678:9abc:def0:1234:5678]:23046|yes|N|"
+			 "ev\\x1b[2Jil\\xff|root|none|rewrite -> [::1]:23046 (rule \"not-loopback\" builtin)\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "tcp|0.0.0.0%bs0:23047|yes|N|"), "%s", p.out);
+	cr_expect_eq(bs_count(p.out, "|"), 5 * 7, "a header and four rows:\n%s", p.out);
+	cr_expect(strstr(p.out, "tcp [fe80::7%bs0]:23044 bs0 True [::1]:23044\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "udp [fe80::7%bs0]:23045 bs0 True [::1]:23045\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "tcp [2001:db8:1234:5678:9abc:def0:1234:5678]:23046 None True "
+			 "[::1]:23046\n"), "%s", p.out);
+	cr_expect(strstr(p.out, "tcp 0.0.0.0%bs0:23047 bs0 True 127.0.0.1:23047\n"), "%s", p.out);
 }
 
 Test(lab, audit_trail_names_the_user)
@@ -224,4 +383,48 @@ Test(lab, audit_trail_names_the_user)
 	       "wait");
 	cr_expect(strstr(p.out, "]: user=nobody uid=65534 probe: rewrite tcp 0.0.0.0:23050"),
 		  "%s %s", p.out, p.err);
+}
+
+/* A user name is a field like any other: escaped in syslog's user= prefix and in
+ * JSON, from the shim and from the supervisor. (/etc/passwd cannot hold a newline in
+ * a name; it can hold a terminal escape, invalid UTF-8 and a backslash.) */
+Test(lab, user_names_are_escaped)
+{
+	const char *d = lab_dir();
+	char json[512], body[4096];
+	struct bs_proc p;
+
+	snprintf(json, sizeof(json), "%s/u.json", d);
+	put(d, "syslogd.py", "import os, socket, sys\n"
+	    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('/dev/log')\n"
+	    "os.chmod('/dev/log', 0o666); open(sys.argv[1], 'w').close()\n"
+	    "s.settimeout(10)\n"
+	    "for i in range(2): print(s.recv(4096).decode('utf-8', 'backslashreplace'))\n");
+	put(d, "user.py", "import json, sys\n"
+	    "for l in open(sys.argv[1], encoding='utf-8'):\n"
+	    "    print(json.loads(l)['user'] == 'ev\\x1b[1mil\\ufffd\\\\')\n");
+	in_lab(&p, d, "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3\n"
+	       "printf 'ev\\033[1mil\\377\\\\:x:4242:4242::/:/bin/false\\n' >> /etc/passwd\n"
+	       "cp %s $D/ && chmod 755 $D/probe-static\n"
+	       "touch $D/u.json && chmod 666 $D/u.json\n"
+	       "python3 $D/syslogd.py $D/ready &\n"
+	       "i=0; while [ ! -e $D/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done\n"
+	       "U='setpriv --reuid=4242 --regid=4242 --clear-groups'\n"
+	       "$U env LD_PRELOAD=$D/libbindshim.so BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=syslog "
+	       "$P bind 0.0.0.0 23060 > $D/out\n"
+	       "$U $B run --enforce -l --log syslog -- $D/probe-static bind 0.0.0.0 23061 >> $D/out\n"
+	       "wait\n"
+	       "$U env LD_PRELOAD=$D/libbindshim.so BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=$D/u.json "
+	       "BINDSHIM_LOG_FORMAT=json $P bind 0.0.0.0 23062 >> $D/out\n"
+	       "$U $B run --enforce -l --log $D/u.json --log-format json -- "
+	       "$D/probe-static bind 0.0.0.0 23063 >> $D/out\n"
+	       "python3 $D/user.py $D/u.json",
+	       bs_build("tests/helpers/probe-static"));
+	cr_expect(strstr(p.out, "]: user=ev\\x1b[1mil\\xff\\\\ uid=4242 probe: rewrite tcp "
+			 "0.0.0.0:23060 -> 127.0.0.1:23060 (rule \"not-loopback\" builtin)\n"), "%s %s", p.out, p.err);
+	cr_expect(strstr(p.out, "]: user=ev\\x1b[1mil\\xff\\\\ uid=4242 probe-static: rewrite tcp "
+			 "0.0.0.0:23061 -> 127.0.0.1:23061 (rule \"not-loopback\" builtin) via seccomp\n"), "%s %s", p.out, p.err);
+	cr_expect(strstr(p.out, "True\nTrue\n"), "%s %s", p.out, p.err);
+	bs_read_file(json, body, sizeof(body));
+	cr_expect_eq(bs_count(body, "\n"), 2, "%s", body);
 }

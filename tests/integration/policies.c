@@ -39,11 +39,23 @@ Test(policies, to_interface_ipv6)
 
 Test(policies, interface_without_address_fails_with_eaddrnotavail)
 {
+	const char *pol = policy("version = 1;\nrules = ( { name = \"lab\"; match = { address = "
+				 "\"wildcard\"; }; action = \"rewrite\"; to = \"interface:nosuch0\"; } );\n");
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s run --to interface:nosuch0 -- %s bind 0.0.0.0 20003", BINDSHIM, PROBE);
+	/* -t names an interface now: it must exist, or nothing runs. */
+	cr_expect_eq(bs_sh(&p, 30, "%s run --to interface:nosuch0 -- %s bind 0.0.0.0 20003",
+			   BINDSHIM, PROBE), 125);
+	cr_expect_str_eq(p.out, "");
+	cr_expect_str_eq(p.err, "bindshim run: -t: no interface \"nosuch0\"\n");
+	/* A policy's may come up later: a warning, then binds fail until it does, and
+	 * the record says which interface. */
+	bs_sh(&p, 30, "%s run -p %s -- %s bind 0.0.0.0 20003", BINDSHIM, pol, PROBE);
 	cr_expect_str_eq(p.out, "error bind EADDRNOTAVAIL\n");
-	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:20003 EADDRNOTAVAIL (builtin)"), "%s", p.err);
+	cr_expect(strstr(p.err, "warning: rule \"lab\" (") && strstr(p.err, "rewrites to interface "
+		  "nosuch0, which does not exist"), "%s", p.err);
+	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:20003 EADDRNOTAVAIL (rule \"lab\" ") &&
+		  strstr(p.err, ":2: interface nosuch0 has no address of this family)\n"), "%s", p.err);
 }
 
 Test(policies, deny_with_eaddrinuse_reaches_python_as_98)
@@ -105,7 +117,7 @@ Test(policies, dry_run_logs_and_changes_nothing)
 	bs_sh(&p, 30, "%s run -l --dry-run -- %s bind 0.0.0.0 20009", BINDSHIM, PROBE);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 20009\n");
 	cr_expect(strstr(p.err, "probe: dry-run rewrite tcp 0.0.0.0:20009 -> 127.0.0.1:20009 "
-			 "(builtin)"), "%s", p.err);
+			 "(rule \"not-loopback\" builtin)"), "%s", p.err);
 }
 
 Test(policies, log_allowed_and_log_action)

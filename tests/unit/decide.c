@@ -30,7 +30,9 @@ static void explain(const struct bs_policy *p, const struct row *r, char *out, s
 	if (d.action == BS_DENY)
 		snprintf(first, sizeof(first), "deny %s %s", from, bs_errno_name(d.err));
 	else if (d.action == BS_REWRITE) {
-		int rc = bs_rewrite(d.rule, &ss, &to);
+		/* The table's IPv6 sockets are V6ONLY ([::] -> [::1]); dual_stack below
+		 * has the other kind. */
+		int rc = bs_rewrite(d.rule, &ss, true, &to);
 
 		if (rc)
 			snprintf(first, sizeof(first), "deny %s %s", from, bs_errno_name(-rc));
@@ -172,8 +174,8 @@ Test(decide, builtin_loopback)
 Test(decide, builtin_to)
 {
 	static const struct row rows[] = {
-		{"0.0.0.0:80", 0, NULL, NULL, 0, "rewrite 0.0.0.0:80 -> 192.0.2.7:80\nwildcard"},
-		{"[::]:80", 0, NULL, NULL, 0, "rewrite [::]:80 -> [::ffff:192.0.2.7]:80\nwildcard"},
+		{"0.0.0.0:80", 0, NULL, NULL, 0, "rewrite 0.0.0.0:80 -> 192.0.2.7:80\nwildcard to 192.0.2.7"},
+		{"[::]:80", 0, NULL, NULL, 0, "rewrite [::]:80 -> [::ffff:192.0.2.7]:80\nwildcard to 192.0.2.7"},
 		{"192.0.2.9:80", 0, NULL, NULL, 0, "allow 192.0.2.9:80\nbuiltin"},
 	};
 	struct bs_policy *p = NULL;
@@ -214,9 +216,13 @@ Test(decide, locked_system_policy_over_a_users)
 	struct bs_policy *sys = load("locked-system.cfg"), *usr = load("user.cfg");
 
 	cr_expect(sys->locked);
-	/* The system decides first: its denials and rewrites stand. */
+	/* The system decides first: its denials stand; where it rewrites to, the
+	 * user's policy may still deny, or move within what the system allows. */
 	expect_layered(sys, usr, "0.0.0.0:22", "deny EACCES no-ssh");
-	expect_layered(sys, usr, "0.0.0.0:8002", "rewrite 127.0.0.1:8002 to-loopback");
+	expect_layered(sys, usr, "0.0.0.0:8002", "deny EPERM no-8002");
+	expect_layered(sys, usr, "0.0.0.0:8003", "rewrite 127.0.0.1:9003 move");
+	expect_layered(sys, usr, "0.0.0.0:8005", "rewrite 127.0.0.1:8005 to-loopback");
+	expect_layered(sys, usr, "0.0.0.0:8000", "deny EACCES open-up refused");
 	/* Allowed unchanged by the system: the user's policy may restrict... */
 	expect_layered(sys, usr, "127.0.0.1:8002", "deny EPERM no-8002");
 	expect_layered(sys, usr, "127.0.0.1:8003", "rewrite 127.0.0.1:9003 move");
@@ -229,4 +235,64 @@ Test(decide, locked_system_policy_over_a_users)
 	expect_layered(NULL, usr, "127.0.0.1:8000", "rewrite 0.0.0.0:8000 open-up");
 	bs_policy_free(sys);
 	bs_policy_free(usr);
+}
+
+/* Decides endpoint for program under p with bs_resolve_bind, as explain prints it. */
+static void expect_bind(const struct bs_policy *p, const char *endpoint, const char *program,
+			bool v6only, const char *want)
+{
+	struct sockaddr_storage ss;
+	struct bs_query q = {.proto = BS_PROTO_TCP, .program = program, .v6only = v6only};
+	struct bs_outcome o;
+	char got[256], to[BS_ENDPOINT_MAX];
+
+	cr_assert_eq(bs_endpoint_parse(endpoint, &ss), 0);
+	bs_query_set_sockaddr(&q, &ss);
+	bs_resolve_bind(NULL, p, &q, &ss, &o);
+	if (o.err)
+		snprintf(got, sizeof(got), "deny %s", bs_errno_name(o.err));
+	else if (o.d.action == BS_REWRITE)
+		snprintf(got, sizeof(got), "rewrite %s", bs_endpoint_format(&o.to, to, sizeof(to)));
+	else
+		snprintf(got, sizeof(got), "allow%s", o.kept ? " kept" : "");
+	snprintf(got + strlen(got), sizeof(got) - strlen(got), " %s",
+		 o.d.rule ? o.d.rule->name : "default");
+	cr_expect_str_eq(got, want, "%s %s", endpoint, program ? program : "");
+}
+
+Test(decide, dual_stack_wildcard_goes_to_mapped_loopback)
+{
+	struct bs_policy *p = NULL;
+
+	cr_assert_eq(bs_policy_builtin_loopback(&p), 0);
+	/* A dual-stack [::] takes IPv4 too: ::ffff:127.0.0.1 keeps it reachable as
+	 * 127.0.0.1 and as localhost; a V6ONLY one gets ::1. */
+	expect_bind(p, "[::]:80", NULL, false, "rewrite [::ffff:127.0.0.1]:80 not-loopback");
+	expect_bind(p, "[::]:80", NULL, true, "rewrite [::1]:80 not-loopback");
+	expect_bind(p, "[::ffff:0.0.0.0]:80", NULL, true,
+		    "rewrite [::ffff:127.0.0.1]:80 not-loopback");
+	expect_bind(p, "[2001:db8::7]:80", NULL, false, "rewrite [::1]:80 not-loopback");
+	bs_policy_free(p);
+}
+
+Test(decide, a_rewrite_output_is_kept)
+{
+	struct bs_policy *p = load("chained.cfg");
+
+	/* The README's sample: "dev" sends python3's wildcard binds to loopback, and
+	 * "containers" sends 127.0.0.1 to 0.0.0.0. One decision: the address "dev"
+	 * gave (by getaddrinfo, or the shim's own rewrite) is kept, not rewritten
+	 * again into the wildcard. */
+	expect_bind(p, "0.0.0.0:8000", "python3", false, "rewrite 127.0.0.1:8000 dev");
+	expect_bind(p, "127.0.0.1:8000", "python3", false, "allow kept dev");
+	expect_bind(p, "[::1]:8000", "python3", true, "allow default");
+	expect_bind(p, "[::ffff:127.0.0.1]:8000", "python3", false, "allow kept dev");
+	/* Not what "dev" gives: judged as it is. */
+	expect_bind(p, "127.0.0.1:8000", "nginx", false, "rewrite 0.0.0.0:8000 containers");
+	expect_bind(p, "127.0.0.1:7000", "python3", false, "rewrite 0.0.0.0:7000 containers");
+	expect_bind(p, "127.0.0.2:8000", "python3", false, "rewrite 0.0.0.0:8000 containers");
+	/* A deny of the output is overridden the same way: the wildcard lands there. */
+	expect_bind(p, "127.0.0.1:8022", "python3", false, "allow kept dev");
+	expect_bind(p, "127.0.0.1:8022", "nginx", false, "deny EACCES no-8022");
+	bs_policy_free(p);
 }

@@ -1,0 +1,97 @@
+/*
+ * Can a preloaded library reach this executable? The dynamic loader ignores
+ * LD_PRELOAD (from untrusted directories) for setuid, setgid and file-capability
+ * executables; a static executable has no dynamic loader at all; Go programs make
+ * their socket syscalls directly, not through libc. Reads only headers, a few
+ * preads, and allocates nothing.
+ */
+#include <elf.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "shim/common/elf.h"
+
+/* Reads exactly n bytes at off; returns 0 or -1. */
+static int read_at(int fd, void *buf, size_t n, off_t off)
+{
+	return pread(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
+}
+
+/* Tells whether section i of the table at shoff is named name. */
+static bool section_named(int fd, const Elf64_Ehdr *eh, const Elf64_Shdr *strtab, size_t i,
+			  const char *name)
+{
+	Elf64_Shdr sh;
+	size_t len = strlen(name) + 1;
+	char buf[32];
+
+	return len <= sizeof(buf) &&
+	       read_at(fd, &sh, sizeof(sh), (off_t)(eh->e_shoff + i * sizeof(sh))) == 0 &&
+	       read_at(fd, buf, len, (off_t)(strtab->sh_offset + sh.sh_name)) == 0 &&
+	       !memcmp(buf, name, len);
+}
+
+/* Fills f from a 64-bit ELF header. */
+static void inspect64(int fd, struct bs_exe_facts *f)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	Elf64_Shdr strtab;
+
+	if (read_at(fd, &eh, sizeof(eh), 0))
+		return;
+	for (unsigned i = 0; i < eh.e_phnum && i < 4096; i++)
+		if (read_at(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * eh.e_phentsize)) == 0 &&
+		    ph.p_type == PT_INTERP)
+			f->dynamic = true;
+	if (!eh.e_shnum || eh.e_shnum > 4096 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh.e_shstrndx >= eh.e_shnum ||
+	    read_at(fd, &strtab, sizeof(strtab), (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(strtab))))
+		return;
+	for (size_t i = 0; i < eh.e_shnum && !f->go; i++)
+		f->go = section_named(fd, &eh, &strtab, i, ".go.buildinfo") ||
+			section_named(fd, &eh, &strtab, i, ".note.go.buildid");
+}
+
+int bs_exe_inspect(const char *path, struct bs_exe_facts *f)
+{
+	unsigned char ident[EI_NIDENT];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	memset(f, 0, sizeof(*f));
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0) {
+		f->setid = (st.st_mode & (S_ISUID | S_ISGID)) != 0;
+		f->caps = !f->setid && fgetxattr(fd, "security.capability", NULL, 0) > 0;
+	}
+	if (read_at(fd, ident, sizeof(ident), 0) == 0 && !memcmp(ident, ELFMAG, SELFMAG)) {
+		f->elf = true;
+		f->is32 = ident[EI_CLASS] == ELFCLASS32;
+		/* 32-bit headers are not read: such programs are refused or warned about
+		 * for being 32-bit. */
+		if (ident[EI_CLASS] == ELFCLASS64)
+			inspect64(fd, f);
+		else
+			f->dynamic = true;
+	}
+	close(fd);
+	return 0;
+}
+
+const char *bs_exe_unreachable(const struct bs_exe_facts *f)
+{
+	if (f->setid)
+		return "is setuid or setgid";
+	if (f->caps)
+		return "has file capabilities";
+	if (f->elf && !f->dynamic)
+		return "is statically linked";
+	if (f->go)
+		return "is a Go program";
+	return NULL;
+}

@@ -1,0 +1,458 @@
+/*
+ * The supervisor's answer to one notification: a bind or listen of the supervised
+ * tree, or a system call of a foreign ABI.
+ *
+ * Nothing the command controls decides anything here. The supervisor takes the
+ * socket itself (pidfd_getfd), copies the address out of the target once
+ * (process_vm_readv), decides from its own copy of the policy, and binds or
+ * listens on its own copy of the socket, answering with that result: the kernel
+ * never reads the target's buffer or descriptor table again, so no other thread
+ * can swap either in between. The shim in the target (if any) is just part of the
+ * program: what it did before the call reaches us (a rewrite it made) is judged
+ * like anything else; an address the policy itself gives a wildcard bind is kept
+ * (bs_resolve_bind), so an honest shim's rewrite is not undone.
+ *
+ * Other families are bound on our copy too (abstract and autobound AF_UNIX,
+ * netlink...), except where doing it here would not be doing it as the target: a
+ * path-bound AF_UNIX socket of a process in another mount namespace, root or
+ * credentials, or a socket family whose bind checks capabilities the supervisor
+ * has and the target lacks. Those get "continue", and the kernel reads the call
+ * again (the one residual race, in README "What still escapes").
+ *
+ * listen() judges where the socket really is (getsockname on our copy): never
+ * bound, it is bound per policy first; bound by a decision of ours (remembered by
+ * socket inode), it listens; bound in any other way (a TCP bind to port 0, kept for
+ * a client until now), it is judged as it is bound, and moved (a fresh socket put
+ * in its place with SECCOMP_IOCTL_NOTIF_ADDFD) or refused if the policy would not
+ * leave it there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "shim/common/sock.h"
+#include "shim/common/sockopt.h"
+#include "shim/common/verdict.h"
+#include "shim/launcher/sup.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* One notification being answered. */
+struct call {
+	struct bs_sup *s;
+	const struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	struct bs_caller t;
+	int sock;			/* our copy of the target's socket */
+	int domain, type;
+	unsigned proto;			/* BS_PROTO_*; 0: a type we do not judge */
+};
+
+/* Sockets bound by a decision of ours, by inode: listen() keeps that decision.
+ * Direct-mapped; a socket pushed out is judged again at listen (same answer,
+ * unless a policy rewrites a rewrite's output, which `check` warns about). */
+#define BS_MARKS 4096
+static struct {
+	unsigned long ino;
+	uint32_t hash;
+} marks[BS_MARKS];
+
+static unsigned long inode_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+static void mark(int fd, const struct sockaddr_storage *bound)
+{
+	unsigned long ino = inode_of(fd);
+
+	if (!ino)
+		return;
+	marks[ino % BS_MARKS].ino = ino;
+	marks[ino % BS_MARKS].hash = bs_sockaddr_hash(bound);
+}
+
+static bool marked(int fd, const struct sockaddr_storage *bound)
+{
+	unsigned long ino = inode_of(fd);
+
+	return ino && marks[ino % BS_MARKS].ino == ino &&
+	       marks[ino % BS_MARKS].hash == bs_sockaddr_hash(bound);
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* Tells whether the notification is still pending (the target did not die). */
+static bool still_valid(const struct call *c)
+{
+	__u64 id = c->req->id;
+
+	return ioctl(c->s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* Writes a record for a call of the target, as the shim would, marked via seccomp. */
+static void record(const struct call *c, const char *call, const struct sockaddr_storage *from,
+		   const struct bs_outcome *o, const char *event, const char *action)
+{
+	struct bs_who who = {c->t.tgid, c->t.program, c->t.uid, c->t.user[0] ? c->t.user : NULL};
+	struct bs_record r = {
+		.who = &who, .call = call, .event = event, .action = action, .proto = c->proto,
+		.from = from, .policy = o->policy, .d = &o->d, .err = o->err, .via = "seccomp",
+	};
+
+	if (o->d.action == BS_REWRITE && !o->err)
+		r.to = &o->to;
+	bs_log(&c->s->e->set->logger, &r);
+}
+
+/* Decides from for the target, as the shim does, and logs it. defer: a TCP port-0
+ * rewrite (a client's bind, or a server's that will listen) waits for listen(). */
+static enum bs_verdict judge(const struct call *c, const char *call,
+			     const struct sockaddr_storage *from, bool defer, struct bs_outcome *o)
+{
+	const struct bs_layers *l = c->s->e->layers;
+	struct bs_query q = {.proto = c->proto, .program = c->t.program[0] ? c->t.program : NULL,
+			     .exe = c->t.exe[0] ? c->t.exe : NULL, .uid = c->t.uid};
+	const char *event, *action;
+	enum bs_verdict v;
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	if (bs_sockaddr_is_dualstack_wildcard(from))
+		q.v6only = getsockopt(c->sock, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
+	bs_query_set_sockaddr(&q, from);
+	bs_resolve_bind(l->system, l->user, &q, from, o);
+	if (defer && c->proto == BS_PROTO_TCP && o->d.action == BS_REWRITE && !o->err &&
+	    !port_of(from) && !port_of(&o->to))
+		return BS_PASS;
+	v = bs_verdict_of(o, c->s->e->set, false, &event, &action);
+	if (event)
+		record(c, call, from, o, event, action);
+	return v;
+}
+
+/* bind(2) of fd, as the target could do it: a supervisor with privileges lends
+ * none (a low port needs the target's own CAP_NET_BIND_SERVICE). 0 or -errno. */
+static int bind_as(const struct call *c, int fd, const void *addr, socklen_t len)
+{
+	const struct sockaddr_storage *ss = addr;
+
+	if (c->s->privileged && (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) &&
+	    port_of(ss) && port_of(ss) < c->s->unpriv_port &&
+	    !bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+	return bind(fd, addr, len) < 0 ? -errno : 0;
+}
+
+/* Binds our copy where the decision says; marks it if it got a port. */
+static int bind_decided(const struct call *c, const struct sockaddr_storage *ss)
+{
+	int rc = bind_as(c, c->sock, ss, bs_sockaddr_len(ss));
+
+	if (!rc && port_of(ss))
+		mark(c->sock, ss);
+	return rc;
+}
+
+/* A bind of an inet socket: judged, and done on our copy. */
+static int inet_bind(const struct call *c, const unsigned char *buf, socklen_t len)
+{
+	struct sockaddr_storage from;
+	struct bs_outcome o;
+
+	/* Nothing to judge (a bad length or family): the kernel's own answer. */
+	if (bs_sockaddr_copy_for((const struct sockaddr *)buf, len, c->domain, &from) ||
+	    from.ss_family != c->domain || !c->proto)
+		return bind_as(c, c->sock, buf, len);
+	switch (judge(c, "bind", &from, true, &o)) {
+	case BS_FAIL:
+		return -o.err;
+	case BS_USE_TO:
+		return bind_decided(c, &o.to);
+	case BS_PASS:
+		break;
+	}
+	return bind_decided(c, &from);
+}
+
+/* Binds an AF_UNIX path as the target would: from its working directory, with its
+ * umask (the caller checked it shares our root, mounts and credentials). */
+static int unix_path_bind(const struct call *c, const unsigned char *buf, socklen_t len)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)buf;
+	char path[64];
+	int here = -1, there = -1, rc;
+	mode_t old;
+
+	if (sun->sun_path[0] != '/') {
+		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->t.tid);
+		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		there = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (here < 0 || there < 0 || fchdir(there) < 0) {
+			rc = -EACCES;
+			goto out;
+		}
+	}
+	old = umask((mode_t)c->t.umask);
+	rc = bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
+	umask(old);
+	if (here >= 0 && fchdir(here) < 0)
+		rc = rc ? rc : -EIO;
+out:
+	if (here >= 0)
+		close(here);
+	if (there >= 0)
+		close(there);
+	return rc;
+}
+
+/* A bind of any other family; returns 1 for "continue", else 0 or -errno. */
+static int other_bind(const struct call *c, const unsigned char *buf, socklen_t len)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)buf;
+
+	if (c->domain == AF_UNIX) {
+		/* Autobind and the abstract namespace live in the socket's own network
+		 * namespace: nothing of ours is lent. A path is ours to bind only if we
+		 * would find and create it exactly as the target would. */
+		if (len <= sizeof(sa_family_t) || !sun->sun_path[0])
+			return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
+		return bs_caller_same_fs(&c->t) ? unix_path_bind(c, buf, len) : 1;
+	}
+	if (!c->s->privileged || (bs_caller_capable(&c->t, CAP_NET_ADMIN) &&
+				  bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE) &&
+				  bs_caller_capable(&c->t, CAP_NET_RAW)))
+		return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
+	return 1;
+}
+
+/* Answers a bind. */
+static void on_bind(struct call *c)
+{
+	unsigned long long addr = c->req->data.args[1], len = c->req->data.args[2];
+	unsigned char buf[sizeof(struct sockaddr_storage)];
+	int rc;
+
+	/* The kernel refuses more than a sockaddr_storage before reading anything. */
+	if (len > sizeof(buf)) {
+		c->resp->error = -EINVAL;
+		return;
+	}
+	memset(buf, 0, sizeof(buf));
+	if (bs_caller_read(&c->t, addr, buf, (size_t)len) < 0) {
+		c->resp->error = -EFAULT;
+		return;
+	}
+	if (!still_valid(c))
+		return;
+	if (c->domain == AF_INET || c->domain == AF_INET6) {
+		c->resp->error = inet_bind(c, buf, (socklen_t)len);
+		return;
+	}
+	rc = other_bind(c, buf, (socklen_t)len);
+	if (rc == 1)
+		c->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else
+		c->resp->error = rc;
+}
+
+/* Tells whether fd is listening already (a socket handed in listening). */
+static bool listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* The close-on-exec flag of the target's descriptor fd, from /proc. */
+static bool target_cloexec(const struct call *c, int fd)
+{
+	char path[96], buf[512];
+	const char *f;
+	ssize_t n;
+	int pfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)c->t.tid, fd);
+	pfd = open(path, O_RDONLY | O_CLOEXEC);
+	n = pfd < 0 ? -1 : read(pfd, buf, sizeof(buf) - 1);
+	if (pfd >= 0)
+		close(pfd);
+	buf[n > 0 ? n : 0] = '\0';
+	f = strstr(buf, "flags:");
+	return f && (strtoul(f + 6, NULL, 8) & O_CLOEXEC);
+}
+
+/* Tells whether two sockets live in the same network namespace. */
+static bool same_netns(int a, int b)
+{
+	unsigned long long x = 0, y = 0;
+	socklen_t lx = sizeof(x), ly = sizeof(y);
+
+	if (getsockopt(a, SOL_SOCKET, SO_NETNS_COOKIE, &x, &lx) < 0 ||
+	    getsockopt(b, SOL_SOCKET, SO_NETNS_COOKIE, &y, &ly) < 0)
+		return errno == ENOPROTOOPT;	/* before 5.14: assume so */
+	return x == y;
+}
+
+/* Puts a fresh socket bound to to and listening in place of the target's bound
+ * socket; 0 or -errno. */
+static int move(const struct call *c, const struct sockaddr_storage *to, int backlog)
+{
+	static const int one = 1, zero = 0;
+	int fd = (int)c->req->data.args[0], protocol = 0, flags, fresh, reuse = 0, rc;
+	socklen_t ol = sizeof(protocol);
+	struct seccomp_notif_addfd add = {.id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
+					  .newfd = (__u32)fd};
+
+	getsockopt(c->sock, SOL_SOCKET, SO_PROTOCOL, &protocol, &ol);
+	fresh = socket(c->domain, c->type | SOCK_CLOEXEC, protocol);
+	if (fresh < 0)
+		return -errno;
+	/* Made here, it lives in our network namespace: it must be the target's. */
+	rc = same_netns(c->sock, fresh) ? 0 : -EADDRNOTAVAIL;
+	if (!rc) {
+		bs_sockopt_copy(c->sock, fresh);
+		if ((flags = fcntl(c->sock, F_GETFL)) >= 0)
+			fcntl(fresh, F_SETFL, flags);
+		ol = sizeof(reuse);
+		getsockopt(fresh, SOL_SOCKET, SO_REUSEADDR, &reuse, &ol);
+		/* Bound beside the old socket (which does not listen), so that nobody
+		 * else takes the port in between; the program's own SO_REUSEADDR is
+		 * back once it listens. */
+		setsockopt(c->sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(fresh, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		rc = bind_as(c, fresh, to, bs_sockaddr_len(to));
+		/* listen() checks the port again: the old socket still holds it. */
+		if (!rc && listen(fresh, backlog) < 0)
+			rc = -errno;
+		if (!reuse)
+			setsockopt(fresh, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof(zero));
+	}
+	if (!rc) {
+		add.srcfd = (__u32)fresh;
+		add.newfd_flags = target_cloexec(c, fd) ? O_CLOEXEC : 0;
+		if (ioctl(c->s->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+			rc = errno == EINVAL || errno == ENOTTY ? -EADDRNOTAVAIL : -errno;
+	}
+	if (!rc)
+		mark(fresh, to);
+	close(fresh);
+	return rc;
+}
+
+/* Answers a listen. */
+static void on_listen(struct call *c)
+{
+	struct sockaddr_storage from;
+	struct bs_outcome o;
+	socklen_t len = sizeof(from);
+	int backlog = (int)c->req->data.args[1];
+
+	if (!still_valid(c))
+		return;
+	/* Every path listens on our copy: the descriptor cannot be swapped meanwhile. */
+	if ((c->domain != AF_INET && c->domain != AF_INET6) || c->proto != BS_PROTO_TCP ||
+	    getsockname(c->sock, (struct sockaddr *)&from, &len) < 0 ||
+	    (port_of(&from) && (marked(c->sock, &from) || listening(c->sock))))
+		goto listen;
+	switch (judge(c, "listen", &from, false, &o)) {
+	case BS_FAIL:
+		c->resp->error = -o.err;
+		return;
+	case BS_USE_TO:
+		/* Never bound: bind it now. Bound: it cannot be bound again. */
+		if (!port_of(&from)) {
+			if ((c->resp->error = bind_decided(c, &o.to)))
+				return;
+			break;
+		}
+		c->resp->error = move(c, &o.to, backlog);
+		return;
+	case BS_PASS:
+		break;
+	}
+listen:
+	c->resp->error = listen(c->sock, backlog) < 0 ? -errno : 0;
+}
+
+/* A system call through another ABI (a 32-bit program, x32, int $0x80): our filter
+ * cannot read it, so the process is stopped, and told why once. */
+static void on_foreign(struct call *c)
+{
+	if (!c->s->warned_foreign) {
+		fprintf(stderr, "bindshim run: process %d (%s) made a 32-bit system call: its "
+			"binds cannot be supervised, so it was stopped; run 32-bit programs "
+			"with --preload-only\n", (int)c->t.tgid, c->t.program);
+		c->s->warned_foreign = true;
+	}
+	if (syscall(SYS_pidfd_send_signal, c->t.pidfd, SIGKILL, NULL, 0) < 0)
+		kill(c->t.tgid, SIGKILL);
+	c->resp->error = -ENOSYS;
+}
+
+/* Tells whether a notification is of this machine's native ABI. */
+static bool native(const struct seccomp_notif *req)
+{
+#if defined(__x86_64__)
+	return req->data.arch == AUDIT_ARCH_X86_64 && !(req->data.nr & __X32_SYSCALL_BIT);
+#elif defined(__aarch64__)
+	return req->data.arch == AUDIT_ARCH_AARCH64;
+#endif
+}
+
+void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
+		      struct seccomp_notif_resp *resp)
+{
+	struct call c = {.s = s, .req = req, .resp = resp, .sock = -1};
+	int fd = (int)req->data.args[0];
+
+	if (bs_caller_open(s, (pid_t)req->pid, &c.t) < 0) {
+		resp->error = -ESRCH;
+		return;
+	}
+	if (!native(req)) {
+		on_foreign(&c);
+		goto out;
+	}
+	c.sock = syscall(SYS_pidfd_getfd, c.t.pidfd, fd, 0);
+	if (c.sock < 0) {
+		resp->error = errno == EBADF ? -EBADF : -EPERM;
+		goto out;
+	}
+	if ((resp->error = bs_sock_kind(c.sock, &c.domain, &c.type)))
+		goto out;
+	if (c.type == SOCK_STREAM || c.type == SOCK_SEQPACKET)
+		c.proto = BS_PROTO_TCP;
+	else if (c.type == SOCK_DGRAM)
+		c.proto = BS_PROTO_UDP;
+	if (req->data.nr == __NR_bind)
+		on_bind(&c);
+	else
+		on_listen(&c);
+out:
+	if (c.sock >= 0)
+		close(c.sock);
+	bs_caller_close(&c.t);
+}

@@ -1,0 +1,53 @@
+/* The supervisor's insides (supervise.c, notify.c, proc.c): one notification at a
+ * time, from a process of the supervised tree. */
+#ifndef BS_SUP_H
+#define BS_SUP_H
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "shim/launcher/enforce.h"
+
+struct bs_sup {
+	const struct bs_enforce *e;
+	int listener;
+	struct seccomp_notif_sizes sizes;
+	bool privileged;		/* the supervisor has capabilities: it must not
+					 * lend them to a command that lacks them */
+	unsigned unpriv_port;		/* net.ipv4.ip_unprivileged_port_start */
+	bool warned_foreign;		/* the 32-bit refusal was said once */
+};
+
+/* The thread a notification came from, as the policy and the records see it. */
+struct bs_caller {
+	pid_t tid, tgid;
+	int pidfd;			/* the thread's (or its process's) pidfd */
+	uid_t uid, fsuid;
+	gid_t fsgid;
+	unsigned long long capeff;
+	unsigned umask;
+	char groups[256];		/* "Groups:" of /proc/PID/status, as is */
+	char program[64];		/* as the shim names it: argv[0]'s base name */
+	char user[64];
+	char exe[4096];			/* only when a rule matches on exe */
+};
+
+/* proc.c */
+/* Fills t for thread tid (status, program name, pidfd); 0, or -1 if it is gone. */
+int bs_caller_open(const struct bs_sup *s, pid_t tid, struct bs_caller *t);
+void bs_caller_close(struct bs_caller *t);
+/* Tells whether t has capability cap in its effective set. */
+bool bs_caller_capable(const struct bs_caller *t, int cap);
+/* Tells whether t resolves paths and creates files as the supervisor does (same
+ * mount namespace, root, fs uid, gid and groups). */
+bool bs_caller_same_fs(const struct bs_caller *t);
+/* Copies len bytes at addr in t into buf; 0 or -1. */
+int bs_caller_read(const struct bs_caller *t, unsigned long long addr, void *buf, size_t len);
+
+/* notify.c */
+/* Answers one notification (req received, resp to fill). */
+void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
+		      struct seccomp_notif_resp *resp);
+
+#endif

@@ -9,6 +9,8 @@
 #   make fuzz       libFuzzer targets, FUZZ_TIME seconds each
 #   make bench      benchmarks (decision cost, bind overhead, preload cost)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        a Debian package in build/deb/ (dpkg-buildpackage), checked by
+#                   lintian when it is installed
 #
 # Local overrides go in config.mak.
 
@@ -18,6 +20,7 @@ BINDIR = $(PREFIX)/bin
 LIBDIR = $(PREFIX)/lib/bindshim
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/bindshim
+COMPDIR = $(PREFIX)/share/bash-completion/completions
 VERSION = 0.1.0
 
 B ?= build
@@ -32,7 +35,7 @@ HARDEN = -fstack-protector-strong -D_FORTIFY_SOURCE=2
 DEFS = -D_GNU_SOURCE -DBS_VERSION='"$(VERSION)"' -DBS_LIBDIR='"$(LIBDIR)"'
 # Includes name project paths ("policy/policy.h"); -MMD -MP writes each object's
 # header dependencies next to it.
-BASE_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(DEFS) -I. -MMD -MP -fPIC -fvisibility=hidden $(CFLAGS)
+BASE_CFLAGS = $(WARN) $(HARDEN) $(OPT) $(DEFS) -I. -MMD -MP -fPIC -fvisibility=hidden $(CPPFLAGS) $(CFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) $(SAN)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
@@ -55,8 +58,9 @@ LAUNCHER_SRC = $(wildcard shim/launcher/*.c)
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
 # The shim opens libconfig itself (shim/lib/cfg_dlopen.c) instead of linking it, and
-# makes the policy library's socket calls without its own hooks (shim/lib/sys_real.c).
-SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(filter-out policy/cfg_link.c policy/sys_libc.c,$(POLICY_SRC)) $(COMMON_SRC))
+# makes the policy library's socket calls without its own hooks (shim/lib/sys_real.c);
+# it has no use for the policy warnings of bindshim check (policy/lint.c).
+SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(filter-out policy/cfg_link.c policy/sys_libc.c policy/lint.c,$(POLICY_SRC)) $(COMMON_SRC))
 LIBCONFIG_SONAME := $(shell objdump -p "$$($(CC) -print-file-name=libconfig.so)" 2>/dev/null | awk '/SONAME/ {print $$2}')
 
 TEST_BINS = $(B)/tests/unit $(B)/tests/cli $(B)/tests/integration
@@ -64,7 +68,7 @@ HELPERS = $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(filter-out tests/h
           $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%.so,$(wildcard tests/helpers/lib*.c))
 BENCHES = $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all check test deps asan tsan fuzz bench install uninstall clean demo
+.PHONY: all check test deps asan tsan fuzz bench install uninstall clean demo deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -226,24 +230,46 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(POLICY_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
 
-demo: deps all
+# The demo needs what builds and runs bindshim, not the test toolchain.
+demo:
+	sh tests/deps.sh build runtime
+	$(MAKE) --no-print-directory all
 	sh examples/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPDIR)
 	install -m 755 $(B)/bindshim $(DESTDIR)$(BINDIR)/bindshim
 	install -m 644 $(B)/libbindshim.so $(DESTDIR)$(LIBDIR)/libbindshim.so
 	install -m 644 man/bindshim.1 $(DESTDIR)$(MANDIR)/man1/bindshim.1
 	install -m 644 man/bindshim.cfg.5 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
 	install -m 644 examples/*.cfg $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 644 completion/bindshim.bash $(DESTDIR)$(COMPDIR)/bindshim
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bindshim $(DESTDIR)$(LIBDIR)/libbindshim.so \
-		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
+		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5 \
+		$(DESTDIR)$(COMPDIR)/bindshim
 	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBDIR)
+
+# A Debian package, built with dpkg-buildpackage from a copy of the source (it
+# writes its results next to the source tree: build/deb/).
+DEB_SRC = $(B)/deb/bindshim-$(VERSION)
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || { echo "deb: needs" \
+		"dpkg-dev and debhelper: run 'make deps' (Debian: apt-get install dpkg-dev" \
+		"debhelper)" >&2; exit 1; }
+	@[ "$$(dpkg-parsechangelog -S Version | sed 's/-[^-]*$$//')" = $(VERSION) ] || \
+		{ echo "deb: debian/changelog is not at version $(VERSION)" >&2; exit 1; }
+	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
+	cp -R Makefile LICENSE README.md completion debian examples man policy shim $(DEB_SRC)/
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	@if command -v lintian >/dev/null 2>&1; then \
+		echo "lintian $(B)/deb/bindshim_*.changes"; \
+		lintian --fail-on error --info $(B)/deb/bindshim_*.changes; \
+	else echo "deb: lintian is not installed: not checked"; fi
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -6,15 +6,19 @@
  * before returning; the policy holds copies only.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy/cfgapi.h"
 #include "policy/internal.h"
+#include "policy/sys.h"
 
 struct loader {
 	const struct bs_cfg_api *cfg;
@@ -23,9 +27,14 @@ struct loader {
 	size_t errlen, used;
 	int problems;
 	struct bs_policy *p;
+	char *text;			/* the file, read back for big literals */
+	size_t textlen;
+	unsigned *big;			/* lines with literals libconfig cannot hold */
+	size_t nbig;
 };
 
-/* Appends "FILE:LINE: message\n" to the error buffer. */
+/* Appends "FILE:LINE: message\n" to the error buffer ("FILE: message" for line 0,
+ * a problem with the file as a whole). */
 __attribute__((format(printf, 3, 4)))
 static void problem(struct loader *L, unsigned line, const char *fmt, ...)
 {
@@ -35,7 +44,8 @@ static void problem(struct loader *L, unsigned line, const char *fmt, ...)
 	L->problems++;
 	if (!L->err || L->used + 1 >= L->errlen)
 		return;
-	n = snprintf(L->err + L->used, L->errlen - L->used, "%s:%u: ", L->file, line);
+	n = line ? snprintf(L->err + L->used, L->errlen - L->used, "%s:%u: ", L->file, line) :
+		   snprintf(L->err + L->used, L->errlen - L->used, "%s: ", L->file);
 	if (n > 0 && L->used + (size_t)n < L->errlen) {
 		L->used += (size_t)n;
 		va_start(ap, fmt);
@@ -92,14 +102,61 @@ static const char *want_string(struct loader *L, const config_setting_t *s, cons
 	return L->cfg->get_string(s);
 }
 
-/* Tells whether s holds an integer, and stores it. */
-static bool get_int(const struct loader *L, const config_setting_t *s, long long *v)
+static int cmp_line(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Finds the literal of integer setting s in the text: the k-th element of its list
+ * on its line, or the value after its name. Returns false if not found. */
+static bool find_literal(const struct loader *L, const config_setting_t *s, char *out,
+			 size_t len)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	unsigned line = config_setting_source_line(s);
+	size_t k = 0;
+	int pt = parent ? config_setting_type(parent) : CONFIG_TYPE_NONE;
+
+	if (pt != CONFIG_TYPE_LIST && pt != CONFIG_TYPE_ARRAY)
+		return bs_int_literal(L->text, L->textlen, line, config_setting_name(s), false, 0,
+				      out, len);
+	for (unsigned i = 0; i < (unsigned)L->cfg->length(parent); i++) {
+		const config_setting_t *e = L->cfg->get_elem(parent, i);
+
+		if (e == s)
+			break;
+		k += config_setting_source_line(e) == line;
+	}
+	return bs_int_literal(L->text, L->textlen, line, config_setting_name(parent), true, k,
+			      out, len);
+}
+
+/* Tells whether s holds an integer, and stores it in *v and as text in shown. A
+ * literal libconfig could not hold (see literal.c) is shown as written, with its
+ * exact value, or LLONG_MAX beyond 64 bits; out of every range either way. */
+static bool get_int(const struct loader *L, const config_setting_t *s, long long *v,
+		    char *shown, size_t len)
 {
 	int t = config_setting_type(s);
+	unsigned line = config_setting_source_line(s);
+	char lit[64];
+	long long exact;
 
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
 		return false;
 	*v = L->cfg->get_int64(s);
+	snprintf(shown, len, "%lld", *v);
+	if (!L->nbig || !bsearch(&line, L->big, L->nbig, sizeof(*L->big), cmp_line))
+		return true;
+	if (!find_literal(L, s, lit, sizeof(lit))) {
+		snprintf(shown, len, "(a number too large)");
+		*v = LLONG_MAX;
+	} else if (!bs_literal_value(lit, &exact) || exact != *v) {
+		snprintf(shown, len, "%s", lit);
+		*v = bs_literal_value(lit, &exact) ? exact : LLONG_MAX;
+	}
 	return true;
 }
 
@@ -169,11 +226,12 @@ static void add_port(struct loader *L, const config_setting_t *s, void *ctx)
 	struct bs_rule *r = ctx;
 	struct bs_port_range pr;
 	long long v;
+	char shown[64];
 	int rc;
 
-	if (get_int(L, s, &v)) {
+	if (get_int(L, s, &v, shown, sizeof(shown))) {
 		if (v < 0 || v > 65535) {
-			problem(L, line_of(s), "port %lld out of range (0-65535)", v);
+			problem(L, line_of(s), "port %s out of range (0-65535)", shown);
 			return;
 		}
 		pr.lo = pr.hi = (uint16_t)v;
@@ -266,13 +324,14 @@ static void add_uid(struct loader *L, const config_setting_t *s, void *ctx)
 {
 	struct bs_rule *r = ctx;
 	long long v;
+	char shown[64];
 
-	if (!get_int(L, s, &v)) {
+	if (!get_int(L, s, &v, shown, sizeof(shown))) {
 		problem(L, line_of(s), "\"match.uid\" must be an integer");
 		return;
 	}
 	if (v < 0 || v >= 4294967295LL) {
-		problem(L, line_of(s), "uid %lld out of range", v);
+		problem(L, line_of(s), "uid %s out of range (0-4294967294)", shown);
 		return;
 	}
 	r->uids[r->nuids++] = (uid_t)v;
@@ -405,6 +464,7 @@ static void load_rewrite(struct loader *L, const config_setting_t *g, struct bs_
 	bool rewrite = r->action == BS_REWRITE, unknown = r->action == (enum bs_action)-1;
 	const char *v;
 	long long n;
+	char shown[64];
 
 	if (rewrite && !to)
 		problem(L, line_of(g), "action \"rewrite\" needs \"to\"");
@@ -417,10 +477,10 @@ static void load_rewrite(struct loader *L, const config_setting_t *g, struct bs_
 			"an IP address or \"interface:NAME\")", v);
 	if (!port)
 		return;
-	if (!get_int(L, port, &n))
+	if (!get_int(L, port, &n, shown, sizeof(shown)))
 		problem(L, line_of(port), "\"to_port\" must be an integer");
 	else if (n < 0 || n > 65535)
-		problem(L, line_of(port), "to_port %lld out of range (0-65535)", n);
+		problem(L, line_of(port), "to_port %s out of range (0-65535)", shown);
 	else
 		r->to_port = (int)n;
 }
@@ -511,16 +571,17 @@ static void load_root(struct loader *L, const config_setting_t *root)
 	const config_setting_t *s;
 	const char *v;
 	long long n;
+	char shown[64];
 
 	check_keys(L, root, "", keys);
 	s = L->cfg->get_member(root, "version");
 	if (!s)
 		problem(L, 1, "missing required setting \"version\" (version = %d;)", BS_POLICY_VERSION);
-	else if (!get_int(L, s, &n))
+	else if (!get_int(L, s, &n, shown, sizeof(shown)))
 		problem(L, line_of(s), "\"version\" must be an integer");
 	else if (n != BS_POLICY_VERSION)
-		problem(L, line_of(s), "unsupported version %lld (this bindshim reads version %d)",
-			n, BS_POLICY_VERSION);
+		problem(L, line_of(s), "unsupported version %s (this bindshim reads version %d)",
+			shown, BS_POLICY_VERSION);
 	if ((s = L->cfg->get_member(root, "default")) && (v = want_string(L, s, "default"))) {
 		if (!strcmp(v, "allow") || !strcmp(v, "deny"))
 			L->p->default_action = !strcmp(v, "deny") ? BS_DENY : BS_ALLOW;
@@ -539,22 +600,61 @@ static void load_root(struct loader *L, const config_setting_t *root)
 		load_rules(L, s);
 }
 
-/* Opens file for reading, refusing directories; NULL with a problem reported. */
+/* Opens file for reading, refusing what is not a regular file without blocking on
+ * it (a FIFO nobody writes would hang the program the shim is in); NULL with a
+ * problem reported. */
 static FILE *open_policy(struct loader *L)
 {
 	struct stat st;
-	FILE *f = fopen(L->file, "re");
+	int fd = open(L->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC), flags;
+	FILE *f;
 
-	if (!f) {
+	if (fd < 0) {
 		problem(L, 0, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		problem(L, 0, "cannot read: %s", strerror(EISDIR));
-		fclose(f);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fstat(fd, &st) < 0)
+			problem(L, 0, "cannot read: %s", strerror(errno));
+		else if (S_ISDIR(st.st_mode))
+			problem(L, 0, "cannot read: %s", strerror(EISDIR));
+		else
+			problem(L, 0, "not a regular file");
+		bs_sys_close(fd);
 		return NULL;
 	}
+	flags = fcntl(fd, F_GETFL);
+	f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		problem(L, 0, "cannot open: %s", strerror(errno));
+		bs_sys_close(fd);
+	}
 	return f;
+}
+
+/* Reads the file back (libconfig has read it) and notes the lines with literals
+ * libconfig could not hold; 0 or -ENOMEM. */
+static int read_text(struct loader *L, FILE *f)
+{
+	size_t cap = 0;
+
+	rewind(f);
+	for (;;) {
+		if (L->textlen == cap) {
+			char *more = realloc(L->text, cap = cap ? 2 * cap : 8192);
+
+			if (!more)
+				return -ENOMEM;
+			L->text = more;
+		}
+		size_t n = fread(L->text + L->textlen, 1, cap - L->textlen, f);
+
+		if (!n)
+			break;
+		L->textlen += n;
+	}
+	L->big = bs_big_literal_lines(L->text, L->textlen, &L->nbig);
+	return 0;
 }
 
 /* Line number of a "FILE:LINE: message" problem line. */
@@ -652,7 +752,7 @@ int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t e
 		goto out;
 	}
 	L.p = bs_policy_alloc(rule_count(&L, &cfg));
-	if (!L.p || !(L.p->file = strdup(file))) {
+	if (!L.p || !(L.p->file = strdup(file)) || read_text(&L, f)) {
 		problem(&L, 0, "out of memory");
 		goto out;
 	}
@@ -667,6 +767,8 @@ int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t e
 		rc = 0;
 	}
 out:
+	free(L.text);
+	free(L.big);
 	bs_policy_free(L.p);
 	L.cfg->destroy(&cfg);
 	fclose(f);

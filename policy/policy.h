@@ -143,6 +143,12 @@ int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t e
 /* Frees a policy from any bs_policy_* constructor; NULL is fine. */
 void bs_policy_free(struct bs_policy *p);
 
+/* lint.c */
+/* Writes a "FILE:LINE: warning: message" line into buf for each rewrite whose output
+ * another rewrite or deny rule matches (that rule never applies to it: a decision is
+ * made once). Returns the number of warnings, 0 for none. Prints nothing. */
+int bs_policy_lint(const struct bs_policy *p, char *buf, size_t len);
+
 /* builtin.c */
 /* Builds the built-in loopback-only policy; returns 0 or -ENOMEM. */
 int bs_policy_builtin_loopback(struct bs_policy **out);

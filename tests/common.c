@@ -338,6 +338,21 @@ long bs_read_file(const char *path, char *buf, size_t len)
 	return (long)n;
 }
 
+const char *bs_sh_overlay(const char *target, const char *dir)
+{
+	static char cmds[8][2048];
+	static int n;
+	char *s = cmds[n++ % 8];
+
+	/* Any failure ends the script: what follows must never run on the real files. */
+	snprintf(s, sizeof(cmds[0]), "{ mkdir -p %s/ov && mount -t tmpfs bs-overlay %s/ov && "
+		 "mkdir %s/ov/u %s/ov/w && mount -t overlay overlay "
+		 "-o lowerdir=%s,upperdir=%s/ov/u,workdir=%s/ov/w %s && "
+		 "[ \"$(stat -f -c %%T %s)\" = overlayfs ]; } || exit 99",
+		 dir, dir, dir, dir, target, dir, dir, target, target);
+	return s;
+}
+
 int bs_count(const char *hay, const char *needle)
 {
 	int n = 0;

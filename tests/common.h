@@ -48,6 +48,13 @@ const char *bs_tmpdir(void);
 const char *bs_write_file(const char *path, const char *content);
 /* Reads a whole file into buf (NUL-terminated); returns bytes read or -1. */
 long bs_read_file(const char *path, char *buf, size_t len);
+/* A shell command (no single quotes in it, for use inside sh -c '...') that mounts
+ * an overlay on target, for a test's private mount namespace, or exits the script
+ * with status 99 if it cannot. Its upper and work directories are on a tmpfs
+ * mounted at dir/ov: the upper directory of an overlay cannot itself be on
+ * overlayfs, the root filesystem of most containers. Returns a static buffer
+ * (eight slots, rotating: one call may use several). */
+const char *bs_sh_overlay(const char *target, const char *dir);
 /* Counts non-overlapping occurrences of needle in hay. */
 int bs_count(const char *hay, const char *needle);
 

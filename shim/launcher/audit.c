@@ -416,15 +416,15 @@ int bs_cmd_audit(int argc, char **argv)
 				return BS_EXIT_USAGE;
 		} else if (c == 'j') {
 			json = true;
+		} else if (c == 'h') {
+			bs_help("audit");
+			return 0;
 		} else {
-			bs_usage();
-			return c == 'h' ? 0 : BS_EXIT_USAGE;
+			return bs_try_help("audit");
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "bindshim audit: unexpected argument \"%s\"\n", argv[optind]);
-		return BS_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return bs_usage_error("audit", "unexpected argument \"%s\"", argv[optind]);
 	bs_policyopt_finish(&po);
 	if (bs_policyopt_load(&po, &layers))
 		return BS_EXIT_USAGE;

@@ -1,4 +1,7 @@
-/* bindshim check FILE...: validate policy files, every problem as FILE:LINE: message. */
+/* bindshim check [-q] FILE...: validate policy files, every problem as
+ * FILE:LINE: message, warnings about rules that cannot act as written, and
+ * FILE: ok for each valid file. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,37 +9,53 @@
 #include "policy/policy.h"
 #include "shim/launcher/launcher.h"
 
+/* Checks one file; returns 0 if valid, 1 if not. */
+static int check_one(const char *file, bool quiet, char *buf)
+{
+	struct bs_policy *p = NULL;
+
+	if (bs_policy_load(file, &p, buf, BS_ERRBUF)) {
+		fputs(buf, stderr);
+		return 1;
+	}
+	if (bs_policy_lint(p, buf, BS_ERRBUF) > 0)
+		fputs(buf, stderr);
+	bs_policy_free(p);
+	if (!quiet)
+		printf("%s: ok\n", file);
+	return 0;
+}
+
 int bs_cmd_check(int argc, char **argv)
 {
-	char *err;
-	int status = 0, first = 1;
+	static const struct option longopts[] = {
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool quiet = false;
+	int c, status = 0;
+	char *buf;
 
-	if (argc > 1 && !strcmp(argv[1], "--"))
-		first = 2;
-	else if (argc > 1 && argv[1][0] == '-' && argv[1][1]) {
-		fprintf(stderr, "bindshim check: unknown option \"%s\"\n", argv[1]);
-		bs_usage();
-		return BS_EXIT_USAGE;
-	}
-	if (argc <= first) {
-		fprintf(stderr, "bindshim check: no policy file given\n");
-		bs_usage();
-		return BS_EXIT_USAGE;
-	}
-	err = malloc(BS_ERRBUF);
-	if (!err) {
-		perror("bindshim check");
-		return BS_EXIT_USAGE;
-	}
-	for (int i = first; i < argc; i++) {
-		struct bs_policy *p = NULL;
-
-		if (bs_policy_load(argv[i], &p, err, BS_ERRBUF)) {
-			fputs(err, stderr);
-			status = 1;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		if (c == 'q') {
+			quiet = true;
+		} else if (c == 'h') {
+			bs_help("check");
+			return 0;
+		} else {
+			return bs_try_help("check");
 		}
-		bs_policy_free(p);
 	}
-	free(err);
+	if (optind >= argc)
+		return bs_usage_error("check", "no policy file given");
+	buf = malloc(BS_ERRBUF);
+	if (!buf) {
+		fprintf(stderr, "bindshim check: out of memory\n");
+		return BS_EXIT_USAGE;
+	}
+	for (int i = optind; i < argc; i++)
+		status |= check_one(argv[i], quiet, buf);
+	free(buf);
 	return status;
 }

@@ -72,30 +72,24 @@ int bs_cmd_explain(int argc, char **argv)
 			q.v6only = true;
 			break;
 		case 'U':
-			if (bs_parse_long(optarg, 0, 4294967294L, &uid)) {
-				fprintf(stderr, "bindshim explain: bad uid \"%s\"\n", optarg);
-				return BS_EXIT_USAGE;
-			}
+			if (bs_parse_long(optarg, 0, 4294967294L, &uid))
+				return bs_usage_error("explain", "bad uid \"%s\" (0-4294967294)",
+						      optarg);
 			q.uid = (uid_t)uid;
 			break;
 		case 'h':
-			bs_usage();
+			bs_help("explain");
 			return 0;
 		default:
-			bs_usage();
-			return BS_EXIT_USAGE;
+			return bs_try_help("explain");
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "bindshim explain: give exactly one ENDPOINT\n");
-		bs_usage();
-		return BS_EXIT_USAGE;
-	}
-	if (bs_endpoint_parse(argv[optind], &ss)) {
-		fprintf(stderr, "bindshim explain: bad endpoint \"%s\" (expected ADDRESS:PORT, "
-			"IPv6 in brackets: 0.0.0.0:8000, [::]:8000)\n", argv[optind]);
-		return BS_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return bs_usage_error("explain", "%s", optind == argc ? "no ENDPOINT given" :
+				      "give exactly one ENDPOINT");
+	if (bs_endpoint_parse(argv[optind], &ss))
+		return bs_usage_error("explain", "bad endpoint \"%s\" (expected ADDRESS:PORT, "
+				      "IPv6 in brackets: 0.0.0.0:8000, [::]:8000)", argv[optind]);
 	bs_policyopt_finish(&po);
 	if (bs_policyopt_load(&po, &layers))
 		return 1;

@@ -9,7 +9,7 @@
 #define BS_EXIT_RUN_FAIL 125
 #define BS_EXIT_NOEXEC 126
 #define BS_EXIT_NOTFOUND 127
-/* `check` and `explain`: usage errors. */
+/* `check`, `explain` and `audit`: usage errors. */
 #define BS_EXIT_USAGE 2
 
 /* Room for every FILE:LINE problem of a policy. */
@@ -35,7 +35,19 @@ int bs_warn_unreachable(const char *path, bool supervised);
 
 /* main.c */
 extern const char *bs_progname;
-/* Prints the usage synopsis to stderr. */
+
+/* usage.c */
+/* The verb being run ("run", "check"...), "" before one is chosen. */
+extern const char *bs_verb;
+/* Prints every verb's synopsis to stdout (bindshim --help). */
 void bs_usage(void);
+/* Prints the help of verb to stdout: synopsis and every option (VERB --help). */
+void bs_help(const char *verb);
+/* Prints "Try 'bindshim VERB --help'." to stderr after a one-line usage error;
+ * returns the verb's usage exit status (125 for run, else 2). */
+int bs_try_help(const char *verb);
+/* Prints "bindshim VERB: MESSAGE" and the Try line to stderr; returns the verb's
+ * usage exit status. */
+int bs_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -9,7 +9,7 @@
 int bs_policyopt_take(struct bs_policyopt *o, int c, const char *arg)
 {
 	if (o->given++) {
-		fprintf(stderr, "bindshim: give only one of -p, -l and -t\n");
+		bs_usage_error(bs_verb, "give only one of -p, -l and -t");
 		return -1;
 	}
 	o->sel.arg = arg;
@@ -29,7 +29,7 @@ int bs_policyopt_load(const struct bs_policyopt *o, struct bs_layers *out)
 	int rc;
 
 	if (!err) {
-		perror("bindshim");
+		fprintf(stderr, "bindshim %s: out of memory\n", bs_verb);
 		return -1;
 	}
 	err[0] = '\0';
@@ -37,7 +37,7 @@ int bs_policyopt_load(const struct bs_policyopt *o, struct bs_layers *out)
 	if (rc) {
 		/* A bad -t target has no file to name (the system policy has). */
 		if (o->sel.kind == BS_SRC_TO && strncmp(err, BS_SYSTEM_POLICY ":", strlen(BS_SYSTEM_POLICY) + 1))
-			fprintf(stderr, "bindshim: -t: %s", err);
+			fprintf(stderr, "bindshim %s: -t: %s", bs_verb, err);
 		else
 			fputs(err, stderr);
 		bs_layers_free(out);

@@ -10,7 +10,8 @@ struct bs_policyopt {
 	struct bs_selection sel;
 };
 
-/* Records -p/-l/-t (c is 'p', 'l' or 't'); returns 0, or -1 if one was given already. */
+/* Records -p/-l/-t (c is 'p', 'l' or 't'); returns 0, or -1 after a usage error if
+ * one was given already. */
 int bs_policyopt_take(struct bs_policyopt *o, int c, const char *arg);
 /* Falls back to the environment when no option was given. */
 void bs_policyopt_finish(struct bs_policyopt *o);

@@ -43,16 +43,23 @@ static char *absolute(const char *path)
 	return out;
 }
 
-/* Finds libbindshim.so next to this executable, then in BS_LIBDIR; malloc'd or NULL. */
+/* Finds libbindshim.so relative to this executable, wherever it was installed or
+ * moved: next to it (the build tree), then in ../lib/bindshim/ (PREFIX/bin and
+ * PREFIX/lib/bindshim, for any PREFIX or DESTDIR), last in BS_LIBDIR, the PREFIX it
+ * was built for. Returns a malloc'd path, or NULL. */
 static char *find_shim(void)
 {
+	static const char *const rel[] = {"", "/../lib/bindshim"};
 	char self[PATH_MAX], *slash, *out;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n > 0) {
 		self[n] = '\0';
 		slash = strrchr(self, '/');
-		if (slash && asprintf(&out, "%.*s/%s", (int)(slash - self), self, BS_SHIM_NAME) >= 0) {
+		for (size_t i = 0; slash && i < sizeof(rel) / sizeof(rel[0]); i++) {
+			if (asprintf(&out, "%.*s%s/%s", (int)(slash - self), self, rel[i],
+				     BS_SHIM_NAME) < 0)
+				return NULL;
 			if (access(out, R_OK) == 0)
 				return out;
 			free(out);
@@ -262,16 +269,16 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		case 'h':
-			bs_usage();
+			bs_help("run");
 			exit(0);
 		default:
-			bs_usage();
+			bs_try_help("run");
 			return -1;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "bindshim run: no COMMAND given\n");
-		bs_usage();
+		bs_try_help("run");
 		return -1;
 	}
 	return optind;

@@ -54,14 +54,169 @@ Test(check, mixed_files_and_usage)
 	const char *bad = tmpfile_with("bad.cfg", "version = 1;\nfoo = 1;\n");
 	struct bs_proc p;
 
+	char want[1024];
+
 	bs_sh(&p, 30, "%s check %s %s", BINDSHIM, good, bad);
 	cr_expect_eq(p.status, 1);
 	cr_expect_eq(bs_count(p.err, "\n"), 1, "%s", p.err);
 	cr_expect(strstr(p.err, "bad.cfg:2: unknown setting \"foo\""), "%s", p.err);
+	snprintf(want, sizeof(want), "%s: ok\n", good);
+	cr_expect_str_eq(p.out, want, "like nginx -t, success is confirmed");
+	cr_expect_eq(bs_sh(&p, 30, "%s check -q %s %s", BINDSHIM, good, bad), 1);
+	cr_expect_str_eq(p.out, "", "-q: problems only");
 	cr_expect_eq(bs_sh(&p, 30, "%s check", BINDSHIM), 2);
 	cr_expect_eq(bs_sh(&p, 30, "%s check --bogus x", BINDSHIM), 2);
 	cr_expect_eq(bs_sh(&p, 30, "%s check /nonexistent.cfg", BINDSHIM), 1);
-	cr_expect_str_eq(p.err, "/nonexistent.cfg:0: cannot open: No such file or directory\n");
+	cr_expect_str_eq(p.err, "/nonexistent.cfg: cannot open: No such file or directory\n");
+	/* Options anywhere (getopt), -- ends them. */
+	cr_expect_eq(bs_sh(&p, 30, "%s check %s -v", BINDSHIM, good), 2);
+	cr_expect_str_eq(p.err, "bindshim check: invalid option -- 'v'\n"
+			 "Try 'bindshim check --help'.\n");
+	cr_expect_str_eq(p.out, "", "nothing is checked after a usage error");
+	cr_expect_eq(bs_sh(&p, 30, "%s check %s -q", BINDSHIM, good), 0);
+	cr_expect_str_eq(p.out, "");
+	bs_sh(&p, 30, "d=$(dirname %s) && cp %s $d/-q && cd $d && %s check -- -q", good, good, BINDSHIM);
+	cr_expect_str_eq(p.out, "-q: ok\n", "%s", p.err);
+}
+
+Test(check, fifo_and_other_non_regular_files_are_refused_at_once)
+{
+	const char *dir = bs_tmpdir();
+	struct bs_proc p;
+	char want[1024];
+
+	bs_sh(&p, 10, "mkfifo %s/fifo && %s check %s/fifo", dir, BINDSHIM, dir);
+	cr_expect(!p.timed_out, "check blocked on a FIFO");
+	cr_expect_eq(p.status, 1);
+	snprintf(want, sizeof(want), "%s/fifo: not a regular file\n", dir);
+	cr_expect_str_eq(p.err, want);
+	bs_sh(&p, 10, "%s check /dev/null %s", BINDSHIM, dir);
+	snprintf(want, sizeof(want), "/dev/null: not a regular file\n%s: cannot read: Is a directory\n", dir);
+	cr_expect_str_eq(p.err, want);
+	/* bindshim run -p FIFO fails at once too, running nothing. */
+	bs_sh(&p, 10, "%s run -p %s/fifo -- echo ran", BINDSHIM, dir);
+	cr_expect(!p.timed_out, "run blocked on a FIFO");
+	cr_expect_eq(p.status, 125);
+	cr_expect_str_eq(p.out, "");
+}
+
+Test(check, numbers_out_of_range_are_named_as_written)
+{
+	const char *f = tmpfile_with("big.cfg", "version = 1;\nrules = (\n"
+				     "  { match = { port = 99999999999999999999; }; action = \"deny\"; },\n"
+				     "  { match = { port = 4294967318; uid = 4294967295; }; action = \"deny\"; }\n);\n");
+	struct bs_proc p;
+	char want[1024];
+
+	cr_expect_eq(bs_sh(&p, 30, "%s check %s", BINDSHIM, f), 1);
+	snprintf(want, sizeof(want), "%s:3: port 99999999999999999999 out of range (0-65535)\n"
+		 "%s:4: port 4294967318 out of range (0-65535)\n"
+		 "%s:4: uid 4294967295 out of range (0-4294967294)\n", f, f, f);
+	cr_expect_str_eq(p.err, want);
+}
+
+Test(check, warns_when_a_rewrite_output_is_matched_again)
+{
+	const char *f = tmpfile_with("twice.cfg", "version = 1;\nrules = (\n"
+				     "  { name = \"move\"; match = { port = 3000; }; action = \"rewrite\";"
+				     " to = \"loopback\"; to_port = 3001; },\n"
+				     "  { name = \"open\"; match = { address = \"127.0.0.1\"; }; action = \"rewrite\";"
+				     " to = \"0.0.0.0\"; }\n);\n");
+	struct bs_proc p;
+	char want[1024];
+
+	cr_expect_eq(bs_sh(&p, 30, "%s check %s", BINDSHIM, f), 0, "a warning is not an error");
+	snprintf(want, sizeof(want), "%s:3: warning: rule \"move\" rewrites to 127.0.0.1, which rule "
+		 "\"open\" (line 4) would rewrite again; bindshim keeps the address a rewrite "
+		 "produced (a decision is made once)\n", f);
+	cr_expect_str_eq(p.err, want);
+	snprintf(want, sizeof(want), "%s: ok\n", f);
+	cr_expect_str_eq(p.out, want);
+}
+
+/* ---- conventions shared by every verb ---- */
+
+Test(usage, every_verb_has_help_listing_its_options)
+{
+	static const struct {
+		const char *verb, *options[12];
+	} verbs[] = {
+		{"run", {"-p, --policy FILE", "-l, --loopback", "-t, --to TARGET", "--log DEST",
+			 "--log-format", "--dry-run", "--enforce", "--preload-only",
+			 "--io-uring-errno NAME", "-h, --help"}},
+		{"check", {"-q, --quiet", "-h, --help"}},
+		{"explain", {"-p, --policy FILE", "-l, --loopback", "-t, --to TARGET", "--udp",
+			     "--program NAME", "--uid N", "-h, --help"}},
+		{"audit", {"-p, --policy FILE", "-l, --loopback", "-t, --to TARGET", "--json",
+			   "-h, --help"}},
+	};
+	struct bs_proc p;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		char synopsis[64];
+
+		cr_expect_eq(bs_sh(&p, 30, "%s %s --help", BINDSHIM, verbs[i].verb), 0);
+		snprintf(synopsis, sizeof(synopsis), "Usage:\n bindshim %s ", verbs[i].verb);
+		cr_expect(!strncmp(p.out, synopsis, strlen(synopsis)), "%s", p.out);
+		cr_expect_str_eq(p.err, "");
+		for (size_t k = 0; verbs[i].options[k]; k++)
+			cr_expect(strstr(p.out, verbs[i].options[k]), "%s --help lacks %s", verbs[i].verb,
+				  verbs[i].options[k]);
+		bs_sh(&p, 30, "%s %s --help | awk 'length($0) > 80'", BINDSHIM, verbs[i].verb);
+		cr_expect_str_eq(p.out, "", "lines longer than 80 columns");
+		cr_expect_eq(bs_sh(&p, 30, "%s %s -h", BINDSHIM, verbs[i].verb), 0);
+	}
+	cr_expect_eq(bs_sh(&p, 30, "%s --help", BINDSHIM), 0);
+	cr_expect(strstr(p.out, " bindshim run ") && strstr(p.out, " bindshim audit "), "%s", p.out);
+}
+
+Test(usage, errors_are_one_line_and_a_pointer_to_help)
+{
+	static const struct {
+		const char *args, *line;
+		int status;
+	} cases[] = {
+		{"run --bogus -- true", "bindshim run: unrecognized option '--bogus'", 125},
+		{"run -l", "bindshim run: no COMMAND given", 125},
+		{"run -p", "bindshim run: option requires an argument -- 'p'", 125},
+		{"run -l -t loopback -- true", "bindshim run: give only one of -p, -l and -t", 125},
+		{"check", "bindshim check: no policy file given", 2},
+		{"check --bogus x", "bindshim check: unrecognized option '--bogus'", 2},
+		{"explain", "bindshim explain: no ENDPOINT given", 2},
+		{"explain -l 1.2.3.4:1 5.6.7.8:2", "bindshim explain: give exactly one ENDPOINT", 2},
+		{"explain --uid x 1.2.3.4:1", "bindshim explain: bad uid \"x\" (0-4294967294)", 2},
+		{"audit --bogus", "bindshim audit: unrecognized option '--bogus'", 2},
+		{"audit extra", "bindshim audit: unexpected argument \"extra\"", 2},
+	};
+	struct bs_proc p;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[512], verb[16];
+
+		sscanf(cases[i].args, "%15s", verb);
+		cr_expect_eq(bs_sh(&p, 30, "%s %s", BINDSHIM, cases[i].args), cases[i].status,
+			     "%s", cases[i].args);
+		snprintf(want, sizeof(want), "%s\nTry 'bindshim %s --help'.\n", cases[i].line, verb);
+		cr_expect_str_eq(p.err, want, "%s", cases[i].args);
+		cr_expect_str_eq(p.out, "", "%s", cases[i].args);
+	}
+}
+
+Test(usage, version_and_unknown_commands)
+{
+	struct bs_proc p;
+
+	cr_expect_eq(bs_sh(&p, 30, "%s --version && %s version", BINDSHIM, BINDSHIM), 0);
+	cr_expect(!strncmp(p.out, "bindshim ", 9) && bs_count(p.out, "bindshim ") == 2 &&
+		  bs_count(p.out, "\n") == 2, "%s", p.out);
+	cr_expect_eq(bs_sh(&p, 30, "%s", BINDSHIM), 2);
+	cr_expect_str_eq(p.err, "bindshim: no command given\nTry 'bindshim --help'.\n");
+	cr_expect_eq(bs_sh(&p, 30, "%s frobnicate", BINDSHIM), 2);
+	cr_expect_str_eq(p.err, "bindshim: unknown command \"frobnicate\"\nTry 'bindshim --help'.\n");
+	/* Forgot `run`: the command is a program. */
+	cr_expect_eq(bs_sh(&p, 30, "%s python3 app.py", BINDSHIM), 2);
+	cr_expect_str_eq(p.err, "bindshim: unknown command \"python3\"; did you mean "
+			 "'bindshim run -- python3 app.py'?\n");
 }
 
 /* ---- explain ---- */
@@ -162,12 +317,12 @@ Test(explain, selection_order_environment_and_system_policy)
 	bs_sh(&p, 30, "BINDSHIM_POLICY=%s %s explain -l 0.0.0.0:1", env, BINDSHIM);
 	cr_expect(strstr(p.out, "builtin"), "-l wins over the environment: %s", p.out);
 	/* /etc/bindshim/policy.cfg, in an overlay of this test's own mount namespace. */
-	bs_sh(&p, 30, "mkdir %s/u %s/w && unshare --mount --propagation private sh -c '"
-	      "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && "
+	bs_sh(&p, 30, "unshare --mount --propagation private sh -c '%s && "
 	      "mkdir -p /etc/bindshim && "
 	      "printf \"version = 1;\\nrules = ( { name = \\\"system\\\"; action = \\\"log\\\"; } );\\n\" "
 	      "> /etc/bindshim/policy.cfg && %s explain 0.0.0.0:1 && "
-	      "BINDSHIM_POLICY=%s %s explain 0.0.0.0:1'", dir, dir, dir, dir, BINDSHIM, env, BINDSHIM);
+	      "BINDSHIM_POLICY=%s %s explain 0.0.0.0:1'", bs_sh_overlay("/etc", dir), BINDSHIM, env,
+	      BINDSHIM);
 	snprintf(want, sizeof(want), "allow 0.0.0.0:1\nrule \"system\" /etc/bindshim/policy.cfg:2\n"
 		 "deny 0.0.0.0:1 EACCES\nrule \"from-env\" %s:2\n", env);
 	cr_expect_str_eq(p.out, want, "%s", p.err);
@@ -197,10 +352,6 @@ Test(run, exit_codes)
 	cr_expect_eq(bs_sh(&p, 30, "%s run --log-format xml -- true", BINDSHIM), 125);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -t bogus:target -- true", BINDSHIM), 125);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- sh -c 'kill -TERM $$'", BINDSHIM), 128 + 15);
-	cr_expect_eq(bs_sh(&p, 30, "%s --version", BINDSHIM), 0);
-	cr_expect(!strncmp(p.out, "bindshim ", 9));
-	cr_expect_eq(bs_sh(&p, 30, "%s --help", BINDSHIM), 0);
-	cr_expect_eq(bs_sh(&p, 30, "%s frobnicate", BINDSHIM), 2);
 }
 
 Test(run, invalid_policy_runs_nothing)
@@ -306,4 +457,59 @@ Test(library, exports_only_the_hooks_and_loads_libconfig_lazily)
 	/* A process that never binds never opens it. */
 	bs_sh(&p, 30, "LD_PRELOAD=%s sh -c 'grep -c libconfig /proc/$$/maps'", bs_build("libbindshim.so"));
 	cr_expect_str_eq(p.out, "0\n");
+}
+
+/* ---- bash completion ---- */
+
+/* The completions bash would offer at the end of line, sorted, space-separated. */
+static const char *complete(const char *line)
+{
+	static struct bs_proc p;
+
+	bs_sh(&p, 30, "cd %s && bash -c 'source %s; COMP_LINE=\"$1\"; COMP_POINT=${#COMP_LINE}; "
+	      "_bindshim; printf \"%%s\\n\" \"${COMPREPLY[@]}\" | sort | tr \"\\n\" \" \"' sh '%s'",
+	      bs_src("examples"), bs_src("completion/bindshim.bash"), line);
+	cr_expect_str_eq(p.err, "", "%s", line);
+	return p.out;
+}
+
+Test(completion, verbs_options_policies_interfaces_commands)
+{
+	cr_expect_str_eq(complete("bindshim "), "--help --version audit check explain run version ");
+	cr_expect_str_eq(complete("bindshim ex"), "explain ");
+	cr_expect_str_eq(complete("bindshim check -"), "-- --help --quiet -h -q ");
+	cr_expect_str_eq(complete("bindshim run --log-f"), "--log-format ");
+	cr_expect_str_eq(complete("bindshim run --log-format "), "json text ");
+	cr_expect_str_eq(complete("bindshim run -p dev"), "dev-loopback.cfg ");
+	cr_expect_str_eq(complete("bindshim check la"), "lab-machine.cfg ");
+	cr_expect_str_eq(complete("bindshim explain -t "), "interface: loopback ");
+	/* bash splits the word at ':' and replaces only what follows it. */
+	cr_expect_str_eq(complete("bindshim run -t interface:l"), "lo ");
+	cr_expect(strstr(complete("bindshim run --to interface:"), "lo "), "names from /sys/class/net");
+	cr_expect(strstr(complete("bindshim run -l -- pyth"), "python3 "));
+	cr_expect(strstr(complete("bindshim run -- python3 "), "dev-loopback.cfg "),
+		  "the command's arguments are files");
+}
+
+/* ---- the manual ---- */
+
+Test(manual, pages_lint_clean_and_name_every_option)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "for v in run check explain audit; do %s $v --help; done | "
+	      "grep -o -- '--[a-z-]*' | sort -u | sed 's/^-//; s/-/\\\\-/g' | while read -r o; do "
+	      "O=$o awk 'index($0 \" \", \"Fl \" ENVIRON[\"O\"] \" \") || "
+	      "index($0 \" \", \", \" ENVIRON[\"O\"] \" \") { f = 1 } END { exit !f }' %s || "
+	      "echo \"$o\"; done", BINDSHIM, bs_src("man/bindshim.1"));
+	cr_expect_str_eq(p.out, "", "options in --help that bindshim(1) lacks:\n%s%s", p.out, p.err);
+	bs_sh(&p, 30, "groff -mandoc -Tutf8 -ww %s %s 2>&1 >/dev/null", bs_src("man/bindshim.1"),
+	      bs_src("man/bindshim.cfg.5"));
+	cr_expect_str_eq(p.out, "", "groff warnings");
+	if (bs_sh(&p, 30, "command -v mandoc") != 0)
+		cr_skip_test("mandoc is missing (apt-get install mandoc): groff checked only");
+	bs_sh(&p, 30, "mandoc -Tlint -W warning %s %s", bs_src("man/bindshim.1"),
+	      bs_src("man/bindshim.cfg.5"));
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect_str_eq(p.out, "");
 }

@@ -213,10 +213,11 @@ Test(hard, errno_untouched_on_success)
 
 Test(hard, deny_leaves_socket_usable)
 {
-	const char *pol = bs_write_file(bs_src("build/hard-deny.cfg"),
-		"version = 1;\nrules = ( { match = { port = 19023; }; action = \"deny\"; } );\n");
 	struct bs_proc p;
-	char args[512];
+	char args[1024], pol[512];
+
+	snprintf(pol, sizeof(pol), "%s/deny.cfg", bs_tmpdir());
+	bs_write_file(pol, "version = 1;\nrules = ( { match = { port = 19023; }; action = \"deny\"; } );\n");
 
 	snprintf(args, sizeof(args), "-p %s", pol);
 	RUN_PROBE(&p, args, "deny-usable 0.0.0.0 19023");

@@ -47,11 +47,9 @@ static int in_lab(struct bs_proc *p, const char *dir, const char *fmt, ...)
 	va_end(ap);
 	cr_assert_lt(n, (int)sizeof(body));
 	snprintf(script, sizeof(script),
-		 "set -e\nD=%s; B=%s; P=%s; SRC=%s\n"
-		 "mkdir -p $D/u $D/w\n"
-		 "mount -t overlay overlay -o lowerdir=/etc,upperdir=$D/u,workdir=$D/w /etc\n"
+		 "set -e\nD=%s; B=%s; P=%s; SRC=%s\n%s\n"
 		 "mkdir -p /etc/bindshim\n%s\n",
-		 dir, BINDSHIM, PROBE, bs_src(""), body);
+		 dir, BINDSHIM, PROBE, bs_src(""), bs_sh_overlay("/etc", "$D"), body);
 	put(dir, "lab.sh", script);
 	return bs_sh(p, 120, "unshare --mount --propagation private sh %s/lab.sh", dir);
 }
@@ -64,7 +62,8 @@ Test(lab, make_install_and_uninstall)
 	bs_sh(&p, 120, "make -s -C %s B=%s install DESTDIR=%s/root PREFIX=/usr/local >/dev/null && "
 	      "cd %s/root/usr/local && ls bin/bindshim lib/bindshim/libbindshim.so "
 	      "share/man/man1/bindshim.1 share/man/man5/bindshim.cfg.5 "
-	      "share/doc/bindshim/examples/dev-loopback.cfg share/doc/bindshim/README.md",
+	      "share/doc/bindshim/examples/dev-loopback.cfg share/doc/bindshim/README.md "
+	      "share/bash-completion/completions/bindshim",
 	      bs_src(""), bs_build(""), d, d);
 	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
 	/* The installed launcher finds the installed shim in PREFIX/lib/bindshim. */
@@ -73,6 +72,13 @@ Test(lab, make_install_and_uninstall)
 	       "/usr/local/bin/bindshim run -l -- sh -c 'echo $LD_PRELOAD'");
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 23001\n/usr/local/lib/bindshim/libbindshim.so\n",
 			 "%s", p.err);
+	/* A moved tree (or a DESTDIR one never installed at its PREFIX): the launcher
+	 * finds its shim relative to itself, in ../lib/bindshim. */
+	bs_sh(&p, 60, "cp -a %s/root/usr/local %s/moved && %s/moved/bin/bindshim run -- %s bind "
+	      "0.0.0.0 23002 && %s/moved/bin/bindshim run -- sh -c 'echo $LD_PRELOAD'",
+	      d, d, d, PROBE, d);
+	cr_expect(!strncmp(p.out, "bound 127.0.0.1 23002\n", 22) && strstr(p.out, "/moved/lib/bindshim/"
+		  "libbindshim.so\n"), "%s%s", p.out, p.err);
 	bs_sh(&p, 60, "make -s -C %s B=%s uninstall DESTDIR=%s/root PREFIX=/usr/local >/dev/null; "
 	      "find %s/root -type f | wc -l", bs_src(""), bs_build(""), d, d);
 	cr_expect_str_eq(p.out, "0\n", "files left after uninstall");

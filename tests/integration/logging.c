@@ -274,7 +274,7 @@ Test(logging, policy_path_with_a_newline_stays_in_one_record)
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21027\nbound 127.0.0.1 21028\n", "%s", p.err);
 	bs_read_file(log, body, sizeof(body));
 	cr_expect(exactly_lines(body, 4), "%s", body);
-	snprintf(want, sizeof(want), "] probe: error %s/x\\n" FORGED ":0: cannot ", dir);
+	snprintf(want, sizeof(want), "] probe: error %s/x\\n" FORGED ": cannot ", dir);
 	cr_expect(strstr(body, want), "%s", body);
 	snprintf(want, sizeof(want), "] probe: error %s/y\\nbindshim[1] f:2: unknown setting "
 		 "\"bogus\"; using the built-in loopback-only policy\n", dir);

@@ -166,7 +166,7 @@ Test(policies, unloadable_policy_fails_safe_with_one_error_record)
 	bs_sh(&p, 30, "LD_PRELOAD=%s BINDSHIM_POLICY=/nonexistent/policy.cfg %s bind 0.0.0.0 20030",
 	      bs_build("libbindshim.so"), PROBE);
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 20030\n");
-	cr_expect(strstr(p.err, "error /nonexistent/policy.cfg:0: cannot open: No such file"),
+	cr_expect(strstr(p.err, "error /nonexistent/policy.cfg: cannot open: No such file"),
 		  "%s", p.err);
 }
 

@@ -135,15 +135,14 @@ Test(reliability, setuid_programs_ignore_bindshim_variables)
 	/* The shim comes from /etc/ld.so.preload (the loader ignores LD_PRELOAD for
 	 * setuid programs) in an overlay of this test's own mount namespace. Run as
 	 * nobody, the setuid-root copy must not read BINDSHIM_POLICY; the plain copy must. */
-	bs_sh(&p, 60, "cd %s && mkdir u w && cp %s %s . && cp probe suid-probe && chmod 4755 suid-probe && "
+	bs_sh(&p, 60, "cd %s && cp %s %s . && cp probe suid-probe && chmod 4755 suid-probe && "
 	      "printf 'version = 1;\\n' > allow.cfg && chmod 644 allow.cfg libbindshim.so && "
-	      "unshare --mount --propagation private sh -c '"
-	      "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && "
+	      "unshare --mount --propagation private sh -c '%s && "
 	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
 	      "export BINDSHIM_POLICY=%s/allow.cfg && "
 	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./probe bind 0.0.0.0 22001 && "
 	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./suid-probe bind 0.0.0.0 22002'",
-	      d, PROBE, bs_build("libbindshim.so"), d, d, d, d);
+	      d, PROBE, bs_build("libbindshim.so"), bs_sh_overlay("/etc", d), d, d);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 22001\nbound 127.0.0.1 22002\n", "%s", p.err);
 	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
 }
@@ -182,6 +181,22 @@ Test(reliability, broken_policies_at_run_time)
 	expect_fail_safe(path, "");
 	snprintf(path, sizeof(path), "%s/secret.cfg", d);
 	expect_fail_safe(path, "setpriv --reuid=65534 --regid=65534 --clear-groups");
+}
+
+Test(reliability, fifo_as_policy_fails_fast)
+{
+	const char *d = open_tmpdir();
+	struct bs_proc p;
+
+	/* Nobody writes the FIFO: opening it for reading would block the program. */
+	bs_sh(&p, 10, "mkfifo %s/fifo && BINDSHIM_POLICY=%s/fifo LD_PRELOAD=%s %s bind 0.0.0.0 22110",
+	      d, d, bs_build("libbindshim.so"), PROBE);
+	cr_expect(!p.timed_out, "the program hung on the FIFO");
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 22110\n", "%s", p.err);
+	cr_expect_eq(bs_count(p.err, ": error "), 1, "%s", p.err);
+	cr_expect(strstr(p.err, "/fifo: not a regular file; using the built-in loopback-only policy"),
+		  "%s", p.err);
+	expect_fail_safe("/dev/null", "");	/* a character device */
 }
 
 Test(reliability, invalid_utf8_in_names_keeps_json_valid)

@@ -138,3 +138,27 @@ Test(servers, udp_server_on_wildcard)
 	cr_expect_eq(bs_udp_echo(LAB4, 18007), ECONNREFUSED);
 	bs_stop(pid);
 }
+
+Test(servers, make_demo_proves_loopback_only)
+{
+	struct bs_proc p;
+
+	/* The demo makes its own pair of network namespaces (this test runs as root). */
+	bs_sh(&p, 60, "DEMO_SECONDS=0 sh %s", bs_src("examples/demo.sh"));
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "127.0.0.1:8000 "), "listens as ss shows it:\n%s", p.out);
+	cr_expect(strstr(p.out, "answered on loopback, by the wrapped server"), "%s", p.out);
+	cr_expect(strstr(p.out, "refused: Connection refused\n  -> not reachable from the network"),
+		  "%s", p.out);
+	/* Something else on 8000 (no namespaces of its own: told why): the demo moves on
+	 * and proves its own server answers. */
+	bs_sh(&p, 60, "unshare --net sh -c 'ip link set lo up; python3 -c \""
+	      "import socket, time; s = socket.socket(); s.bind((\\\"0.0.0.0\\\", 8000)); s.listen(); "
+	      "print(flush=True); time.sleep(30)\" | (read x; BS_DEMO_NS=\"skipped: a test\" "
+	      "DEMO_SECONDS=0 sh %s; pkill -P $$ python3)'", bs_src("examples/demo.sh"));
+	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "Port 8000 is taken (0.0.0.0:8000 ); trying 8001."), "%s", p.out);
+	cr_expect(strstr(p.out, "127.0.0.1:8001 "), "%s", p.out);
+	cr_expect(strstr(p.out, "(the token is ours)"), "%s", p.out);
+	cr_expect(strstr(p.out, "From another machine: skipped: a test."), "%s", p.out);
+}

@@ -51,9 +51,14 @@ POLICY_SRC = $(wildcard policy/*.c)
 COMMON_SRC = $(wildcard shim/common/*.c)
 LIB_SRC = $(wildcard shim/lib/*.c)
 LAUNCHER_SRC = $(wildcard shim/launcher/*.c)
+# The kernel backend (kernel/): the policy compiler and the compiled-table decision
+# are plain C, always built; the BPF program and its loader need clang, libbpf and
+# bpftool (kernel/kernel.mk).
+KCORE_SRC = kernel/compile.c kernel/kdecide.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
+KCORE_OBJ = $(call obj,$(KCORE_SRC))
 # The shim opens libconfig itself (shim/lib/cfg_dlopen.c) instead of linking it, and
 # makes the policy library's socket calls without its own hooks (shim/lib/sys_real.c).
 SHIM_OBJ = $(patsubst %.c,$(B)/shimobj/%.o,$(LIB_SRC) $(filter-out policy/cfg_link.c policy/sys_libc.c,$(POLICY_SRC)) $(COMMON_SRC))
@@ -87,8 +92,10 @@ $(B)/shimobj/%.o: %.c | $(B)/.libconfig-ok
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(BASE_CFLAGS) $(SHIM_SAN) -DBS_LIBCONFIG_SONAME='"$(or $(LIBCONFIG_SONAME),libconfig.so.9)"' -c -o $@ $<
 
-$(B)/bindshim: $(call obj,$(LAUNCHER_SRC)) $(POLICY_OBJ)
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
+include kernel/kernel.mk
+
+$(B)/bindshim: $(call obj,$(LAUNCHER_SRC)) $(POLICY_OBJ) $(KCORE_OBJ) $(KBACKEND_OBJ)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig $(KBACKEND_LIBS)
 
 # The shim binds lazily (relro without now): BIND_NOW would resolve every import in
 # every process at start, 40k instructions, for calls most processes never make.
@@ -98,7 +105,7 @@ $(B)/libbindshim.so: $(SHIM_OBJ) shim/lib/exports.map
 		-o $@ $(filter %.o,$^) -ldl -lpthread
 
 # Tests: Criterion binaries, plus helper programs the integration tests run.
-$(B)/tests/unit: $(call obj,$(wildcard tests/unit/*.c)) $(POLICY_OBJ)
+$(B)/tests/unit: $(call obj,$(wildcard tests/unit/*.c)) $(POLICY_OBJ) $(KCORE_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lconfig
 

@@ -44,46 +44,50 @@ static size_t bracket_end(const char *pat)
 	return *p == ']' ? (size_t)(p + 1 - pat) : 0;
 }
 
-/* Adds a class token to k; when comm could not hold that many characters, the
- * pattern can never match. */
-static uint8_t *add_class(struct bs_kpat *k)
-{
-	size_t n = 0;
+/* A glob being tokenized: the classes of its character tokens. */
+struct tokens {
+	unsigned n;			/* tokens so far */
+	unsigned nclass;
+	uint32_t stars;
+	uint8_t cls[BS_KPAT_TOKENS][32];
+	bool never;
+};
 
-	for (size_t t = 0; t < k->ntok; t++)
-		if (!(k->stars >> t & 1))
-			n++;
-	if (n >= BS_KPAT_CLASSES || k->ntok >= BS_KPAT_TOKENS) {
-		k->never = 1;
+/* Adds a character-class token; NULL when comm could not hold that many characters
+ * (the pattern can then never match). */
+static uint8_t *add_class(struct tokens *t)
+{
+	if (t->nclass >= BS_KPAT_CLASSES || t->n >= BS_KPAT_TOKENS) {
+		t->never = true;
 		return NULL;
 	}
-	k->cls_of[k->ntok++] = (uint8_t)n;
-	return k->cls[n];
+	t->nclass++;
+	return t->cls[t->n++];
 }
 
-void bs_kcompile_glob(const char *pat, struct bs_kpat *k)
+/* Splits pat into star and class tokens, as bs_glob reads it. */
+static void tokenize(const char *pat, struct tokens *t)
 {
 	size_t i = 0;
 
-	memset(k, 0, sizeof(*k));
-	while (pat[i] && !k->never) {
+	memset(t, 0, sizeof(*t));
+	while (pat[i] && !t->never) {
 		uint8_t *cls;
 		size_t end;
 
 		if (pat[i] == '*') {
 			/* "**" means "*" */
-			if (!k->ntok || !(k->stars >> (k->ntok - 1) & 1)) {
-				if (k->ntok >= BS_KPAT_TOKENS) {
-					k->never = 1;
+			if (!t->n || !(t->stars >> (t->n - 1) & 1)) {
+				if (t->n >= BS_KPAT_TOKENS) {
+					t->never = true;
 					break;
 				}
-				k->stars |= 1u << k->ntok;
-				k->cls_of[k->ntok++] = 0xff;
+				t->stars |= 1u << t->n++;
 			}
 			i++;
 			continue;
 		}
-		cls = add_class(k);
+		cls = add_class(t);
 		if (!cls)
 			break;
 		if (pat[i] == '?') {
@@ -113,6 +117,21 @@ void bs_kcompile_glob(const char *pat, struct bs_kpat *k)
 			i++;
 		}
 	}
+}
+
+void bs_kcompile_glob(const char *pat, struct bs_kpat *k)
+{
+	struct tokens t;
+
+	tokenize(pat, &t);
+	memset(k, 0, sizeof(*k));
+	k->never = t.never;
+	k->ntok = (uint8_t)t.n;
+	k->stars = t.stars;
+	for (unsigned tok = 0; tok < t.n; tok++)
+		for (unsigned c = 1; c < 256 && !(t.stars >> tok & 1); c++)
+			if (t.cls[tok][c >> 3] >> (c & 7) & 1)
+				k->masks[c] |= 1u << tok;
 }
 
 static void put_cidr(struct bs_kcidr *k, const struct bs_addr_match *m)

@@ -8,9 +8,11 @@
 
 struct bs_kenv {
 	const struct bs_ktables *t;
+	struct bs_kgen hdr;
 };
 
 #define BS_KINLINE static inline
+#define BS_KGLOBAL static
 #define BS_K_RULE(env, i) ((size_t)(i) < (env)->t->nrules ? &(env)->t->rules[(i)] : NULL)
 #define BS_K_PAT(env, i) ((size_t)(i) < (env)->t->npats ? &(env)->t->pats[(i)] : NULL)
 #define BS_K_LOOP(n, cb, ctx) do { \
@@ -29,10 +31,10 @@ _Static_assert(BS_KEADDRNOTAVAIL == EADDRNOTAVAIL, "errno");
 void bs_kjudge(const struct bs_ktables *t, struct bs_kquery *q, const struct bs_ksa *from,
 	       int v6only, struct bs_kout *o)
 {
-	struct bs_kenv env = {t};
+	struct bs_kenv env = {t, t->hdr};
 
 	memset(o, 0, sizeof(*o));
-	bs_k_judge(&env, &t->hdr, q, from, v6only, o);
+	bs_k_judge(&env, q, from, v6only, o);
 }
 
 bool bs_kglob(const struct bs_kpat *p, const char *comm)

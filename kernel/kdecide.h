@@ -6,11 +6,14 @@
  * the policy engine (bs_resolve) on random policies.
  *
  * The includer defines, before including this file:
- *   struct bs_kenv               where the tables are (BPF: the generation)
+ *   struct bs_kenv               where the tables are (BPF: the generation), with
+ *                                the generation's header as member hdr
  *   BS_K_RULE(env, i)            const struct bs_krule * of compiled rule i, or NULL
  *   BS_K_PAT(env, i)             const struct bs_kpat * of pattern i, or NULL
  *   BS_K_LOOP(n, cb, ctx)        calls cb(i, ctx) for i = 0.. n-1 until it returns 1
  *   BS_KINLINE                   static inline (always, for BPF)
+ *   BS_KGLOBAL                   static (BPF: a global function, verified once
+ *                                whatever its callers, with maybe-NULL pointers)
  *
  * Semantics, as in the shim: first matching rule (policy/match.c, decide.c), the
  * rewrite address (policy/target.c), plus two rules the kernel needs:
@@ -88,76 +91,26 @@ BS_KINLINE int bs_k_addr_match(const struct bs_kcidr *m, const struct bs_kquery 
 	return bs_k_prefix_eq(m->bytes, q->addr, m->prefix);
 }
 
-/* The state of one glob match (bs_glob's loop, one step per iteration). */
-struct bs_kglob {
-	const struct bs_kpat *p;
-	const char *s;
-	__u32 pi, si, star_pi, star_si;
-	__u32 has_star, done, result;
-};
-
-/* Tells whether the token pi (a character class) holds character c. */
-BS_KINLINE int bs_k_class_has(const struct bs_kpat *p, __u32 pi, unsigned char c)
-{
-	__u32 ci = p->cls_of[pi & (BS_KPAT_TOKENS - 1)];
-
-	if (ci >= BS_KPAT_CLASSES)
-		return 0;
-	return (p->cls[ci][c >> 3] >> (c & 7)) & 1;
-}
-
-/* One step of the one-backtrack-point wildcard match (policy/match.c: bs_glob). */
-static long bs_k_glob_step(__u32 n, void *ctx)
-{
-	struct bs_kglob *g = ctx;
-	const struct bs_kpat *p = g->p;
-	__u32 pi = g->pi, si = g->si;
-	unsigned char c;
-
-	(void)n;
-	if (si >= BS_KCOMM || pi > BS_KPAT_TOKENS)
-		goto no;
-	c = (unsigned char)g->s[si];
-	if (!c) {
-		/* End of the string: what is left of the pattern must be stars. */
-		__u32 left = p->ntok > pi ? p->ntok - pi : 0;
-		__u64 mask = left >= 32 ? 0xffffffffull : ((1ull << left) - 1);
-
-		g->result = left == 0 || (((__u64)p->stars >> (pi & 31)) & mask) == mask;
-		g->done = 1;
-		return 1;
-	}
-	if (pi < p->ntok && ((p->stars >> (pi & 31)) & 1)) {
-		g->star_pi = ++g->pi;
-		g->star_si = si;
-		g->has_star = 1;
-		return 0;
-	}
-	if (pi < p->ntok && bs_k_class_has(p, pi, c)) {
-		g->pi = pi + 1;
-		g->si = si + 1;
-		return 0;
-	}
-	if (g->has_star) {
-		g->pi = g->star_pi;
-		g->si = ++g->star_si;
-		return 0;
-	}
-no:
-	g->result = 0;
-	g->done = 1;
-	return 1;
-}
-
-/* Tells whether glob p matches comm s (NUL-terminated within BS_KCOMM). */
+/* Tells whether glob p matches comm s (NUL-terminated within BS_KCOMM): the set of
+ * positions reached, one character at a time; a star position keeps itself on any
+ * character and lets the next position in for free. The same answers as bs_glob's
+ * backtracking (tests/unit/kernel.c), in a fixed number of steps. */
 BS_KINLINE int bs_k_glob(const struct bs_kpat *p, const char *s)
 {
-	struct bs_kglob g = {.p = p, .s = s};
+	__u32 st = p->stars, d = 1;
 
-	if (p->never)
+	if (p->never || p->ntok > BS_KPAT_TOKENS)
 		return 0;
-	BS_K_LOOP(BS_KGLOB_STEPS, bs_k_glob_step, &g);
-	return g.done && g.result;
+	d |= (d & st) << 1;
+	for (int i = 0; i < BS_KCOMM; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!c)
+			break;
+		d = ((d & p->masks[c]) << 1) | (d & st);
+		d |= (d & st) << 1;
+	}
+	return (d >> p->ntok) & 1;
 }
 
 BS_KINLINE int bs_k_rule_matches(const struct bs_kenv *env, const struct bs_krule *r,
@@ -261,34 +214,54 @@ BS_KINLINE int bs_k_zero(const __u8 *a, int n)
 	return 1;
 }
 
+/* Stores the loopback address of out's family: 127.0.0.1 (mapped on IPv6) or ::1. */
+BS_KINLINE void bs_k_put_loopback(struct bs_ksa *out, int v4)
+{
+	__u8 lo4[4];
+
+	if (v4) {
+		lo4[0] = 127;
+		lo4[1] = 0;
+		lo4[2] = 0;
+		lo4[3] = 1;
+		bs_k_put_v4(out, lo4);
+		return;
+	}
+	__builtin_memset(out->addr, 0, sizeof(out->addr));
+	out->addr[15] = 1;
+	out->scope = 0;
+}
+
+/* Stores the wildcard of out's family. */
+BS_KINLINE void bs_k_put_wildcard(struct bs_ksa *out)
+{
+	__builtin_memset(out->addr, 0, sizeof(out->addr));
+	out->scope = 0;
+}
+
 /* The address a rewrite by r of in gives (policy/target.c: bs_rewrite, and the
- * dual-stack rule above); returns 0 or BS_KEADDRNOTAVAIL. */
+ * dual-stack rule above); returns 0 or BS_KEADDRNOTAVAIL. (No static constant
+ * arrays here: clang puts them in a .rodata the kernel's BTF check refuses.) */
 BS_KINLINE int bs_k_rewrite(const struct bs_krule *r, const struct bs_ksa *in, int v6only,
 			    struct bs_ksa *out)
 {
-	static const __u8 lo4[4] = {127, 0, 0, 1};
-	static const __u8 lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-	static const __u8 zero[16];
 	int v6 = in->family == BS_KAF_INET6;
 	int mapped = v6 && bs_k_is_mapped(in->addr);
 	int rc = 0;
 
 	*out = *in;
 	if (r->to_kind == BS_KTO_LOOPBACK) {
-		if (!v6 || mapped || (!v6only && bs_k_zero(in->addr, 16)))
-			bs_k_put_v4(out, lo4);
-		else
-			bs_k_put_v6(out, lo6, 0);
+		bs_k_put_loopback(out, !v6 || mapped || (!v6only && bs_k_zero(in->addr, 16)));
 	} else if (r->to_kind == BS_KTO_IP) {
 		if (r->to_family == 4) {
 			if (v6 && !mapped && bs_k_zero(r->to_ip, 4))
-				bs_k_put_v6(out, zero, 0);
+				bs_k_put_wildcard(out);
 			else
 				bs_k_put_v4(out, r->to_ip);
 		} else if (v6) {
 			bs_k_put_v6(out, r->to_ip, 0);
 		} else if (bs_k_zero(r->to_ip, 16)) {
-			bs_k_put_v4(out, zero);
+			bs_k_put_wildcard(out);
 		} else {
 			rc = BS_KEADDRNOTAVAIL;
 		}
@@ -308,15 +281,16 @@ BS_KINLINE int bs_k_rewrite(const struct bs_krule *r, const struct bs_ksa *in, i
 	return rc;
 }
 
-/* Decides q (asked address from) under the generation hdr describes. */
-BS_KINLINE void bs_k_resolve(const struct bs_kenv *env, const struct bs_kgen *hdr,
-			     const struct bs_kquery *q, const struct bs_ksa *from, int v6only,
-			     struct bs_kout *o)
+/* Decides q (asked address from) under env's generation; returns 0. */
+BS_KGLOBAL int bs_k_resolve(const struct bs_kenv *env, const struct bs_kquery *q,
+			    const struct bs_ksa *from, int v6only, struct bs_kout *o)
 {
 	struct bs_kscan sc = {.env = env, .q = q, .found = -1};
 	const struct bs_krule *r = 0;
 
-	BS_K_LOOP(hdr->nrules, bs_k_scan_step, &sc);
+	if (!env || !q || !from || !o)
+		return 0;
+	BS_K_LOOP(env->hdr.nrules, bs_k_scan_step, &sc);
 	o->rule = sc.found;
 	o->once = 0;
 	o->err = 0;
@@ -324,16 +298,17 @@ BS_KINLINE void bs_k_resolve(const struct bs_kenv *env, const struct bs_kgen *hd
 		r = BS_K_RULE(env, (__u32)sc.found);
 	if (!r) {
 		o->rule = -1;
-		o->action = hdr->default_action;
+		o->action = env->hdr.default_action;
 		if (o->action == BS_KA_DENY)
-			o->err = hdr->default_err;
-		return;
+			o->err = env->hdr.default_err;
+		return 0;
 	}
 	o->action = r->action;
 	if (o->action == BS_KA_DENY)
 		o->err = r->err;
 	else if (o->action == BS_KA_REWRITE)
 		o->err = bs_k_rewrite(r, from, v6only, &o->to);
+	return 0;
 }
 
 BS_KINLINE int bs_k_sa_eq(const struct bs_ksa *a, const struct bs_ksa *b)
@@ -349,18 +324,19 @@ BS_KINLINE int bs_k_sa_eq(const struct bs_ksa *a, const struct bs_ksa *b)
 }
 
 /* Judges bind(from) for the caller described by q (uid, proto, comm; its address
- * and port are filled here), with the decision-once rule. */
-BS_KINLINE void bs_k_judge(const struct bs_kenv *env, const struct bs_kgen *hdr,
-			   struct bs_kquery *q, const struct bs_ksa *from, int v6only,
-			   struct bs_kout *o)
+ * and port are filled here), with the decision-once rule; returns 0. */
+BS_KGLOBAL int bs_k_judge(const struct bs_kenv *env, struct bs_kquery *q,
+			  const struct bs_ksa *from, int v6only, struct bs_kout *o)
 {
-	struct bs_kout w;
+	struct bs_kout w = {};
 	struct bs_ksa ws;
 
+	if (!env || !q || !from || !o)
+		return 0;
 	bs_k_fold(q, from);
-	bs_k_resolve(env, hdr, q, from, v6only, o);
+	bs_k_resolve(env, q, from, v6only, o);
 	if ((o->action != BS_KA_REWRITE && !o->err) || bs_k_is_wildcard(q))
-		return;
+		return 0;
 	/* IPv4: 0.0.0.0; IPv6: :: and ::ffff:0.0.0.0. */
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && from->family != BS_KAF_INET6)
@@ -373,7 +349,7 @@ BS_KINLINE void bs_k_judge(const struct bs_kenv *env, const struct bs_kgen *hdr,
 			ws.addr[11] = 0xff;
 		}
 		bs_k_fold(q, &ws);
-		bs_k_resolve(env, hdr, q, &ws, v6only, &w);
+		bs_k_resolve(env, q, &ws, v6only, &w);
 		if (w.action == BS_KA_REWRITE && !w.err && bs_k_sa_eq(&w.to, from)) {
 			o->action = BS_KA_ALLOW;
 			o->once = 1;
@@ -383,6 +359,7 @@ BS_KINLINE void bs_k_judge(const struct bs_kenv *env, const struct bs_kgen *hdr,
 		}
 	}
 	bs_k_fold(q, from);
+	return 0;
 }
 
 #endif

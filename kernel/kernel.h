@@ -50,6 +50,8 @@ void bs_ksa_to(struct sockaddr_storage *ss, const struct bs_ksa *k);
 
 /* The kernel backend's file names and defaults. */
 #define BS_KPIN_DIR "/sys/fs/bpf/bindshim"
+/* Another pin directory (another instance, the tests): for system, explain, audit. */
+#define BS_ENV_KPIN "BINDSHIM_PIN"
 #define BS_KCGROUP2_PATHS {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}
 
 struct bs_kopts {
@@ -71,6 +73,9 @@ int bs_ksystem_tables(const char *pin, struct bs_ktables *t, char *policy, size_
 /* For `audit`: tells whether the socket with this cookie was placed (rewritten) by
  * the kernel program; fills rule name into why. False when the backend is off. */
 bool bs_ksystem_placed(const char *pin, unsigned long long cookie, char *why, size_t len);
+/* For `audit`: prints the listeners the kernel program placed (text); returns how
+ * many. Nothing when kernel mode is off. */
+int bs_kaudit_print(const char *pin);
 /* Whether this bindshim was built with the kernel backend. */
 extern const bool bs_kernel_built;
 

@@ -16,7 +16,7 @@
 /* Compiled rules and glob patterns per generation (a policy rule whose lists are
  * longer than one compiled rule holds becomes several consecutive compiled rules). */
 #define BS_KMAX_RULES 1024
-#define BS_KMAX_PATS 512
+#define BS_KMAX_PATS 256
 #define BS_KR_ADDRS 4
 #define BS_KR_PORTS 8
 #define BS_KR_UIDS 4
@@ -24,11 +24,9 @@
 /* A task's comm: 15 characters and a NUL. */
 #define BS_KCOMM 16
 /* A glob on comm: at most 15 character tokens (one per character of comm), each
- * maybe preceded by a star, and a trailing star. */
+ * maybe preceded by a star, and a trailing star: 31 tokens. */
 #define BS_KPAT_CLASSES 15
-#define BS_KPAT_TOKENS 32
-/* Glob steps before giving up (never reached: (tokens + 1) * (comm + 1) bounds it). */
-#define BS_KGLOB_STEPS 1024
+#define BS_KPAT_TOKENS 31
 
 /* bs_kcidr.kind, as enum bs_addr_kind */
 #define BS_KADDR_WILDCARD 0
@@ -78,15 +76,15 @@ struct bs_krule {
 	char ifname[16];
 };
 
-/* A glob on comm, tokenized: token t is a star if bit t of stars is set, else it
- * matches the characters of class cls[cls_of[t]] (a 256-bit set). */
+/* A glob on comm as a bit-parallel automaton: position t (0..ntok) is "tokens
+ * before t matched"; bit t of stars says token t is a star; bit t of masks[c]
+ * says token t is a character class holding c. */
 struct bs_kpat {
+	__u32 masks[256];
+	__u32 stars;
 	__u8 ntok;
 	__u8 never;			/* more characters than a comm has */
 	__u8 pad[2];
-	__u32 stars;
-	__u8 cls_of[BS_KPAT_TOKENS];
-	__u8 cls[BS_KPAT_CLASSES][32];
 };
 
 /* Per generation: what the program needs besides the rules. */

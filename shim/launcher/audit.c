@@ -18,6 +18,7 @@
 
 #include "shim/common/json.h"
 #include "shim/launcher/policyopt.h"
+#include "shim/launcher/system.h"
 
 struct sock {
 	unsigned proto;			/* BS_PROTO_* */
@@ -308,6 +309,8 @@ int bs_cmd_audit(int argc, char **argv)
 		print_json(&ss);
 	else
 		print_text(&ss);
+	if (!json)
+		bs_kaudit();
 	free(ss.v);
 	bs_layers_free(&layers);
 	return exposed ? 1 : 0;

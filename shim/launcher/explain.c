@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "shim/launcher/policyopt.h"
+#include "shim/launcher/system.h"
 
 /* Prints the two lines for outcome o of query endpoint ss. */
 static void print_outcome(const struct bs_outcome *o, const struct sockaddr_storage *ss)
@@ -33,10 +34,13 @@ int bs_cmd_explain(int argc, char **argv)
 		{"udp", no_argument, NULL, 'u'},
 		{"program", required_argument, NULL, 'P'},
 		{"uid", required_argument, NULL, 'U'},
+		{"kernel", no_argument, NULL, 'K'},
+		{"v6only", no_argument, NULL, '6'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct bs_policyopt po = {0};
+	bool kernel = false, v6only = false;
 	struct bs_query q = {.proto = BS_PROTO_TCP, .uid = getuid()};
 	struct sockaddr_storage ss;
 	struct bs_outcome o;
@@ -65,6 +69,12 @@ int bs_cmd_explain(int argc, char **argv)
 			}
 			q.uid = (uid_t)uid;
 			break;
+		case 'K':
+			kernel = true;
+			break;
+		case '6':
+			v6only = true;
+			break;
 		case 'h':
 			bs_usage();
 			return 0;
@@ -82,6 +92,10 @@ int bs_cmd_explain(int argc, char **argv)
 		fprintf(stderr, "bindshim explain: bad endpoint \"%s\" (expected ADDRESS:PORT, "
 			"IPv6 in brackets: 0.0.0.0:8000, [::]:8000)\n", argv[optind]);
 		return BS_EXIT_USAGE;
+	}
+	if (kernel) {
+		bs_query_set_sockaddr(&q, &ss);
+		return bs_kexplain(&po, &q, &ss, v6only);
 	}
 	bs_policyopt_finish(&po);
 	if (bs_policyopt_load(&po, &layers))

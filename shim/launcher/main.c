@@ -4,6 +4,7 @@
 
 #include "shim/common/env.h"
 #include "shim/launcher/launcher.h"
+#include "shim/launcher/system.h"
 
 const char *bs_progname = "bindshim";
 
@@ -15,8 +16,11 @@ void bs_usage(void)
 		"                    [--] COMMAND [ARG...]\n"
 		"       bindshim check FILE...\n"
 		"       bindshim explain [-p FILE | -l | -t TARGET] [--udp] [--program NAME]\n"
-		"                        [--uid N] ENDPOINT\n"
+		"                        [--uid N] [--kernel [--v6only]] ENDPOINT\n"
 		"       bindshim audit [-p FILE | -l | -t TARGET] [--json]\n"
+		"       bindshim system enable|reload|disable|status|watch [-p FILE]\n"
+		"                       [--cgroup PATH] [--pin DIR] [--no-lsm]\n"
+		"                       [--log DEST] [--log-format text|json]\n"
 		"       bindshim --help | --version\n");
 }
 
@@ -34,6 +38,8 @@ int main(int argc, char **argv)
 		return bs_cmd_explain(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "audit"))
 		return bs_cmd_audit(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "system"))
+		return bs_cmd_system(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		bs_usage();
 		fprintf(stderr, "\nSee bindshim(1) and bindshim.cfg(5).\n");

@@ -142,7 +142,8 @@ $(B)/tests/helpers/static: $(B)/shimobj/tests/helpers/static.o
 
 # Static builds of helpers, and a pure-Go program: what only --enforce reaches.
 STATIC_HELPERS = $(B)/tests/helpers/probe-static $(B)/tests/helpers/stress-static \
-	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo
+	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo \
+	$(B)/tests/helpers/kbinds-static
 $(B)/tests/helpers/%-static: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $< -lpthread

@@ -18,6 +18,7 @@ BINDIR = $(PREFIX)/bin
 LIBDIR = $(PREFIX)/lib/bindshim
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/bindshim
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 VERSION = 0.1.0
 
 B ?= build
@@ -245,10 +246,15 @@ install: all
 	install -m 644 man/bindshim.cfg.5 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
 	install -m 644 examples/*.cfg $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/bindshim-watch.service > $(DESTDIR)$(SYSTEMDDIR)/bindshim-watch.service
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/bindshim-watch.service
+	install -m 644 docs/kernel.md $(DESTDIR)$(DOCDIR)/kernel.md
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bindshim $(DESTDIR)$(LIBDIR)/libbindshim.so \
-		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5
+		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5 \
+		$(DESTDIR)$(SYSTEMDDIR)/bindshim-watch.service
 	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBDIR)
 

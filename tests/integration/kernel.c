@@ -486,3 +486,38 @@ Test(kernel, unprivileged_users_cannot_enable_and_uid_rules_apply)
 	      "%s %s bind 127.0.0.1 25096", K.in, STATIC_PROBE, K.in, STATIC_PROBE);
 	cr_expect_str_eq(p.out, "error bind EACCES\nbound 127.0.0.1 25096\n", "%s", p.err);
 }
+
+Test(kernel, enable_twice_and_bad_reloads_change_nothing)
+{
+	char bad[700];
+	struct bs_proc p;
+
+	kernel_up(LOOPBACK_ONLY);
+	bs_sh(&p, 30, "%s system enable -p %s --cgroup %s --pin %s", BINDSHIM, K.policy, K.cg, K.pin);
+	cr_expect_eq(p.status, 1);
+	cr_expect(strstr(p.err, "already enabled"), "%s", p.err);
+	snprintf(bad, sizeof(bad), "%s/bad.cfg", K.dir);
+	bs_write_file(bad, "version = 1;\nrules = ({ match = { port = 70000; }; action = \"deny\"; });\n");
+	bs_sh(&p, 30, "%s system reload -p %s --pin %s", BINDSHIM, bad, K.pin);
+	cr_expect_eq(p.status, 1);
+	cr_expect(strstr(p.err, "bad.cfg:2: "), "%s", p.err);
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25100; %s system bogus; echo $?; %s explain --kernel -l 0.0.0.0:1",
+	      K.in, STATIC_PROBE, BINDSHIM, BINDSHIM);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 25100\n2\n", "%s", p.err);
+	cr_expect(strstr(p.err, "give -p FILE"), "%s", p.err);
+}
+
+Test(kernel, exe_rules_never_match_and_enable_says_so)
+{
+	struct bs_proc p;
+
+	kernel_up("version = 1;\nrules = (\n"
+		  "  { name = \"trusted\"; match = { exe = \"*\"; }; action = \"allow\"; },\n"
+		  "  { name = \"short\"; match = { program = \"probe-stat??\"; port = 25110; }; action = \"deny\"; errno = \"EPERM\"; },\n"
+		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25110; %s %s bind 0.0.0.0 25111; %s explain --kernel -p %s "
+	      "--program probe-static 0.0.0.0:25110", K.in, STATIC_PROBE, K.in, STATIC_PROBE, BINDSHIM,
+	      K.policy);
+	cr_expect(!strncmp(p.out, "error bind EPERM\nbound 127.0.0.1 25111\ndeny 0.0.0.0:25110 EPERM\n"
+			   "rule \"short\" ", 68), "%s%s", p.out, p.err);
+}

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/integration/support.h"
@@ -62,7 +63,8 @@ static void cgroup_remove(void)
 		for (char *t = strtok(buf, "\n"); t; t = strtok(NULL, "\n"))
 			kill(atoi(t), SIGKILL);
 	}
-	for (int i = 0; i < 100 && rmdir(K.cg) < 0; i++)
+	/* Killed processes take a moment to leave. */
+	for (int i = 0; i < 250 && rmdir(K.cg) < 0; i++)
 		usleep(20000);
 	K.cg[0] = '\0';
 }
@@ -105,7 +107,9 @@ static void kernel_up_with(const char *policy, const char *extra)
 	if (mount("bpf", K.bpffs, "bpf", 0, NULL) < 0)
 		cr_skip("cannot mount a bpf filesystem: %s", strerror(errno));
 	K.mounted = true;
-	snprintf(K.cg, sizeof(K.cg), "%s/bindshim-test-%d-%d", root, (int)getpid(), seq++);
+	/* pid, a counter and the time: a name no earlier run can have left behind. */
+	snprintf(K.cg, sizeof(K.cg), "%s/bindshim-test-%d-%d-%ld", root, (int)getpid(), seq++,
+		 (long)time(NULL));
 	if (mkdir(K.cg, 0755) < 0) {
 		K.cg[0] = '\0';
 		kernel_down();

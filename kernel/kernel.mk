@@ -17,7 +17,7 @@ KBACKEND_OBJ = $(call obj,$(KBACKEND_SRC))
 KBACKEND_LIBS = -lbpf
 BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I. \
-	-I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu) \
+	-I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu) \
 	-Wall -Werror
 
 # The skeleton goes into the build directory, never into the tree.

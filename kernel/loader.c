@@ -25,7 +25,8 @@ const bool bs_kernel_built = true;
 
 static const char *const link_names[BS_KNLINKS] = BS_KLINKS;
 
-/* libbpf's own messages: only warnings and errors, prefixed. */
+/* libbpf's own messages: only warnings and errors. */
+__attribute__((format(printf, 2, 0)))
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !getenv("BINDSHIM_BPF_DEBUG")))

@@ -21,6 +21,7 @@ LIBDIR = $(PREFIX)/lib/bindshim
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/bindshim
 COMPDIR = $(PREFIX)/share/bash-completion/completions
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 VERSION = 0.1.0
 
 B ?= build
@@ -54,9 +55,14 @@ POLICY_SRC = $(wildcard policy/*.c)
 COMMON_SRC = $(wildcard shim/common/*.c)
 LIB_SRC = $(wildcard shim/lib/*.c)
 LAUNCHER_SRC = $(wildcard shim/launcher/*.c)
+# The kernel backend (kernel/): the policy compiler and the compiled-table decision
+# are plain C, always built; the BPF program and its loader need clang, libbpf and
+# bpftool (kernel/kernel.mk).
+KCORE_SRC = kernel/compile.c kernel/kdecide.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))
+KCORE_OBJ = $(call obj,$(KCORE_SRC))
 # The shim opens libconfig itself (shim/lib/cfg_dlopen.c) instead of linking it, and
 # makes the policy library's socket calls without its own hooks (shim/lib/sys_real.c);
 # it has no use for the policy warnings of bindshim check (policy/lint.c).
@@ -91,8 +97,10 @@ $(B)/shimobj/%.o: %.c | $(B)/.libconfig-ok
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(BASE_CFLAGS) $(SHIM_SAN) -DBS_LIBCONFIG_SONAME='"$(or $(LIBCONFIG_SONAME),libconfig.so.9)"' -c -o $@ $<
 
-$(B)/bindshim: $(call obj,$(LAUNCHER_SRC)) $(POLICY_OBJ)
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig
+include kernel/kernel.mk
+
+$(B)/bindshim: $(call obj,$(LAUNCHER_SRC)) $(POLICY_OBJ) $(KCORE_OBJ) $(KBACKEND_OBJ)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lconfig $(KBACKEND_LIBS)
 
 # The shim binds lazily (relro without now): BIND_NOW would resolve every import in
 # every process at start, 40k instructions, for calls most processes never make.
@@ -102,7 +110,7 @@ $(B)/libbindshim.so: $(SHIM_OBJ) shim/lib/exports.map
 		-o $@ $(filter %.o,$^) -ldl -lpthread
 
 # Tests: Criterion binaries, plus helper programs the integration tests run.
-$(B)/tests/unit: $(call obj,$(wildcard tests/unit/*.c)) $(POLICY_OBJ)
+$(B)/tests/unit: $(call obj,$(wildcard tests/unit/*.c)) $(POLICY_OBJ) $(KCORE_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcriterion -lconfig
 
@@ -140,7 +148,8 @@ $(B)/tests/helpers/static: $(B)/shimobj/tests/helpers/static.o
 # Static builds of helpers, and a pure-Go program: what only --enforce reaches.
 STATIC_HELPERS = $(B)/tests/helpers/probe-static $(B)/tests/helpers/stress-static \
 	$(B)/tests/helpers/attack-static \
-	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo
+	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo \
+	$(B)/tests/helpers/kbinds-static
 $(B)/tests/helpers/%-static: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $< -lpthread
@@ -246,11 +255,15 @@ install: all
 	install -m 644 examples/*.cfg $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 644 completion/bindshim.bash $(DESTDIR)$(COMPDIR)/bindshim
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/bindshim-watch.service > $(DESTDIR)$(SYSTEMDDIR)/bindshim-watch.service
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/bindshim-watch.service
+	install -m 644 docs/kernel.md $(DESTDIR)$(DOCDIR)/kernel.md
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bindshim $(DESTDIR)$(LIBDIR)/libbindshim.so \
 		$(DESTDIR)$(MANDIR)/man1/bindshim.1 $(DESTDIR)$(MANDIR)/man5/bindshim.cfg.5 \
-		$(DESTDIR)$(COMPDIR)/bindshim
+		$(DESTDIR)$(COMPDIR)/bindshim $(DESTDIR)$(SYSTEMDDIR)/bindshim-watch.service
 	rm -rf $(DESTDIR)$(DOCDIR)
 	-rmdir $(DESTDIR)$(LIBDIR)
 

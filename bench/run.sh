@@ -81,3 +81,9 @@ for cmd in "$PY -c pass" "/bin/sh -c :" "/bin/true"; do
 		"$e" "$(echo "$a $e" | awk '{print ($2 / $1 - 1) * 100}')"
 done
 rm -f "$EMPTY"
+
+# Kernel mode (bindshim system): the cgroup programs' cost, in its own namespace.
+if [ "$(id -u)" = 0 ]; then
+	echo
+	BS_BUILD=$B sh "$(dirname "$0")/kernel.sh"
+fi

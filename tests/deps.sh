@@ -48,6 +48,9 @@ test_deps() {
 	need_cmd dpkg-buildpackage dpkg-dev
 	need_cmd dh debhelper
 	need_cmd lintian lintian
+	# kernel mode (bindshim system): clang -target bpf, libbpf, bpftool for the skeleton
+	need_file /usr/include/bpf/bpf_helpers.h libbpf-dev
+	[ -x /usr/sbin/bpftool ] || command -v bpftool >/dev/null 2>&1 || missing="$missing bpftool"
 	# make fuzz: clang with its libFuzzer runtime
 	if command -v clang >/dev/null 2>&1; then
 		need_file "$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" libclang-rt-dev

@@ -23,6 +23,7 @@
 #include "shim/common/json.h"
 #include "shim/launcher/audit.h"
 #include "shim/launcher/policyopt.h"
+#include "shim/launcher/system.h"
 
 /* A /proc/net table, and the protocol of its sockets as the policy and the kernel
  * see it. */
@@ -448,6 +449,8 @@ int bs_cmd_audit(int argc, char **argv)
 		print_json(&ss);
 	else
 		print_text(&ss);
+	if (!json)
+		bs_kaudit();
 	free(ss.v);
 	bs_layers_free(&layers);
 	return exposed ? 1 : 0;

@@ -8,6 +8,7 @@
 
 #include "shim/common/escape.h"
 #include "shim/launcher/policyopt.h"
+#include "shim/launcher/system.h"
 
 /* Prints the two lines for outcome o of query endpoint ss. */
 static void print_outcome(const struct bs_outcome *o, const struct sockaddr_storage *ss)
@@ -42,11 +43,13 @@ int bs_cmd_explain(int argc, char **argv)
 		{"udp", no_argument, NULL, 'u'},
 		{"program", required_argument, NULL, 'P'},
 		{"uid", required_argument, NULL, 'U'},
+		{"kernel", no_argument, NULL, 'K'},
 		{"v6only", no_argument, NULL, '6'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct bs_policyopt po = {0};
+	bool kernel = false;
 	struct bs_query q = {.proto = BS_PROTO_TCP, .uid = getuid()};
 	struct sockaddr_storage ss;
 	struct bs_outcome o;
@@ -77,6 +80,9 @@ int bs_cmd_explain(int argc, char **argv)
 						      optarg);
 			q.uid = (uid_t)uid;
 			break;
+		case 'K':
+			kernel = true;
+			break;
 		case 'h':
 			bs_help("explain");
 			return 0;
@@ -90,6 +96,10 @@ int bs_cmd_explain(int argc, char **argv)
 	if (bs_endpoint_parse(argv[optind], &ss))
 		return bs_usage_error("explain", "bad endpoint \"%s\" (expected ADDRESS:PORT, "
 				      "IPv6 in brackets: 0.0.0.0:8000, [::]:8000)", argv[optind]);
+	if (kernel) {
+		bs_query_set_sockaddr(&q, &ss);
+		return bs_kexplain(&po, &q, &ss, q.v6only);
+	}
 	bs_policyopt_finish(&po);
 	if (bs_policyopt_load(&po, &layers))
 		return 1;

@@ -8,6 +8,7 @@
 
 #include "shim/common/env.h"
 #include "shim/launcher/launcher.h"
+#include "shim/launcher/system.h"
 
 const char *bs_progname = "bindshim";
 
@@ -20,6 +21,7 @@ static const struct {
 	{"check", "bindshim check", bs_cmd_check},
 	{"explain", "bindshim explain", bs_cmd_explain},
 	{"audit", "bindshim audit", bs_cmd_audit},
+	{"system", "bindshim system", bs_cmd_system},
 };
 
 /* Tells whether name is an executable file found in PATH. */

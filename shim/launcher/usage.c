@@ -44,6 +44,9 @@ static const struct verb_help verbs[] = {
 	 "     --udp                  judge a UDP socket (default: TCP)\n"
 	 "     --program NAME         the program name rules see (default: none)\n"
 	 "     --uid N                the user ID rules see (default: yours)\n"
+	 "     --v6only               an IPv6 socket with IPV6_V6ONLY set (default:\n"
+	 "                            dual-stack, as Linux makes them)\n"
+	 "     --kernel               what the kernel program would do (bindshim system)\n"
 	 " -h, --help                 display this help\n",
 	 BS_EXIT_USAGE},
 	{"audit", "audit [options]",
@@ -53,6 +56,17 @@ static const struct verb_help verbs[] = {
 	 " -l, --loopback             built-in policy: non-loopback binds go to loopback\n"
 	 " -t, --to TARGET            built-in policy: wildcard binds go to TARGET\n"
 	 "     --json                 print a JSON array\n"
+	 " -h, --help                 display this help\n",
+	 BS_EXIT_USAGE},
+	{"system", "system enable|reload|disable|status|watch [options]",
+	 "Apply a policy to every process of a cgroup in the kernel (cgroup bind4/bind6\n"
+	 "BPF programs), record what they do, or undo it.",
+	 " -p, --policy FILE          policy file (default: /etc/bindshim/policy.cfg)\n"
+	 "     --cgroup PATH          cgroup v2 directory (default: the root cgroup)\n"
+	 "     --pin DIR              bpffs directory (default: /sys/fs/bpf/bindshim)\n"
+	 "     --no-lsm               no BPF LSM program for listen()\n"
+	 "     --log DEST             watch: stderr (default), syslog or a FILE\n"
+	 "     --log-format FORMAT    watch: text (default) or json\n"
 	 " -h, --help                 display this help\n",
 	 BS_EXIT_USAGE},
 };

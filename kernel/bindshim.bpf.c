@@ -1,0 +1,430 @@
+/*
+ * bindshim's kernel program: the same policy as the shim, for every bind() of
+ * every process in a cgroup (static and Go programs, raw syscalls included).
+ *
+ *   cgroup/bind4, cgroup/bind6    judge every inet bind: allow, rewrite the address
+ *                                 and port (user_ip4/6, user_port), or refuse with
+ *                                 the rule's errno (bpf_set_retval)
+ *   lsm_cgroup/socket_listen      judge listen() on sockets bound to port 0 that
+ *                                 the policy rewrites (left alone at bind so that
+ *                                 clients binding before connect still reach other
+ *                                 hosts) and on never-bound sockets (the kernel
+ *                                 autobinds those to the wildcard without bind4)
+ *   cgroup/setsockopt             refuse IP_LOCAL_PORT_RANGE on UDP sockets: with a
+ *                                 one-port range, a send autobinds to that port
+ *                                 without any bind() to judge
+ *
+ * The decision is kernel/kdecide.h over the active generation of the tables; every
+ * rewrite and denial goes into the ring buffer for `bindshim system watch`.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "kernel/ktypes.h"
+
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOL_SOCKET 1
+#define SO_BINDTOIFINDEX 62
+#define AF_UNSPEC 0
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set by the loader before load: whether bpf_set_retval exists (Linux 5.18). */
+const volatile int bs_have_retval = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bs_kstate);
+} bs_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * BS_KMAX_RULES);
+	__type(key, __u32);
+	__type(value, struct bs_krule);
+} bs_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * BS_KMAX_PATS);
+	__type(key, __u32);
+	__type(value, struct bs_kpat);
+} bs_pats SEC(".maps");
+
+/* User space only: rule names and lines, the policy files, the cgroup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * BS_KMAX_RULES);
+	__type(key, __u32);
+	__type(value, struct bs_kinfo);
+} bs_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bs_kmeta);
+} bs_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BS_KC_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} bs_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} bs_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bs_ksk);
+} bs_sk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct bs_kplaced);
+} bs_placed SEC(".maps");
+
+/* Never read: replacing its element makes the kernel wait for every running
+ * program (synchronize_rcu), which is how a reload knows the old generation is
+ * no longer in use (loader.c). */
+struct bs_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bs_inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct bs_inner);
+} bs_sync SEC(".maps") = {
+	.values = {&bs_inner},
+};
+
+struct bs_kenv {
+	__u32 gen;
+	struct bs_kgen hdr;
+};
+
+static __always_inline const struct bs_krule *bs_rule_at(const struct bs_kenv *env, __u32 i)
+{
+	__u32 k;
+
+	if (i >= BS_KMAX_RULES)
+		return 0;
+	k = env->gen * BS_KMAX_RULES + i;
+	return bpf_map_lookup_elem(&bs_rules, &k);
+}
+
+static __always_inline const struct bs_kpat *bs_pat_at(const struct bs_kenv *env, __u32 i)
+{
+	__u32 k;
+
+	if (i >= BS_KMAX_PATS)
+		return 0;
+	k = env->gen * BS_KMAX_PATS + i;
+	return bpf_map_lookup_elem(&bs_pats, &k);
+}
+
+#define BS_KINLINE static __always_inline
+#define BS_KGLOBAL __noinline
+#define BS_K_RULE(env, i) bs_rule_at((env), (i))
+#define BS_K_PAT(env, i) bs_pat_at((env), (i))
+#define BS_K_LOOP(n, cb, ctx) bpf_loop((n), (cb), (ctx), 0)
+#include "kernel/kdecide.h"
+
+/* Just enough of the kernel's types for the fields read below; CO-RE relocates
+ * each access to the running kernel's layout. */
+struct sock_common {
+	__be32 skc_rcv_saddr;
+	__u16 skc_num;
+	unsigned short skc_family;
+	unsigned char skc_reuse:4;
+	unsigned char skc_reuseport:1;
+	unsigned char skc_ipv6only:1;
+	struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	short type;
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+static __always_inline void bs_count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&bs_counters, &which);
+
+	if (c)
+		*c += 1;
+}
+
+/* Fails the call with err (EPERM only, before Linux 5.18). */
+static __always_inline int bs_fail(int err)
+{
+	if (bs_have_retval)
+		bpf_set_retval(-err);
+	return 0;
+}
+
+/* The caller's uid, comm and protocol into q. */
+static __always_inline void bs_who(struct bs_kquery *q, int type)
+{
+	q->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(q->comm, sizeof(q->comm));
+	q->proto = type == SOCK_STREAM ? 1 : 2;
+}
+
+/* Sends a record of o for the call to the ring buffer (counting a full one). */
+static __always_inline void bs_record(__u8 call, const struct bs_kquery *q, __u32 gen,
+				      const struct bs_ksa *from, const struct bs_kout *o,
+				      __u64 cookie)
+{
+	struct bs_kevent *e = bpf_ringbuf_reserve(&bs_events, sizeof(*e), 0);
+
+	if (!e) {
+		bs_count(BS_KC_DROPS);
+		return;
+	}
+	e->cookie = cookie;
+	e->pid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	e->uid = q->uid;
+	__builtin_memcpy(e->comm, q->comm, sizeof(e->comm));
+	e->call = call;
+	e->event = o->err ? BS_KEV_DENY : o->action;
+	e->proto = q->proto;
+	e->gen = (__u8)gen;
+	e->rule = o->rule;
+	e->err = o->err;
+	e->from = *from;
+	e->to = o->to;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* IPV6_V6ONLY of an IPv6 socket; 1 when it cannot be read (::1 then, which binds
+ * on any IPv6 socket). */
+static __always_inline int bs_v6only(struct bpf_sock *sk, int type)
+{
+	struct sock_common *sc;
+
+	if (type == SOCK_STREAM)
+		sc = (struct sock_common *)bpf_skc_to_tcp6_sock(sk);
+	else
+		sc = (struct sock_common *)bpf_skc_to_udp6_sock(sk);
+	if (!sc)
+		return 1;
+	return BPF_CORE_READ_BITFIELD(sc, skc_ipv6only);
+}
+
+/* Remembers a socket the program rewrote, for `bindshim audit`. */
+static __always_inline void bs_place(__u64 cookie, __u32 gen, const struct bs_ksa *from,
+				     const struct bs_kout *o)
+{
+	struct bs_kplaced v = {.gen = (__u8)gen, .rule = o->rule, .from = *from, .to = o->to};
+
+	bpf_map_update_elem(&bs_placed, &cookie, &v, BPF_ANY);
+}
+
+/* The state's active generation and its header; NULL before the loader is done. */
+static __always_inline struct bs_kstate *bs_active(struct bs_kenv *env)
+{
+	__u32 zero = 0;
+	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+
+	if (!st)
+		return 0;
+	/* Read once: every lookup of this call uses this generation. */
+	env->gen = *(volatile __u32 *)&st->gen & 1;
+	env->hdr = st->g[env->gen];
+	return st;
+}
+
+/* Both bind programs: judge ctx's address; 1 lets the (maybe rewritten) bind go on. */
+static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
+{
+	struct bs_kenv env;
+	struct bs_kquery q = {};
+	struct bs_ksa from = {};
+	struct bs_kout o = {};
+	struct bs_kstate *st = bs_active(&env);
+	int type = ctx->type, v6only = 1;
+	__u64 cookie;
+
+	if (!st || (type != SOCK_STREAM && type != SOCK_DGRAM))
+		return 1;
+	from.family = family;
+	from.port = bpf_ntohs((__u16)ctx->user_port);
+	if (family == BS_KAF_INET) {
+		__u32 ip = ctx->user_ip4;
+
+		/* Linux's old bind(AF_UNSPEC, INADDR_ANY) on an IPv4 socket is 0.0.0.0;
+		 * anything else but AF_INET the kernel refuses itself. */
+		if (ctx->user_family != BS_KAF_INET && (ctx->user_family != AF_UNSPEC || ip))
+			return 1;
+		__builtin_memcpy(from.addr, &ip, 4);
+	} else {
+		if (ctx->user_family != BS_KAF_INET6)
+			return 1;
+		/* Constant offsets: the verifier takes no variable offset into ctx. */
+		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+			      ctx->user_ip6[3]};
+
+		__builtin_memcpy(from.addr, w, 16);
+		v6only = bs_v6only(ctx->sk, type);
+	}
+	bs_who(&q, type);
+	bs_k_judge(&env, &q, &from, v6only, &o);
+	bs_count(BS_KC_BINDS);
+	cookie = bpf_get_socket_cookie(ctx);
+	if (o.err) {
+		bs_count(BS_KC_DENIALS);
+		bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
+		return bs_fail(o.err);
+	}
+	if (o.action != BS_KA_REWRITE) {
+		if (o.action == BS_KA_LOG || env.hdr.log_allowed)
+			bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
+		bpf_map_delete_elem(&bs_placed, &cookie);
+		return 1;
+	}
+	if (from.port == 0 && (st->flags & BS_KF_LSM)) {
+		/* A client's bind before connect, or a server's: listen() will tell. */
+		struct bs_ksk *m = bpf_sk_storage_get(&bs_sk, ctx->sk, 0,
+						      BPF_SK_STORAGE_GET_F_CREATE);
+
+		if (m) {
+			m->flags |= BS_KSK_DEFERRED;
+			bs_count(BS_KC_DEFERRED);
+			return 1;
+		}
+	}
+	if (family == BS_KAF_INET && ctx->user_family == AF_UNSPEC) {
+		/* The kernel takes AF_UNSPEC only with INADDR_ANY. */
+		o.err = BS_KEADDRNOTAVAIL;
+		bs_count(BS_KC_DENIALS);
+		bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
+		return bs_fail(o.err);
+	}
+	if (family == BS_KAF_INET) {
+		__u32 ip;
+
+		__builtin_memcpy(&ip, o.to.addr, 4);
+		ctx->user_ip4 = ip;
+	} else {
+		__u32 w[4];
+
+		__builtin_memcpy(w, o.to.addr, 16);
+		ctx->user_ip6[0] = w[0];
+		ctx->user_ip6[1] = w[1];
+		ctx->user_ip6[2] = w[2];
+		ctx->user_ip6[3] = w[3];
+		/* A link-local address needs its interface (no scope id here). */
+		if (o.to.scope) {
+			int idx = (int)o.to.scope;
+
+			bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &idx, sizeof(idx));
+		}
+	}
+	ctx->user_port = bpf_htons(o.to.port);
+	bs_count(BS_KC_REWRITES);
+	bs_place(cookie, env.gen, &from, &o);
+	bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
+	return 1;
+}
+
+SEC("cgroup/bind4")
+int bs_bind4(struct bpf_sock_addr *ctx)
+{
+	return bs_bind(ctx, BS_KAF_INET);
+}
+
+SEC("cgroup/bind6")
+int bs_bind6(struct bpf_sock_addr *ctx)
+{
+	return bs_bind(ctx, BS_KAF_INET6);
+}
+
+/* listen(): a socket bound to port 0 whose bind the policy rewrites, or never
+ * bound at all, would listen where the policy says it may not. Such a socket
+ * cannot be moved any more: refuse (EADDRNOTAVAIL for a rewrite, the rule's errno
+ * for a denial). Every other socket was judged at bind. */
+SEC("lsm_cgroup/socket_listen")
+int BPF_PROG(bs_listen, struct socket *sock, int backlog)
+{
+	struct bs_kenv env;
+	struct bs_kquery q = {};
+	struct bs_ksa from = {};
+	struct bs_kout o = {};
+	struct sock *sk = sock->sk;
+	struct bs_ksk *m;
+	__u16 family, num;
+	int v6only = 1;
+
+	if (!sk || sock->type != SOCK_STREAM || !bs_active(&env))
+		return 1;
+	family = sk->__sk_common.skc_family;
+	if (family != BS_KAF_INET && family != BS_KAF_INET6)
+		return 1;
+	num = sk->__sk_common.skc_num;
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	if (num && !(m && (m->flags & BS_KSK_DEFERRED)))
+		return 1;
+	from.family = family;
+	if (num) {
+		if (family == BS_KAF_INET) {
+			__u32 ip = sk->__sk_common.skc_rcv_saddr;
+
+			__builtin_memcpy(from.addr, &ip, 4);
+		} else {
+			struct in6_addr a = sk->__sk_common.skc_v6_rcv_saddr;
+
+			__builtin_memcpy(from.addr, &a, 16);
+		}
+	}
+	if (family == BS_KAF_INET6)
+		v6only = BPF_CORE_READ_BITFIELD(&sk->__sk_common, skc_ipv6only);
+	bs_who(&q, SOCK_STREAM);
+	/* Judged as the port the program asked for: 0. */
+	bs_k_judge(&env, &q, &from, v6only, &o);
+	if (!o.err && o.action != BS_KA_REWRITE)
+		return 1;
+	if (!o.err)
+		o.err = BS_KEADDRNOTAVAIL;
+	from.port = num;
+	bs_count(BS_KC_LISTENS_REFUSED);
+	bs_record(BS_KCALL_LISTEN, &q, env.gen, &from, &o, 0);
+	return bs_fail(o.err);
+}
+
+SEC("cgroup/setsockopt")
+int bs_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (ctx->level != IPPROTO_IP || ctx->optname != IP_LOCAL_PORT_RANGE || !sk ||
+	    sk->type != SOCK_DGRAM)
+		return 1;
+	bs_count(BS_KC_SOCKOPT_REFUSED);
+	return 0;
+}

@@ -1,0 +1,204 @@
+/*
+ * The compiled policy as the kernel program reads it: map value layouts, the ring
+ * buffer's event, counters. Included by the BPF program (clang -target bpf) and by
+ * the user-space compiler, loader and decision (kdecide.c), so both sides agree on
+ * every byte. Only fixed-size types; no pointers.
+ *
+ * A policy is compiled into two generations of tables (gen 0 and 1). The program
+ * reads the active generation number once per call and looks everything up in that
+ * generation; a reload writes the other one and then flips the number (loader.c).
+ */
+#ifndef BS_KTYPES_H
+#define BS_KTYPES_H
+
+#include <linux/types.h>
+
+/* Compiled rules and glob patterns per generation (a policy rule whose lists are
+ * longer than one compiled rule holds becomes several consecutive compiled rules). */
+#define BS_KMAX_RULES 1024
+#define BS_KMAX_PATS 256
+#define BS_KR_ADDRS 4
+#define BS_KR_PORTS 8
+#define BS_KR_UIDS 4
+#define BS_KR_PROGS 4
+/* A task's comm: 15 characters and a NUL. */
+#define BS_KCOMM 16
+/* A glob on comm: at most 15 character tokens (one per character of comm), each
+ * maybe preceded by a star, and a trailing star: 31 tokens. */
+#define BS_KPAT_CLASSES 15
+#define BS_KPAT_TOKENS 31
+
+/* bs_kcidr.kind, as enum bs_addr_kind */
+#define BS_KADDR_WILDCARD 0
+#define BS_KADDR_ANY 1
+#define BS_KADDR_CIDR 2
+
+struct bs_kcidr {
+	__u8 kind;
+	__u8 family;			/* 4 or 6 (CIDR only) */
+	__u8 prefix;
+	__u8 pad;
+	__u8 bytes[16];			/* IPv4 in the first 4 */
+};
+
+struct bs_kport {
+	__u16 lo, hi;
+};
+
+/* bs_krule.to_kind, as enum bs_target_kind */
+#define BS_KTO_LOOPBACK 0
+#define BS_KTO_IP 1
+#define BS_KTO_IFACE 2
+
+/* bs_krule.flags */
+#define BS_KR_NEVER 1			/* an exe key: the kernel cannot see it, never matches */
+
+struct bs_krule {
+	__u8 action;			/* enum bs_action */
+	__u8 families, protos;		/* BS_FAM_*, BS_PROTO_* bits; 0: any */
+	__u8 flags;
+	__u8 naddrs, nports, nuids, nprogs;	/* 0: any */
+	__s32 err;			/* deny */
+	__u32 src;			/* index of the policy rule it comes from */
+	struct bs_kcidr addrs[BS_KR_ADDRS];
+	struct bs_kport ports[BS_KR_PORTS];
+	__u32 uids[BS_KR_UIDS];
+	__u16 progs[BS_KR_PROGS];	/* pattern indices */
+	/* rewrite */
+	__u8 to_kind;
+	__u8 to_family;			/* BS_KTO_IP: 4 or 6 (folded) */
+	__u8 if_v4_ok, if_v6_ok;	/* BS_KTO_IFACE: resolved at load and on changes */
+	__s32 to_port;			/* -1: keep the port */
+	__u8 to_ip[16];
+	__u8 if_v4[4];
+	__u8 if_v6[16];
+	__u32 if_scope;			/* link-local: the interface index */
+	char ifname[16];
+};
+
+/* A glob on comm as a bit-parallel automaton: position t (0..ntok) is "tokens
+ * before t matched"; bit t of stars says token t is a star; bit t of masks[c]
+ * says token t is a character class holding c. */
+struct bs_kpat {
+	__u32 masks[256];
+	__u32 stars;
+	__u8 ntok;
+	__u8 never;			/* more characters than a comm has */
+	__u8 pad[2];
+};
+
+/* Per generation: what the program needs besides the rules. */
+struct bs_kgen {
+	__u32 nrules;
+	__u8 default_action;
+	__u8 log_allowed;
+	__u8 pad[2];
+	__s32 default_err;
+};
+
+/* bs_kstate.flags */
+#define BS_KF_LSM 1			/* listen() is judged: port-0 rewrites wait for it */
+
+struct bs_kstate {
+	__u32 gen;			/* the active generation, 0 or 1 */
+	__u32 flags;
+	struct bs_kgen g[2];
+};
+
+/* What the user-space side keeps about a compiled rule (for records and status);
+ * the program never reads it. */
+struct bs_kinfo {
+	__u32 src;
+	__u32 line;
+	char name[56];
+};
+
+struct bs_kmeta {
+	char policy[2][256];		/* the policy file of each generation */
+	char cgroup[256];
+	__u64 loaded[2];		/* CLOCK_REALTIME seconds */
+};
+
+/* An endpoint: family AF_INET or AF_INET6, port in host order, IPv4 in addr[0..3]. */
+struct bs_ksa {
+	__u16 family;
+	__u16 port;
+	__u32 scope;
+	__u8 addr[16];
+};
+
+/* bs_kevent.call */
+#define BS_KCALL_BIND 0
+#define BS_KCALL_LISTEN 1
+#define BS_KCALL_SETSOCKOPT 2
+
+/* bs_kevent.event: enum bs_action, or BS_KEV_DENY for a failing call */
+#define BS_KEV_DENY 8
+
+/* One record in the ring buffer. */
+struct bs_kevent {
+	__u64 cookie;			/* socket cookie */
+	__u32 pid, uid;
+	char comm[BS_KCOMM];
+	__u8 call, event, proto, gen;
+	__s32 rule;			/* compiled rule index, -1: the default */
+	__s32 err;
+	struct bs_ksa from, to;
+};
+
+/* What the program remembers of a socket (sk storage). */
+#define BS_KSK_DEFERRED 1		/* a port-0 bind the policy rewrites: judged at listen */
+struct bs_ksk {
+	__u32 flags;
+};
+
+/* What `audit` finds of a listener the program placed (LRU map by socket cookie). */
+struct bs_kplaced {
+	__u8 gen, pad[3];
+	__s32 rule;
+	struct bs_ksa from, to;
+};
+
+/* Counters (per-CPU array). */
+enum {
+	BS_KC_BINDS,			/* binds judged */
+	BS_KC_REWRITES,
+	BS_KC_DENIALS,
+	BS_KC_DEFERRED,			/* port-0 binds left for listen() to judge */
+	BS_KC_LISTENS_REFUSED,
+	BS_KC_SOCKOPT_REFUSED,		/* IP_LOCAL_PORT_RANGE on UDP */
+	BS_KC_DROPS,			/* records lost: the ring buffer was full */
+	BS_KC_N
+};
+
+#define BS_KAF_INET 2
+#define BS_KAF_INET6 10
+#define BS_KEADDRNOTAVAIL 99
+/* enum bs_action (policy/policy.h), for the BPF side that cannot include it */
+#define BS_KA_ALLOW 0
+#define BS_KA_DENY 1
+#define BS_KA_REWRITE 2
+#define BS_KA_LOG 3
+
+/* What a rule sees: the folded address (v4-mapped as IPv4), port, protocol, real
+ * uid and the task's comm. */
+struct bs_kquery {
+	__u8 family;			/* BS_KAF_* after folding */
+	__u8 proto;			/* BS_PROTO_* bit */
+	__u16 port;
+	__u32 uid;
+	__u8 addr[16];
+	char comm[BS_KCOMM];
+};
+
+/* What happens to a call. */
+struct bs_kout {
+	__u8 action;			/* BS_KA_* of the deciding rule or default */
+	__u8 once;			/* allowed: a wildcard bind is rewritten to exactly it */
+	__u8 pad[2];
+	__s32 err;			/* != 0: the call fails with it */
+	__s32 rule;			/* compiled rule, -1: the default */
+	struct bs_ksa to;		/* rewrite, when err == 0 */
+};
+
+#endif

@@ -1,0 +1,485 @@
+/*
+ * `bindshim system enable|reload|disable|status`: load the program (the skeleton
+ * bpftool generates from kernel/bindshim.bpf.c), fill its tables, attach it to a
+ * cgroup v2 directory and pin maps and links under the pin directory, so that it
+ * outlives the command; disabling unpins everything, which detaches the links.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "kernel/bindshim.skel.h"
+#include "kernel/loader.h"
+
+const bool bs_kernel_built = true;
+
+static const char *const link_names[BS_KNLINKS] = BS_KLINKS;
+
+/* libbpf's own messages: only warnings and errors. */
+__attribute__((format(printf, 2, 0)))
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !getenv("BINDSHIM_BPF_DEBUG")))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Finds the cgroup v2 mount (hybrid layouts have it at /sys/fs/cgroup/unified). */
+static int cgroup2_root(char *out, size_t len)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char mnt[2048], type[64];
+
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS... - TYPE SOURCE ..." */
+		if (sscanf(line, "%*s %*s %*s %*s %2047s", mnt) != 1)
+			continue;
+		if (!strstr(line, " - ") || sscanf(strstr(line, " - "), " - %63s", type) != 1)
+			continue;
+		if (!strcmp(type, "cgroup2")) {
+			bs_kcopy(out, len, mnt);
+			fclose(f);
+			return 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	return -ENOENT;
+}
+
+/* Opens the cgroup to attach to, checking it is cgroup v2; fd or -1 after saying why. */
+static int open_cgroup(const struct bs_kopts *o, char *path, size_t len)
+{
+	struct statfs sf;
+	int fd;
+
+	if (o->cgroup)
+		bs_kcopy(path, len, o->cgroup);
+	else if (cgroup2_root(path, len)) {
+		fprintf(stderr, "bindshim system: no cgroup v2 mount found (mount -t cgroup2 none "
+			"/sys/fs/cgroup/unified, or give --cgroup PATH)\n");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstatfs(fd, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC) {
+		fprintf(stderr, "bindshim system: %s: %s\n", path,
+			fd < 0 ? strerror(errno) : "not a cgroup v2 directory");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Makes sure the pin directory's parent is a bpf filesystem, mounting the usual
+ * one if needed; 0 or -1 after saying why. */
+static int ensure_bpffs(const char *pin)
+{
+	char parent[512];
+	struct statfs sf;
+	char *slash;
+
+	bs_kcopy(parent, sizeof(parent), pin);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (statfs(parent, &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (!strcmp(parent, "/sys/fs/bpf") && mount("bpf", parent, "bpf", 0, "mode=0700") == 0)
+		return 0;
+	fprintf(stderr, "bindshim system: %s is not a bpf filesystem (mount -t bpf bpf %s)\n",
+		parent, parent);
+	return -1;
+}
+
+/* Tells whether the running kernel has the BPF LSM active (mounting securityfs to
+ * ask, if needed). */
+static bool lsm_active(void)
+{
+	char buf[512] = "";
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+
+	if (!f && mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL) == 0)
+		f = fopen("/sys/kernel/security/lsm", "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	for (char *t = strtok(buf, ",\n"); t; t = strtok(NULL, ",\n"))
+		if (!strcmp(t, "bpf"))
+			return true;
+	return false;
+}
+
+/* Loads and compiles the policy file; 0 or -1 after printing its problems. */
+static int compile_file(const char *file, struct bs_ktables *t)
+{
+	struct bs_policy *p = NULL;
+	char *err = malloc(65536);
+	int rc = -1;
+
+	if (!err)
+		return -1;
+	err[0] = '\0';
+	if (bs_policy_load(file, &p, err, 65536)) {
+		fputs(err, stderr);
+		goto out;
+	}
+	if (bs_kcompile(p, t, err, 65536)) {
+		fprintf(stderr, "%s: %s", file, err);
+		goto out;
+	}
+	for (size_t i = 0; i < p->nrules; i++)
+		if (p->rules[i].nexes)
+			fprintf(stderr, "bindshim system: warning: %s:%u: rule \"%s\" has an exe key, "
+				"which the kernel cannot see: in the kernel it never matches\n", file,
+				p->rules[i].line, p->rules[i].name);
+	rc = 0;
+out:
+	bs_policy_free(p);
+	free(err);
+	return rc;
+}
+
+/* Removes everything under pin (ours), then pin; links go, and with them the
+ * attachments. Returns how many entries could not be removed. */
+static int unpin_all(const char *pin)
+{
+	char path[512];
+	int left = 0;
+
+	for (int i = 0; i < BS_KNLINKS; i++) {
+		snprintf(path, sizeof(path), "%s/link_%s", pin, link_names[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			left++;
+	}
+	for (int i = 0; i < BS_KM_N; i++) {
+		snprintf(path, sizeof(path), "%s/map_%s", pin, bs_kmap_name(i));
+		if (unlink(path) < 0 && errno != ENOENT)
+			left++;
+	}
+	if (rmdir(pin) < 0 && errno != ENOENT)
+		left++;
+	return left;
+}
+
+/* The maps of the skeleton, by our index. */
+static struct bpf_map *skel_map(struct bs_bpf *s, int i)
+{
+	struct bpf_map *m[BS_KM_N] = {
+		s->maps.bs_state, s->maps.bs_rules, s->maps.bs_pats, s->maps.bs_info,
+		s->maps.bs_meta, s->maps.bs_counters, s->maps.bs_events, s->maps.bs_sk,
+		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner,
+	};
+
+	return m[i];
+}
+
+/* Opens and loads the skeleton, with the listen program if lsm; NULL on failure. */
+static struct bs_bpf *load_skel(bool lsm)
+{
+	struct bs_bpf *s = bs_bpf__open();
+
+	if (!s)
+		return NULL;
+	s->rodata->bs_have_retval =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval, NULL) > 0;
+	bpf_program__set_autoload(s->progs.bs_listen, lsm);
+	if (bs_bpf__load(s)) {
+		bs_bpf__destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Fills generation 0 and the state of a freshly loaded skeleton. */
+static int fill(struct bs_bpf *s, const struct bs_ktables *t, const char *policy,
+		const char *cgroup, bool lsm)
+{
+	struct bs_kpins p;
+	struct bs_kstate st = {.gen = 0, .flags = lsm ? BS_KF_LSM : 0};
+	struct bs_kmeta meta = {0};
+	__u32 zero = 0;
+	int rc;
+
+	bs_kpins_init(&p);
+	for (int i = 0; i < BS_KM_N; i++)
+		p.fd[i] = bpf_map__fd(skel_map(s, i));
+	bs_kcopy(meta.cgroup, sizeof(meta.cgroup), cgroup);
+	if (bpf_map_update_elem(p.fd[BS_KM_META], &zero, &meta, BPF_ANY) ||
+	    bpf_map_update_elem(p.fd[BS_KM_STATE], &zero, &st, BPF_ANY))
+		return -errno;
+	rc = bs_kwrite_gen(&p, 0, t, policy);
+	return rc;
+}
+
+/* Attaches the programs to cgfd and pins links and maps; 0 or -1 after saying why. */
+static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, bool lsm)
+{
+	struct bpf_program *progs[BS_KNLINKS] = {s->progs.bs_bind4, s->progs.bs_bind6,
+						  s->progs.bs_listen, s->progs.bs_setsockopt};
+	struct bpf_link *links[BS_KNLINKS] = {0};
+	char path[512];
+	int rc = -1;
+
+	if (mkdir(pin, 0700) < 0) {
+		fprintf(stderr, "bindshim system: %s: %s%s\n", pin, strerror(errno),
+			errno == EEXIST ? " (already enabled: use reload, or disable first)" : "");
+		return -1;
+	}
+	for (int i = 0; i < BS_KNLINKS; i++) {
+		if (i == 2 && !lsm)
+			continue;
+		links[i] = bpf_program__attach_cgroup(progs[i], cgfd);
+		if (!links[i]) {
+			fprintf(stderr, "bindshim system: cannot attach the %s program: %s\n",
+				link_names[i], strerror(errno));
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/link_%s", pin, link_names[i]);
+		if (bpf_link__pin(links[i], path))
+			goto pinfail;
+	}
+	for (int i = 0; i < BS_KM_N; i++) {
+		snprintf(path, sizeof(path), "%s/map_%s", pin, bs_kmap_name(i));
+		if (bpf_obj_pin(bpf_map__fd(skel_map(s, i)), path))
+			goto pinfail;
+	}
+	rc = 0;
+	goto out;
+pinfail:
+	fprintf(stderr, "bindshim system: cannot pin under %s: %s\n", pin, strerror(errno));
+out:
+	for (int i = 0; i < BS_KNLINKS; i++)
+		bpf_link__destroy(links[i]);	/* the pinned ones stay attached */
+	if (rc)
+		unpin_all(pin);
+	return rc;
+}
+
+static const char *pin_of(const struct bs_kopts *o)
+{
+	return o->pin ? o->pin : BS_KPIN_DIR;
+}
+
+int bs_ksystem_enable(const struct bs_kopts *o)
+{
+	struct bs_ktables t;
+	struct bs_bpf *s = NULL;
+	char cgroup[1024];
+	bool lsm = !o->no_lsm && lsm_active();
+	int cgfd, rc = 1;
+
+	libbpf_set_print(quiet_print);
+	if (compile_file(o->policy, &t))
+		return 1;
+	cgfd = open_cgroup(o, cgroup, sizeof(cgroup));
+	if (cgfd < 0 || ensure_bpffs(pin_of(o)))
+		goto out;
+	s = load_skel(lsm);
+	if (!s && lsm) {
+		fprintf(stderr, "bindshim system: warning: the BPF LSM program (listen) cannot be "
+			"loaded here; going on without it\n");
+		lsm = false;
+		s = load_skel(false);
+	}
+	if (!s) {
+		fprintf(stderr, "bindshim system: cannot load the BPF program: %s (Linux 5.17 or "
+			"later with BPF and cgroup v2 is needed; root)\n", strerror(errno));
+		goto out;
+	}
+	if (fill(s, &t, o->policy, cgroup, lsm) || attach_and_pin(s, cgfd, pin_of(o), lsm))
+		goto out;
+	printf("kernel mode enabled: %s on %s (pinned at %s), %zu compiled rules\n", o->policy,
+	       cgroup, pin_of(o), t.nrules);
+	if (!lsm)
+		printf("no BPF LSM: port-0 binds are judged at bind like servers' (clients that "
+		       "bind before connecting are rewritten too), and listen() on a never-bound "
+		       "socket is not judged\n");
+	rc = 0;
+out:
+	if (s)
+		bs_bpf__destroy(s);
+	if (cgfd >= 0)
+		close(cgfd);
+	bs_ktables_free(&t);
+	return rc;
+}
+
+/* Opens and locks the pins of an enabled backend; 0 or -1 after saying why. */
+static int open_locked(const struct bs_kopts *o, struct bs_kpins *p)
+{
+	int rc = bs_kpins_open(p, pin_of(o));
+
+	if (rc) {
+		fprintf(stderr, "bindshim system: kernel mode is not enabled (%s: %s)\n", pin_of(o),
+			strerror(-rc));
+		return -1;
+	}
+	if (bs_kpins_lock(p, pin_of(o))) {
+		bs_kpins_close(p);
+		return -1;
+	}
+	return 0;
+}
+
+int bs_ksystem_reload(const struct bs_kopts *o)
+{
+	struct bs_kpins p;
+	struct bs_ktables t;
+	int rc;
+
+	libbpf_set_print(quiet_print);
+	if (compile_file(o->policy, &t))
+		return 1;
+	if (open_locked(o, &p)) {
+		bs_ktables_free(&t);
+		return 1;
+	}
+	rc = bs_kinstall(&p, &t, o->policy);
+	if (rc)
+		fprintf(stderr, "bindshim system: reload failed: %s (the previous policy stays)\n",
+			strerror(-rc));
+	else
+		printf("kernel mode reloaded: %s, %zu compiled rules\n", o->policy, t.nrules);
+	bs_kpins_close(&p);
+	bs_ktables_free(&t);
+	return rc ? 1 : 0;
+}
+
+int bs_ksystem_disable(const struct bs_kopts *o)
+{
+	struct bs_kpins p;
+	int left;
+
+	if (open_locked(o, &p))
+		return 1;
+	left = unpin_all(pin_of(o));
+	bs_kpins_close(&p);
+	if (left) {
+		fprintf(stderr, "bindshim system: %d pinned objects could not be removed from %s\n",
+			left, pin_of(o));
+		return 1;
+	}
+	printf("kernel mode disabled: nothing attached or pinned at %s\n", pin_of(o));
+	return 0;
+}
+
+static const char *attach_name(enum bpf_attach_type t)
+{
+	switch (t) {
+	case BPF_CGROUP_INET4_BIND:
+		return "cgroup/bind4";
+	case BPF_CGROUP_INET6_BIND:
+		return "cgroup/bind6";
+	case BPF_LSM_CGROUP:
+		return "lsm_cgroup/socket_listen";
+	case BPF_CGROUP_SETSOCKOPT:
+		return "cgroup/setsockopt";
+	default:
+		return "?";
+	}
+}
+
+/* Prints what each pinned link attaches; returns how many are attached. */
+static int print_links(const char *pin, const char *cgroup)
+{
+	int n = 0;
+
+	for (int i = 0; i < BS_KNLINKS; i++) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		char path[512];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/link_%s", pin, link_names[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			printf("  %-26s not attached%s\n", link_names[i],
+			       i == 2 ? " (no BPF LSM: listen() is not judged)" : "");
+			continue;
+		}
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+			printf("  %-26s attached to %s (cgroup id %llu, program id %u)\n",
+			       attach_name(info.cgroup.attach_type), cgroup,
+			       (unsigned long long)info.cgroup.cgroup_id, info.prog_id);
+			n++;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+int bs_ksystem_status(const struct bs_kopts *o)
+{
+	static const char *const names[BS_KC_N] = {
+		"binds judged", "rewritten", "denied", "port-0 binds left to listen()",
+		"listen() refused", "IP_LOCAL_PORT_RANGE refused", "records dropped (ring full)",
+	};
+	int ncpu = libbpf_num_possible_cpus();
+	struct bs_kpins p;
+	struct bs_kstate st;
+	struct bs_kmeta meta;
+	__u32 zero = 0, gen;
+	__u64 *v;
+
+	libbpf_set_print(quiet_print);
+	if (bs_kpins_open(&p, pin_of(o))) {
+		printf("kernel mode: disabled (nothing pinned at %s)\n", pin_of(o));
+		return 3;
+	}
+	if (ncpu < 1 || bs_kstate_read(&p, &st) ||
+	    bpf_map_lookup_elem(p.fd[BS_KM_META], &zero, &meta)) {
+		bs_kpins_close(&p);
+		return 1;
+	}
+	gen = st.gen & 1;
+	printf("kernel mode: enabled, pinned at %s\n", pin_of(o));
+	printf("policy: %s (generation %u, loaded %llu, %u compiled rules)\n", meta.policy[gen],
+	       gen, (unsigned long long)meta.loaded[gen], st.g[gen].nrules);
+	printf("listen(): %s\n", st.flags & BS_KF_LSM ? "judged (BPF LSM)"
+	       : "not judged (no BPF LSM): port-0 binds are rewritten at bind");
+	printf("programs:\n");
+	print_links(pin_of(o), meta.cgroup);
+	v = calloc((size_t)ncpu, sizeof(*v));
+	printf("counters:\n");
+	for (__u32 c = 0; v && c < BS_KC_N; c++) {
+		unsigned long long sum = 0;
+
+		if (bpf_map_lookup_elem(p.fd[BS_KM_COUNTERS], &c, v) == 0)
+			for (int i = 0; i < ncpu; i++)
+				sum += v[i];
+		printf("  %-32s %llu\n", names[c], sum);
+	}
+	free(v);
+	bs_kpins_close(&p);
+	return 0;
+}
+
+int bs_ksystem_tables(const char *pin, struct bs_ktables *t, char *policy, size_t len)
+{
+	struct bs_kpins p;
+	int rc;
+
+	libbpf_set_print(quiet_print);
+	rc = bs_kpins_open(&p, pin);
+	if (rc)
+		return rc;
+	rc = bs_kread_active(&p, t, policy, len);
+	bs_kpins_close(&p);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/* The kernel backend's loader, inside kernel/ (needs libbpf). */
+#ifndef BS_KLOADER_H
+#define BS_KLOADER_H
+
+#include <string.h>
+
+#include "kernel/kernel.h"
+
+/* The pinned maps, by index; each pinned as PIN/map_NAME. */
+enum {
+	BS_KM_STATE, BS_KM_RULES, BS_KM_PATS, BS_KM_INFO, BS_KM_META, BS_KM_COUNTERS,
+	BS_KM_EVENTS, BS_KM_SK, BS_KM_PLACED, BS_KM_SYNC, BS_KM_INNER, BS_KM_N
+};
+
+/* The links, pinned as PIN/link_NAME. */
+#define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt"}
+#define BS_KNLINKS 4
+
+struct bs_kpins {
+	int fd[BS_KM_N];
+	int lock;			/* the pin directory, flock()ed */
+};
+
+/* Copies s into d of size n, cut short if needed (paths that do not fit a map's
+ * fixed field are cut: they are for people to read). */
+static inline void bs_kcopy(char *d, size_t n, const char *s)
+{
+	size_t l = strnlen(s, n - 1);
+
+	memcpy(d, s, l);
+	d[l] = '\0';
+}
+
+/* tables.c */
+/* "state", "rules"...: the pin name of map i. */
+const char *bs_kmap_name(int i);
+void bs_kpins_init(struct bs_kpins *p);
+/* Opens every pinned map under pin; returns 0 or -errno. */
+int bs_kpins_open(struct bs_kpins *p, const char *pin);
+void bs_kpins_close(struct bs_kpins *p);
+/* Serializes writers (reload, the watch daemon's refresh, disable); 0 or -errno. */
+int bs_kpins_lock(struct bs_kpins *p, const char *pin);
+int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st);
+/* Waits for every running program to return; 0 or -errno. */
+int bs_ksync(const struct bs_kpins *p);
+/* Writes t into generation gen (not the active one); 0 or -errno. */
+int bs_kwrite_gen(const struct bs_kpins *p, __u32 gen, const struct bs_ktables *t,
+		  const char *policy);
+/* Makes gen the active generation and waits for calls still using the other. */
+int bs_kflip(const struct bs_kpins *p, __u32 gen);
+/* Writes t into the inactive generation and flips to it; 0 or -errno. */
+int bs_kinstall(const struct bs_kpins *p, const struct bs_ktables *t, const char *policy);
+/* Reads the active generation's tables (and its policy file); 0 or -errno. */
+int bs_kread_active(const struct bs_kpins *p, struct bs_ktables *t, char *policy, size_t len);
+
+/* watch.c */
+/* Turns a ring-buffer event into a record, as the shim writes them. */
+struct bs_logger;
+void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
+		   const struct bs_kevent *e);
+
+#endif

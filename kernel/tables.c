@@ -1,0 +1,203 @@
+/*
+ * The pinned maps: opening them, writing a generation of tables, flipping the
+ * active generation, and reading the active tables back.
+ *
+ * Atomicity of a reload: the program reads the generation number once per call and
+ * looks everything up in that generation. A reload writes the inactive generation
+ * (no call reads it: see below), then flips the number with one map update (only
+ * its lowest byte changes, 0 <-> 1, so no reader sees a torn value), then waits
+ * until every program that may have read the old number has returned: replacing
+ * the element of an array-of-maps makes the kernel wait for running BPF programs
+ * (synchronize_rcu, maybe_wait_bpf_programs in kernel/bpf/syscall.c). Only then
+ * may the old generation be written again, by the next reload. Reloads are
+ * serialized by a lock on the pin directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "kernel/loader.h"
+
+static const char *const map_names[BS_KM_N] = {
+	[BS_KM_STATE] = "state", [BS_KM_RULES] = "rules", [BS_KM_PATS] = "pats",
+	[BS_KM_INFO] = "info", [BS_KM_META] = "meta", [BS_KM_COUNTERS] = "counters",
+	[BS_KM_EVENTS] = "events", [BS_KM_SK] = "sk", [BS_KM_PLACED] = "placed",
+	[BS_KM_SYNC] = "sync", [BS_KM_INNER] = "inner",
+};
+
+const char *bs_kmap_name(int i)
+{
+	return map_names[i];
+}
+
+void bs_kpins_init(struct bs_kpins *p)
+{
+	for (int i = 0; i < BS_KM_N; i++)
+		p->fd[i] = -1;
+	p->lock = -1;
+}
+
+int bs_kpins_open(struct bs_kpins *p, const char *pin)
+{
+	char path[512];
+
+	bs_kpins_init(p);
+	for (int i = 0; i < BS_KM_N; i++) {
+		snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[i]);
+		p->fd[i] = bpf_obj_get(path);
+		if (p->fd[i] < 0) {
+			int err = errno;
+
+			bs_kpins_close(p);
+			return -err;
+		}
+	}
+	return 0;
+}
+
+void bs_kpins_close(struct bs_kpins *p)
+{
+	for (int i = 0; i < BS_KM_N; i++)
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+	if (p->lock >= 0)
+		close(p->lock);
+	bs_kpins_init(p);
+}
+
+int bs_kpins_lock(struct bs_kpins *p, const char *pin)
+{
+	p->lock = open(pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->lock < 0 || flock(p->lock, LOCK_EX) < 0)
+		return -errno;
+	return 0;
+}
+
+int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(p->fd[BS_KM_STATE], &zero, st) ? -errno : 0;
+}
+
+/* Waits until no program still runs with what it read before now. */
+int bs_ksync(const struct bs_kpins *p)
+{
+	__u32 zero = 0, inner = (__u32)p->fd[BS_KM_INNER];
+
+	return bpf_map_update_elem(p->fd[BS_KM_SYNC], &zero, &inner, BPF_ANY) ? -errno : 0;
+}
+
+int bs_kwrite_gen(const struct bs_kpins *p, __u32 gen, const struct bs_ktables *t,
+		  const char *policy)
+{
+	struct bs_kstate st;
+	struct bs_kmeta meta;
+	__u32 zero = 0;
+
+	for (size_t i = 0; i < t->nrules; i++) {
+		__u32 k = gen * BS_KMAX_RULES + (__u32)i;
+
+		if (bpf_map_update_elem(p->fd[BS_KM_RULES], &k, &t->rules[i], BPF_ANY) ||
+		    bpf_map_update_elem(p->fd[BS_KM_INFO], &k, &t->info[i], BPF_ANY))
+			return -errno;
+	}
+	for (size_t i = 0; i < t->npats; i++) {
+		__u32 k = gen * BS_KMAX_PATS + (__u32)i;
+
+		if (bpf_map_update_elem(p->fd[BS_KM_PATS], &k, &t->pats[i], BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta))
+		return -errno;
+	bs_kcopy(meta.policy[gen], sizeof(meta.policy[gen]), policy);
+	meta.loaded[gen] = (__u64)time(NULL);
+	if (bpf_map_update_elem(p->fd[BS_KM_META], &zero, &meta, BPF_ANY))
+		return -errno;
+	if (bs_kstate_read(p, &st))
+		return -errno;
+	st.g[gen] = t->hdr;
+	return bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, &st, BPF_ANY) ? -errno : 0;
+}
+
+int bs_kflip(const struct bs_kpins *p, __u32 gen)
+{
+	struct bs_kstate st;
+	__u32 zero = 0;
+	int rc = bs_kstate_read(p, &st);
+
+	if (rc)
+		return rc;
+	st.gen = gen;
+	if (bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, &st, BPF_ANY))
+		return -errno;
+	return bs_ksync(p);
+}
+
+int bs_kinstall(const struct bs_kpins *p, const struct bs_ktables *t, const char *policy)
+{
+	struct bs_kstate st;
+	int rc = bs_kstate_read(p, &st);
+	__u32 next;
+
+	if (rc)
+		return rc;
+	next = (st.gen & 1) ^ 1;
+	/* In case an earlier reload died between its flip and its wait. */
+	rc = bs_ksync(p);
+	if (!rc)
+		rc = bs_kwrite_gen(p, next, t, policy);
+	if (!rc)
+		rc = bs_kflip(p, next);
+	return rc;
+}
+
+int bs_kread_active(const struct bs_kpins *p, struct bs_ktables *t, char *policy, size_t len)
+{
+	struct bs_kstate st;
+	struct bs_kmeta meta;
+	__u32 zero = 0, gen;
+	size_t npats = 0;
+	int rc = bs_kstate_read(p, &st);
+
+	memset(t, 0, sizeof(*t));
+	if (rc)
+		return rc;
+	gen = st.gen & 1;
+	t->hdr = st.g[gen];
+	t->rules = calloc(BS_KMAX_RULES, sizeof(*t->rules));
+	t->info = calloc(BS_KMAX_RULES, sizeof(*t->info));
+	t->pats = calloc(BS_KMAX_PATS, sizeof(*t->pats));
+	if (!t->rules || !t->info || !t->pats || t->hdr.nrules > BS_KMAX_RULES) {
+		bs_ktables_free(t);
+		return -ENOMEM;
+	}
+	t->nrules = t->hdr.nrules;
+	for (size_t i = 0; i < t->nrules; i++) {
+		__u32 k = gen * BS_KMAX_RULES + (__u32)i;
+
+		if (bpf_map_lookup_elem(p->fd[BS_KM_RULES], &k, &t->rules[i]) ||
+		    bpf_map_lookup_elem(p->fd[BS_KM_INFO], &k, &t->info[i])) {
+			bs_ktables_free(t);
+			return -errno;
+		}
+		for (int j = 0; j < t->rules[i].nprogs && j < BS_KR_PROGS; j++)
+			if ((size_t)t->rules[i].progs[j] + 1 > npats)
+				npats = (size_t)t->rules[i].progs[j] + 1;
+	}
+	for (size_t i = 0; i < npats && i < BS_KMAX_PATS; i++) {
+		__u32 k = gen * BS_KMAX_PATS + (__u32)i;
+
+		bpf_map_lookup_elem(p->fd[BS_KM_PATS], &k, &t->pats[i]);
+		t->npats = i + 1;
+	}
+	if (policy && !bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta))
+		bs_kcopy(policy, len, meta.policy[gen]);
+	return 0;
+}

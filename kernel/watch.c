@@ -1,0 +1,235 @@
+/*
+ * `bindshim system watch`: the small daemon of kernel mode. It reads the program's
+ * ring buffer and writes each rewrite and denial as the shim would (same text,
+ * JSON and syslog records, with uid, pid and comm, marked "via kernel"), and
+ * listens to rtnetlink so that `interface:NAME` targets follow address changes
+ * (the tables are refreshed as a reload does: the other generation, then a flip).
+ * It exits when kernel mode is disabled.
+ */
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kernel/loader.h"
+#include "shim/common/log.h"
+
+struct watch {
+	const struct bs_kopts *o;
+	struct bs_kpins p;
+	struct bs_logger lg;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* The name of uid, cached for the last few uids. */
+static const char *user_of(uid_t uid)
+{
+	static struct {
+		uid_t uid;
+		char name[64];
+		bool set;
+	} cache[16];
+	static unsigned next;
+	struct passwd pw, *res = NULL;
+	char buf[2048];
+
+	for (int i = 0; i < 16; i++)
+		if (cache[i].set && cache[i].uid == uid)
+			return cache[i].name[0] ? cache[i].name : NULL;
+	next = (next + 1) % 16;
+	cache[next].uid = uid;
+	cache[next].set = true;
+	cache[next].name[0] = '\0';
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		bs_kcopy(cache[next].name, sizeof(cache[next].name), res->pw_name);
+	return cache[next].name[0] ? cache[next].name : NULL;
+}
+
+static const char *event_name(__u8 ev)
+{
+	return ev == BS_KEV_DENY ? "deny" : bs_action_name((enum bs_action)ev);
+}
+
+void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
+		   const struct bs_kevent *e)
+{
+	static const char *const calls[] = {"bind", "listen", "setsockopt"};
+	struct bs_kinfo info = {0};
+	struct bs_kmeta meta;
+	struct bs_policy pol = {0};
+	struct bs_rule rule = {0};
+	struct bs_decision d = {.rule = NULL};
+	struct sockaddr_storage from, to;
+	char comm[BS_KCOMM + 1];
+	struct bs_who who;
+	struct bs_record r;
+	__u32 zero = 0, key = (e->gen & 1) * BS_KMAX_RULES + (__u32)e->rule;
+
+	memset(&meta, 0, sizeof(meta));
+	bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta);
+	pol.file = meta.policy[e->gen & 1];
+	if (e->rule >= 0 && e->rule < BS_KMAX_RULES &&
+	    bpf_map_lookup_elem(p->fd[BS_KM_INFO], &key, &info) == 0) {
+		rule.name = info.name;
+		rule.line = info.line;
+		d.rule = &rule;
+	}
+	d.action = e->event == BS_KEV_DENY ? BS_DENY : (enum bs_action)e->event;
+	d.err = e->err;
+	memcpy(comm, e->comm, BS_KCOMM);
+	comm[BS_KCOMM] = '\0';
+	who = (struct bs_who){(pid_t)e->pid, comm, (uid_t)e->uid, user_of((uid_t)e->uid)};
+	bs_ksa_to(&from, &e->from);
+	bs_ksa_to(&to, &e->to);
+	r = (struct bs_record){
+		.who = &who, .call = calls[e->call < 3 ? e->call : 0], .event = event_name(e->event),
+		.proto = e->proto, .from = &from, .to = e->event == BS_REWRITE ? &to : NULL,
+		.err = e->err, .policy = &pol, .d = &d, .via = "kernel",
+	};
+	bs_log(lg, &r);
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct watch *w = ctx;
+
+	if (len >= sizeof(struct bs_kevent))
+		bs_kevent_log(&w->lg, &w->p, data);
+	return 0;
+}
+
+/* Looks interface targets up again and installs the tables if anything changed. */
+static void refresh(struct watch *w)
+{
+	struct bs_ktables t;
+	char policy[256] = "";
+	struct bs_kpins lock;
+
+	bs_kpins_init(&lock);
+	if (bs_kpins_lock(&lock, w->o->pin ? w->o->pin : BS_KPIN_DIR))
+		return;
+	if (bs_kread_active(&w->p, &t, policy, sizeof(policy)) == 0) {
+		if (bs_kresolve_ifaces(&t) && bs_kinstall(&w->p, &t, policy) == 0)
+			fprintf(stderr, "bindshim system watch: interface addresses changed; "
+				"tables refreshed\n");
+		bs_ktables_free(&t);
+	}
+	bs_kpins_close(&lock);
+}
+
+/* A netlink socket told of every address change. */
+static int rtnl_open(void)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+				 .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The log settings: the active policy's, unless --log / --log-format say else. */
+static void open_logger(struct watch *w)
+{
+	struct bs_kmeta meta;
+	struct bs_kstate st;
+	struct bs_policy *p = NULL;
+	char err[4096];
+	__u32 zero = 0;
+
+	memset(&w->lg, 0, sizeof(w->lg));
+	w->lg.to = BS_LOG_STDERR;
+	if (bs_kstate_read(&w->p, &st) == 0 &&
+	    bpf_map_lookup_elem(w->p.fd[BS_KM_META], &zero, &meta) == 0 &&
+	    bs_policy_load(meta.policy[st.gen & 1], &p, err, sizeof(err)) == 0) {
+		w->lg.to = p->log.to;
+		w->lg.json = p->log.json;
+		if (p->log.path)
+			bs_kcopy(w->lg.path, sizeof(w->lg.path), p->log.path);
+	}
+	bs_policy_free(p);
+	if (w->o->log) {
+		if (!strcmp(w->o->log, "stderr"))
+			w->lg.to = BS_LOG_STDERR;
+		else if (!strcmp(w->o->log, "syslog"))
+			w->lg.to = BS_LOG_SYSLOG;
+		else {
+			w->lg.to = BS_LOG_FILE;
+			bs_kcopy(w->lg.path, sizeof(w->lg.path), w->o->log);
+		}
+	}
+	if (w->o->log_format)
+		w->lg.json = !strcmp(w->o->log_format, "json");
+	bs_log_open(&w->lg);
+}
+
+int bs_ksystem_watch(const struct bs_kopts *o)
+{
+	struct watch w = {.o = o};
+	struct ring_buffer *rb;
+	const char *pin = o->pin ? o->pin : BS_KPIN_DIR;
+	int nl, rc = 0;
+
+	if (bs_kpins_open(&w.p, pin)) {
+		fprintf(stderr, "bindshim system watch: kernel mode is not enabled (%s)\n", pin);
+		return 1;
+	}
+	open_logger(&w);
+	rb = ring_buffer__new(w.p.fd[BS_KM_EVENTS], on_event, &w, NULL);
+	if (!rb) {
+		fprintf(stderr, "bindshim system watch: cannot read the ring buffer: %s\n",
+			strerror(errno));
+		bs_kpins_close(&w.p);
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	nl = rtnl_open();
+	refresh(&w);
+	fprintf(stderr, "bindshim system watch: reading records from %s\n", pin);
+	while (!stop) {
+		struct pollfd fds[2] = {{ring_buffer__epoll_fd(rb), POLLIN, 0}, {nl, POLLIN, 0}};
+		char path[512];
+
+		if (poll(fds, nl >= 0 ? 2 : 1, 500) < 0 && errno != EINTR)
+			break;
+		ring_buffer__consume(rb);
+		if (nl >= 0 && (fds[1].revents & POLLIN)) {
+			char buf[8192];
+
+			while (recv(nl, buf, sizeof(buf), 0) > 0)
+				;
+			refresh(&w);
+		}
+		snprintf(path, sizeof(path), "%s/map_state", pin);
+		if (access(path, F_OK) < 0) {
+			fprintf(stderr, "bindshim system watch: kernel mode was disabled\n");
+			break;
+		}
+	}
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	if (nl >= 0)
+		close(nl);
+	bs_kpins_close(&w.p);
+	return rc;
+}

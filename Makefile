@@ -277,7 +277,8 @@ deb:
 	@[ "$$(dpkg-parsechangelog -S Version | sed 's/-[^-]*$$//')" = $(VERSION) ] || \
 		{ echo "deb: debian/changelog is not at version $(VERSION)" >&2; exit 1; }
 	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
-	cp -R Makefile LICENSE README.md completion debian examples man policy shim $(DEB_SRC)/
+	cp -R Makefile LICENSE README.md completion debian dist docs examples kernel man policy shim \
+		$(DEB_SRC)/
 	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
 	@if command -v lintian >/dev/null 2>&1; then \
 		echo "lintian $(B)/deb/bindshim_*.changes"; \

@@ -51,14 +51,15 @@ _bindshim_main()
 		case ${_bs_words[i]} in
 		--) dashdash=1; break ;;
 		-p | --policy | -t | --to | --log | --log-format | --io-uring-errno | \
-			--program | --uid) ((i++)) ;;
+			--program | --uid | --cgroup | --pin) ((i++)) ;;
 		-*) ;;
 		*) nonopt=$((nonopt + 1)) ;;
 		esac
 	done
 
 	if [[ -z $verb ]]; then
-		COMPREPLY=($(compgen -W "run check explain audit version --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "run check explain audit system version --help --version" \
+			-- "$cur"))
 		return
 	fi
 	if [[ $verb == run ]] && ((dashdash || nonopt)); then
@@ -81,6 +82,8 @@ _bindshim_main()
 	--log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
 	--io-uring-errno) COMPREPLY=($(compgen -W "ENOSYS EPERM EACCES EINVAL" -- "$cur")); return ;;
 	--program | --uid) return ;;
+	--cgroup | --pin) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null
+		return ;;
 	esac
 
 	if [[ $cur == -* ]]; then
@@ -88,13 +91,18 @@ _bindshim_main()
 		run) COMPREPLY=($(compgen -W "$common --log --log-format --dry-run --enforce \
 			--preload-only --io-uring-errno --" -- "$cur")) ;;
 		check) COMPREPLY=($(compgen -W "-q --quiet -h --help --" -- "$cur")) ;;
-		explain) COMPREPLY=($(compgen -W "$common --udp --program --uid" -- "$cur")) ;;
+		explain) COMPREPLY=($(compgen -W "$common --udp --program --uid --v6only --kernel" \
+			-- "$cur")) ;;
 		audit) COMPREPLY=($(compgen -W "$common --json" -- "$cur")) ;;
+		system) COMPREPLY=($(compgen -W "-p --policy --cgroup --pin --no-lsm --log \
+			--log-format -h --help" -- "$cur")) ;;
 		esac
 		return
 	fi
 	case $verb in
 	check) _bindshim_policies "$cur" ;;
+	system) ((nonopt == 0)) &&
+		COMPREPLY=($(compgen -W "enable reload disable status watch" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	esac
 }

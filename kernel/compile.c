@@ -155,13 +155,13 @@ static void resolve_iface(struct bs_krule *k)
 	fake.to.ifname[BS_IFNAMSIZ - 1] = '\0';
 	memset(&in, 0, sizeof(in));
 	in.ss_family = AF_INET;
-	k->if_v4_ok = bs_rewrite(&fake, &in, &out) == 0;
+	k->if_v4_ok = bs_rewrite(&fake, &in, false, &out) == 0;
 	memset(k->if_v4, 0, sizeof(k->if_v4));
 	if (k->if_v4_ok)
 		memcpy(k->if_v4, &((struct sockaddr_in *)&out)->sin_addr, 4);
 	memset(&in, 0, sizeof(in));
 	in.ss_family = AF_INET6;
-	k->if_v6_ok = bs_rewrite(&fake, &in, &out) == 0;
+	k->if_v6_ok = bs_rewrite(&fake, &in, false, &out) == 0;
 	memset(k->if_v6, 0, sizeof(k->if_v6));
 	k->if_scope = 0;
 	if (k->if_v6_ok) {

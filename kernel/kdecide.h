@@ -330,9 +330,12 @@ BS_KGLOBAL int bs_k_judge(const struct bs_kenv *env, struct bs_kquery *q,
 {
 	struct bs_kout w = {};
 	struct bs_ksa ws;
+	int wv6only;
 
 	if (!env || !q || !from || !o)
 		return 0;
+	/* A v4-mapped address can only be bound on a dual-stack socket. */
+	wv6only = v6only && !(from->family == BS_KAF_INET6 && bs_k_is_mapped(from->addr));
 	bs_k_fold(q, from);
 	bs_k_resolve(env, q, from, v6only, o);
 	if ((o->action != BS_KA_REWRITE && !o->err) || bs_k_is_wildcard(q))
@@ -349,7 +352,7 @@ BS_KGLOBAL int bs_k_judge(const struct bs_kenv *env, struct bs_kquery *q,
 			ws.addr[11] = 0xff;
 		}
 		bs_k_fold(q, &ws);
-		bs_k_resolve(env, q, &ws, v6only, &w);
+		bs_k_resolve(env, q, &ws, wv6only, &w);
 		if (w.action == BS_KA_REWRITE && !w.err && bs_k_sa_eq(&w.to, from)) {
 			o->action = BS_KA_ALLOW;
 			o->once = 1;

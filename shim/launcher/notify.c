@@ -140,7 +140,9 @@ static enum bs_verdict judge(const struct call *c, const char *call,
 	int on = 0;
 	socklen_t len = sizeof(on);
 
-	if (bs_sockaddr_is_dualstack_wildcard(from))
+	/* The IPv6 wildcard's loopback, and what a wildcard bind is given (the
+	 * decision made once), depend on it. */
+	if (c->domain == AF_INET6)
 		q.v6only = getsockopt(c->sock, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
 	bs_query_set_sockaddr(&q, from);
 	bs_resolve_bind(l->system, l->user, &q, from, o);

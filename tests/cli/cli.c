@@ -475,7 +475,9 @@ static const char *complete(const char *line)
 
 Test(completion, verbs_options_policies_interfaces_commands)
 {
-	cr_expect_str_eq(complete("bindshim "), "--help --version audit check explain run version ");
+	cr_expect_str_eq(complete("bindshim "), "--help --version audit check explain run system "
+			 "version ");
+	cr_expect_str_eq(complete("bindshim system d"), "disable ");
 	cr_expect_str_eq(complete("bindshim ex"), "explain ");
 	cr_expect_str_eq(complete("bindshim check -"), "-- --help --quiet -h -q ");
 	cr_expect_str_eq(complete("bindshim run --log-f"), "--log-format ");
@@ -497,8 +499,8 @@ Test(manual, pages_lint_clean_and_name_every_option)
 {
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "for v in run check explain audit; do %s $v --help; done | "
-	      "grep -o -- '--[a-z-]*' | sort -u | sed 's/^-//; s/-/\\\\-/g' | while read -r o; do "
+	bs_sh(&p, 30, "for v in run check explain audit system; do %s $v --help; done | "
+	      "grep -o -- '--[a-z0-9-]*' | sort -u | sed 's/^-//; s/-/\\\\-/g' | while read -r o; do "
 	      "O=$o awk 'index($0 \" \", \"Fl \" ENVIRON[\"O\"] \" \") || "
 	      "index($0 \" \", \", \" ENVIRON[\"O\"] \" \") { f = 1 } END { exit !f }' %s || "
 	      "echo \"$o\"; done", BINDSHIM, bs_src("man/bindshim.1"));

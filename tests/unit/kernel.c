@@ -118,27 +118,6 @@ static void random_bind(struct sockaddr_storage *ss, uint64_t *s)
 	}
 }
 
-static bool is_v6_wildcard(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 &&
-	       IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
-}
-
-/* The policy engine's answer, plus the dual-stack loopback rule. */
-static void ref_resolve(const struct bs_policy *p, struct bs_query q,
-			const struct sockaddr_storage *from, bool v6only, struct bs_outcome *o)
-{
-	bs_query_set_sockaddr(&q, from);
-	bs_resolve(p, &q, from, o);
-	if (o->d.action == BS_REWRITE && !o->err && o->d.rule->to.kind == BS_TO_LOOPBACK &&
-	    is_v6_wildcard(from) && !v6only) {
-		struct sockaddr_in6 *t = (struct sockaddr_in6 *)&o->to;
-
-		inet_pton(AF_INET6, "::ffff:127.0.0.1", &t->sin6_addr);
-		t->sin6_scope_id = 0;
-	}
-}
-
 static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	char x[BS_ENDPOINT_MAX], y[BS_ENDPOINT_MAX];
@@ -146,34 +125,18 @@ static bool same_endpoint(const struct sockaddr_storage *a, const struct sockadd
 	return !strcmp(bs_endpoint_format(a, x, sizeof(x)), bs_endpoint_format(b, y, sizeof(y)));
 }
 
-/* The decision-once rule, written from its definition. */
+/* The policy engine's answer (bs_resolve_bind: the dual-stack loopback and the
+ * decision made once included), which the kernel's must equal. */
 static void ref_judge(const struct bs_policy *p, const struct bs_query *q,
 		      const struct sockaddr_storage *from, bool v6only, struct bs_outcome *o,
 		      bool *once)
 {
-	static const char *const w6[] = {"::", "::ffff:0.0.0.0"};
 	struct bs_query fq = *q;
 
-	*once = false;
-	ref_resolve(p, *q, from, v6only, o);
+	fq.v6only = v6only;
 	bs_query_set_sockaddr(&fq, from);
-	if ((o->d.action != BS_REWRITE && !o->err) || bs_addr_is_wildcard(&fq.addr))
-		return;
-	for (int k = 0; k < (from->ss_family == AF_INET6 ? 2 : 1); k++) {
-		struct sockaddr_storage w = *from;
-		struct bs_outcome ow;
-
-		if (from->ss_family == AF_INET)
-			((struct sockaddr_in *)&w)->sin_addr.s_addr = 0;
-		else
-			inet_pton(AF_INET6, w6[k], &((struct sockaddr_in6 *)&w)->sin6_addr);
-		ref_resolve(p, *q, &w, v6only, &ow);
-		if (ow.d.action == BS_REWRITE && !ow.err && same_endpoint(&ow.to, from)) {
-			*once = true;
-			*o = ow;
-			return;
-		}
-	}
+	bs_resolve_bind(NULL, p, &fq, from, o);
+	*once = o->kept;
 }
 
 static void check_one(const struct bs_policy *p, const struct bs_ktables *t, uint64_t *s)

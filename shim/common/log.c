@@ -35,12 +35,19 @@
 #define LOG_USER_INFO (1 << 3 | 6)
 #define LOG_USER_ERR (1 << 3 | 3)
 
+/* A destination descriptor. The program may close or replace it at any time: the
+ * shim's close-family hooks tell (bs_log_forget), so no record costs more than its
+ * write. */
+enum sink_kind { SINK_UNKNOWN, SINK_PLAIN, SINK_PIPE, SINK_NO };
+
 struct sink {
-	atomic_int fd;			/* -1: closed */
-	atomic_ulong dev, ino;		/* what fd was when we opened it */
+	atomic_int fd;			/* -1: none, or given up (the program took it) */
+	atomic_int kind;		/* enum sink_kind: how to write there */
 };
 
-static struct sink file_sink = {.fd = -1}, syslog_sink = {.fd = -1};
+static struct sink file_sink = {.fd = -1}, syslog_sink = {.fd = -1}, stderr_sink = {.fd = -1};
+/* The inherited stderr descriptor was closed by the program: said once, on fd 2. */
+static atomic_int stderr_lost;
 
 struct buf {
 	char *p;
@@ -222,31 +229,50 @@ static void format_json(struct buf *b, const struct bs_record *r)
 	put(b, "}\n");
 }
 
-/* Remembers which file fd is, so a later write can tell it is still ours. */
-static void sink_adopt(struct sink *s, int fd)
+/* How records are written to fd: plainly, with SIGPIPE held off (a pipe, a FIFO, a
+ * unix socket), or not at all (a network socket of the program's). */
+static enum sink_kind classify(int fd)
 {
 	struct stat st;
+	int domain, type;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return SINK_NO;
+	if (S_ISFIFO(st.st_mode))
+		return SINK_PIPE;
+	if (!S_ISSOCK(st.st_mode))
+		return SINK_PLAIN;
+	return bs_sock_kind(fd, &domain, &type) == 0 && domain == AF_UNIX ? SINK_PIPE : SINK_NO;
+}
+
+/* Makes fd (ours) the sink's descriptor, closing the one it replaces. */
+static void sink_adopt(struct sink *s, int fd)
+{
 	int old;
 
-	if (fd >= 0 && fstat(fd, &st) == 0) {
-		atomic_store(&s->dev, (unsigned long)st.st_dev);
-		atomic_store(&s->ino, (unsigned long)st.st_ino);
-	}
+	atomic_store(&s->kind, fd < 0 ? SINK_NO : classify(fd));
 	old = atomic_exchange(&s->fd, fd);
 	if (old >= 0 && old != fd)
 		bs_sys_close(old);
 }
 
-/* Returns the sink's fd if it still refers to the file we opened, else -1. */
+/* The sink's descriptor, or -1. */
 static int sink_fd(struct sink *s)
 {
-	struct stat st;
-	int fd = atomic_load(&s->fd);
+	return atomic_load(&s->fd);
+}
 
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_dev != atomic_load(&s->dev) ||
-	    st.st_ino != atomic_load(&s->ino))
-		return -1;
-	return fd;
+void bs_log_forget(int lo, int hi)
+{
+	struct sink *const all[] = {&file_sink, &syslog_sink, &stderr_sink};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		int fd = atomic_load(&all[i]->fd);
+
+		/* Not ours to close: the program is closing or replacing it. */
+		if (fd >= lo && fd <= hi)
+			atomic_compare_exchange_strong(&all[i]->fd, &fd, -1);
+	}
 }
 
 /* O_NONBLOCK: a FIFO nobody reads must fail (ENXIO), not hang the program in its
@@ -309,18 +335,32 @@ int bs_log_probe_syslog(void)
 	return 0;
 }
 
-/* Tells whether fd is safe to write records to: not a network socket of the
- * program's. */
-static bool stderr_ok(int fd)
+/* The descriptor "stderr" records go to: fd 2 (whatever it is now), or the
+ * launcher's stderr inherited as lg->fd. If the program closed that one, records for
+ * it are lost, and fd 2 is told so once. */
+static int stderr_fd(const struct bs_logger *lg, const struct bs_who *w)
 {
-	struct stat st;
-	int domain, type;
+	int fd = sink_fd(&stderr_sink);
+	char msg[160];
+	int n;
 
-	if (fstat(fd, &st) < 0)
-		return false;
-	if (!S_ISSOCK(st.st_mode))
-		return true;
-	return bs_sock_kind(fd, &domain, &type) == 0 && domain == AF_UNIX;
+	if (fd >= 0)
+		return fd;
+	if (lg->fd != 2 && atomic_load(&stderr_lost))
+		return -1;
+	if (lg->fd != 2 && atomic_load(&stderr_sink.kind) != SINK_UNKNOWN) {
+		/* It was adopted, and forgotten since. */
+		atomic_store(&stderr_lost, 1);
+		n = snprintf(msg, sizeof(msg), "bindshim[%d]: the descriptor for records (%d) was "
+			     "closed by the program: records are lost from here on\n", (int)w->pid,
+			     lg->fd);
+		if (n > 0 && classify(2) == SINK_PLAIN && write(2, msg, (size_t)n) < 0)
+			(void)0;
+		return -1;
+	}
+	atomic_store(&stderr_sink.kind, classify(lg->fd));
+	atomic_store(&stderr_sink.fd, lg->fd);
+	return lg->fd;
 }
 
 /* Sends rec to syslog as "bindshim[PID]: user=NAME uid=N PROGRAM: ...": the audit
@@ -380,6 +420,22 @@ static void write_quietly(int fd, const char *buf, size_t len)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Writes rec to sink s's descriptor fd as its kind allows. */
+static void sink_write(const struct sink *s, int fd, const char *rec, size_t len)
+{
+	switch (atomic_load(&s->kind)) {
+	case SINK_PLAIN:
+		if (write(fd, rec, len) < 0)
+			(void)0;	/* a record lost, never the program's business */
+		break;
+	case SINK_PIPE:
+		write_quietly(fd, rec, len);
+		break;
+	default:
+		break;
+	}
+}
+
 static void emit(const struct bs_logger *lg, const struct bs_who *w, const char *rec, size_t len,
 		 int pri)
 {
@@ -387,8 +443,8 @@ static void emit(const struct bs_logger *lg, const struct bs_who *w, const char 
 
 	switch (lg->to) {
 	case BS_LOG_STDERR:
-		if (stderr_ok(lg->fd))
-			write_quietly(lg->fd, rec, len);
+		if ((fd = stderr_fd(lg, w)) >= 0)
+			sink_write(&stderr_sink, fd, rec, len);
 		break;
 	case BS_LOG_FILE:
 		fd = sink_fd(&file_sink);
@@ -397,7 +453,7 @@ static void emit(const struct bs_logger *lg, const struct bs_who *w, const char 
 			fd = sink_fd(&file_sink);
 		}
 		if (fd >= 0)
-			write_quietly(fd, rec, len);
+			sink_write(&file_sink, fd, rec, len);
 		break;
 	case BS_LOG_SYSLOG:
 		emit_syslog(w, rec, len, pri);

@@ -45,6 +45,9 @@ void bs_log_open(struct bs_logger *lg);
 /* Makes "stderr" mean the descriptor `bindshim run` handed down in inherited
  * ("FD:DEV:INO", BINDSHIM_LOG_FD), if it is still that file; else fd 2. */
 void bs_log_inherit(struct bs_logger *lg, const char *inherited);
+/* Forgets any destination descriptor numbered lo..hi: the program is closing or
+ * replacing it (the shim's close-family hooks call this). */
+void bs_log_forget(int lo, int hi);
 /* Tells whether syslog can be reached: 0, or -1 with errno set. */
 int bs_log_probe_syslog(void);
 /* Writes one record with one write(2) (one send(2) for syslog). */

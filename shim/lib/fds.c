@@ -1,179 +1,150 @@
 /*
- * What the shim knows about each descriptor, in two tables mapped on a process's
- * first judged bind (a process that never binds pays nothing for them):
+ * What the shim remembers about descriptors.
  *
- * - kind: the family and type socket() gave the socket (and IPV6_V6ONLY once the
- *   program set it or the kernel was asked), so a judged bind needs no getsockopt.
- *   Forgotten when the number is closed or replaced through libc; unknown means:
- *   ask the kernel (and remember the answer).
- * - mark: a hash of the address a judged bind gave the socket, so that listen()
- *   keeps the decision made at bind (a decision is made once per socket). listen()
- *   always reads the address the socket really has and trusts a mark only if that
- *   address hashes to it: a stale mark can never let a socket listen where no
- *   decision put it.
+ * A mark: the exact address (family, address, port, scope) a judged bind gave the
+ * socket on this descriptor, so that listen() keeps the decision made at bind (a
+ * decision is made once per socket). listen() always reads the address the socket
+ * really has and trusts a mark only if it is that very address: a mark left behind
+ * on a reused descriptor number can only ever match a socket sitting exactly where
+ * a decision put one. Nothing about a socket's kind is cached: a cache is a thing a
+ * program can make lie (a descriptor table shared with a clone, a vfork child,
+ * libc's internal close), so the kernel is asked each time it matters.
  *
- * Entries are single atomic words: threads, signal handlers and vfork children
- * (which share the parent's memory) read and write them without locks.
+ * The table is mapped on a process's first mark (a process that never binds pays
+ * nothing for it); entries are guarded by a per-entry spin lock, so threads and
+ * signal handlers never see half an address.
+ *
+ * The close-family hooks below tell the log that a descriptor number changed hands
+ * (log.c keeps writing records only to the file it opened).
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "shim/common/sock.h"
 #include "shim/lib/shim.h"
 
 #define BS_FDS_MAX 65536
 
-/* kind bits */
-#define K_KNOWN 0x01u
-#define K_INET6 0x02u
-#define K_STREAM 0x04u
-#define K_DGRAM 0x08u
-#define K_V6ONLY_KNOWN 0x10u
-#define K_V6ONLY 0x20u
-#define K_INET 0x40u
+struct mark {
+	atomic_flag busy;
+	uint16_t family;		/* 0: none */
+	uint16_t port;
+	uint32_t scope;
+	uint8_t addr[16];
+};
 
-static _Atomic(void *) kinds, marks;
+static _Atomic(struct mark *) marks;
 
-/* Maps a table of n zeroed elements of size sz on first use; NULL if that fails
- * (then nothing is cached, and every question goes to the kernel). */
-static void *table(_Atomic(void *) *slot, size_t sz, bool create)
+/* The table, mapped on first use (create); NULL if there is none. */
+static struct mark *table(bool create)
 {
-	void *t = atomic_load_explicit(slot, memory_order_acquire), *fresh, *expected = NULL;
+	struct mark *t = atomic_load_explicit(&marks, memory_order_acquire), *fresh, *none = NULL;
 
 	if (t || !create)
 		return t == MAP_FAILED ? NULL : t;
-	fresh = mmap(NULL, BS_FDS_MAX * sz, PROT_READ | PROT_WRITE,
+	fresh = mmap(NULL, BS_FDS_MAX * sizeof(*t), PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (atomic_compare_exchange_strong_explicit(slot, &expected, fresh, memory_order_acq_rel,
-						    memory_order_acquire))
+	if (atomic_compare_exchange_strong(&marks, &none, fresh))
 		return fresh == MAP_FAILED ? NULL : fresh;
 	if (fresh != MAP_FAILED)
-		munmap(fresh, BS_FDS_MAX * sz);
-	return expected == MAP_FAILED ? NULL : expected;
+		munmap(fresh, BS_FDS_MAX * sizeof(*t));
+	return none == MAP_FAILED ? NULL : none;
 }
 
-static unsigned char *kind_table(bool create)
+/* Fills m's address fields from an inet sockaddr (the fields the kernel uses). */
+static void canonical(struct mark *m, const struct sockaddr_storage *ss)
 {
-	return table(&kinds, 1, create);
+	memset(m->addr, 0, sizeof(m->addr));
+	m->family = ss->ss_family;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		m->port = s->sin_port;
+		m->scope = 0;
+		memcpy(m->addr, &s->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		m->port = s->sin6_port;
+		m->scope = s->sin6_scope_id;
+		memcpy(m->addr, &s->sin6_addr, 16);
+	}
 }
 
-static uint32_t *mark_table(bool create)
+static void lock(struct mark *m)
 {
-	return table(&marks, sizeof(uint32_t), create);
+	while (atomic_flag_test_and_set_explicit(&m->busy, memory_order_acquire))
+		;
 }
 
-static bool in_range(int fd)
+static void unlock(struct mark *m)
 {
-	return fd >= 0 && fd < BS_FDS_MAX;
+	atomic_flag_clear_explicit(&m->busy, memory_order_release);
 }
 
-static unsigned get_kind(int fd)
+void bs_fd_mark(int fd, const struct sockaddr_storage *bound)
 {
-	unsigned char *k = kind_table(false);
+	struct mark *t = table(true), c;
 
-	return k && in_range(fd) ? __atomic_load_n(&k[fd], __ATOMIC_RELAXED) : 0;
+	if (!t || fd < 0 || fd >= BS_FDS_MAX)
+		return;
+	canonical(&c, bound);
+	lock(&t[fd]);
+	t[fd].family = c.family;
+	t[fd].port = c.port;
+	t[fd].scope = c.scope;
+	memcpy(t[fd].addr, c.addr, sizeof(c.addr));
+	unlock(&t[fd]);
 }
 
-/* Stores v for fd; create: map the table if it is not there yet. */
-static void put_kind(int fd, unsigned v, bool create)
+bool bs_fd_marked(int fd, const struct sockaddr_storage *bound)
 {
-	unsigned char *k = kind_table(create);
+	struct mark *t = table(false), c;
+	bool same;
 
-	if (k && in_range(fd))
-		__atomic_store_n(&k[fd], (unsigned char)v, __ATOMIC_RELAXED);
+	if (!t || fd < 0 || fd >= BS_FDS_MAX)
+		return false;
+	canonical(&c, bound);
+	lock(&t[fd]);
+	same = t[fd].family == c.family && t[fd].port == c.port && t[fd].scope == c.scope &&
+	       !memcmp(t[fd].addr, c.addr, sizeof(c.addr));
+	unlock(&t[fd]);
+	return same;
 }
 
-/* Encodes a socket()'s domain and type. */
-static unsigned encode(int domain, int type)
+int bs_sock_proto(int fd, unsigned *proto)
 {
-	unsigned v = K_KNOWN;
+	int type;
+	socklen_t len = sizeof(type);
 
-	type &= 0xf;		/* SOCK_NONBLOCK and SOCK_CLOEXEC are not the type */
-	if (domain == AF_INET || domain == AF_INET6)
-		v |= K_INET;
-	if (domain == AF_INET6)
-		v |= K_INET6;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -1;
 	/* SOCK_SEQPACKET (SCTP) listens like a stream socket. */
 	if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
-		v |= K_STREAM;
+		*proto = BS_PROTO_TCP;
 	else if (type == SOCK_DGRAM)
-		v |= K_DGRAM;
-	return v;
-}
-
-int bs_fd_kind(int fd, int *family, unsigned *proto)
-{
-	unsigned v = get_kind(fd);
-
-	if (!(v & K_KNOWN)) {
-		int domain, type;
-
-		if (bs_sock_kind(fd, &domain, &type) < 0)
-			return -1;
-		v = encode(domain, type);
-		put_kind(fd, v, true);
-	}
-	if (!(v & K_INET) || !(v & (K_STREAM | K_DGRAM)))
+		*proto = BS_PROTO_UDP;
+	else
 		return -1;
-	*family = v & K_INET6 ? AF_INET6 : AF_INET;
-	*proto = v & K_STREAM ? BS_PROTO_TCP : BS_PROTO_UDP;
 	return 0;
 }
 
 bool bs_fd_v6only(int fd)
 {
-	unsigned v = get_kind(fd);
 	int on = 0;
 	socklen_t len = sizeof(on);
 
-	if (v & K_V6ONLY_KNOWN)
-		return v & K_V6ONLY;
-	if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) < 0)
-		return false;
-	bs_fd_set_v6only(fd, on);
-	return on;
+	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
 }
 
-void bs_fd_set_v6only(int fd, bool on)
-{
-	unsigned v = get_kind(fd);
-
-	/* Only on top of a known kind: an unknown one is asked for whole later. */
-	if (v & K_KNOWN)
-		put_kind(fd, (v & ~K_V6ONLY) | K_V6ONLY_KNOWN | (on ? K_V6ONLY : 0), false);
-}
-
-void bs_fd_forget(int fd)
-{
-	if (get_kind(fd))
-		put_kind(fd, 0, false);
-}
-
-void bs_fd_mark(int fd, const struct sockaddr_storage *bound)
-{
-	uint32_t *m = mark_table(true);
-
-	if (m && in_range(fd))
-		__atomic_store_n(&m[fd], bs_sockaddr_hash(bound), __ATOMIC_RELAXED);
-}
-
-bool bs_fd_marked(int fd, const struct sockaddr_storage *bound)
-{
-	uint32_t *m = mark_table(false);
-
-	return m && in_range(fd) && __atomic_load_n(&m[fd], __ATOMIC_RELAXED) == bs_sockaddr_hash(bound);
-}
-
-/* The hooks below keep kinds true when numbers change hands through libc. */
+/* The hooks: a descriptor number closed or replaced through libc. */
 
 BS_EXPORT int socket(int domain, int type, int protocol)
 {
-	int fd;
-
 	bs_real_init();
 	/* SCTP binds addresses with setsockopt (sctp_bindx) as well as with bind():
 	 * refused as on a kernel without SCTP, as the supervisor does. */
@@ -182,59 +153,29 @@ BS_EXPORT int socket(int domain, int type, int protocol)
 		errno = protocol == IPPROTO_SCTP ? EPROTONOSUPPORT : ESOCKTNOSUPPORT;
 		return -1;
 	}
-	fd = bs_real.socket(domain, type, protocol);
-	if (fd >= 0)
-		put_kind(fd, encode(domain, type), false);
-	return fd;
+	return bs_real.socket(domain, type, protocol);
 }
 
 BS_EXPORT int close(int fd)
 {
 	bs_real_init();
-	bs_fd_forget(fd);
+	bs_log_forget(fd, fd);
 	return bs_real.close(fd);
-}
-
-BS_EXPORT int dup(int old)
-{
-	int fd;
-
-	bs_real_init();
-	fd = bs_real.dup(old);
-	if (fd >= 0)
-		put_kind(fd, get_kind(old), false);
-	return fd;
 }
 
 BS_EXPORT int dup2(int old, int new)
 {
-	int fd;
-
 	bs_real_init();
-	fd = bs_real.dup2(old, new);
-	if (fd >= 0 && fd != old)
-		put_kind(fd, get_kind(old), false);
-	return fd;
+	if (old != new)
+		bs_log_forget(new, new);
+	return bs_real.dup2(old, new);
 }
 
 BS_EXPORT int dup3(int old, int new, int flags)
 {
-	int fd;
-
 	bs_real_init();
-	fd = bs_real.dup3(old, new, flags);
-	if (fd >= 0)
-		put_kind(fd, get_kind(old), false);
-	return fd;
-}
-
-/* Forgets every kind in [first, last]. */
-static void forget_range(unsigned first, unsigned last)
-{
-	if (!kind_table(false))
-		return;
-	for (unsigned fd = first; fd <= last && fd < BS_FDS_MAX; fd++)
-		put_kind((int)fd, 0, false);
+	bs_log_forget(new, new);
+	return bs_real.dup3(old, new, flags);
 }
 
 BS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
@@ -242,7 +183,8 @@ BS_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	bs_real_init();
 	/* CLOSE_RANGE_CLOEXEC (4) closes nothing now. */
 	if (!(flags & 4))
-		forget_range(first, last);
+		bs_log_forget((int)(first > 0x7fffffffu ? 0x7fffffff : first),
+			      (int)(last > 0x7fffffffu ? 0x7fffffff : last));
 	return bs_real.close_range(first, last, flags);
 }
 
@@ -250,6 +192,6 @@ BS_EXPORT void closefrom(int lowfd)
 {
 	bs_real_init();
 	if (lowfd >= 0)
-		forget_range((unsigned)lowfd, ~0u);
+		bs_log_forget(lowfd, 0x7fffffff);
 	bs_real.closefrom(lowfd);
 }

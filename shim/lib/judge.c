@@ -10,25 +10,13 @@
 #include "shim/common/sock.h"
 #include "shim/lib/shim.h"
 
-/* Fills j->proto from fd if still unknown; returns 0, or -1 if fd is not a socket
- * we judge (other type, or a family that does not match the address). */
+/* Fills j->proto from fd if still unknown (the kernel is asked: nothing a program
+ * can make lie); returns 0, or -1 if fd is not a socket we judge. A socket of
+ * another family than the address is judged all the same: the kernel refuses the
+ * bind whatever address it is given. */
 static int learn_socket(int fd, struct bs_judgement *j)
 {
-	int family;
-
-	if (j->proto)
-		return 0;
-	if (bs_fd_kind(fd, &family, &j->proto) < 0)
-		return -1;
-	/* The kernel refuses a mismatched family; let it say so itself. */
-	return family == j->from.ss_family ? 0 : -1;
-}
-
-/* Port of an inet sockaddr. */
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
-					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
+	return j->proto || bs_sock_proto(fd, &j->proto) == 0 ? 0 : -1;
 }
 
 /* Logs the outcome in j as event (with action for dry runs). */
@@ -50,15 +38,6 @@ static void record(const struct bs_state *st, const struct bs_judgement *j, cons
 void bs_judge_record(const struct bs_judgement *j, const char *event)
 {
 	record(bs_state(), j, event, NULL);
-}
-
-/* Tells whether j is a TCP bind to port 0 that would be rewritten to port 0: what
- * clients do before they connect. Where such a socket listens is decided when it
- * listens, so it keeps the address it asked for until then (listen.c). */
-static bool deferred(const struct bs_judgement *j)
-{
-	return j->defer && j->proto == BS_PROTO_TCP && j->o.d.action == BS_REWRITE && !j->o.err &&
-	       port_of(&j->from) == 0 && port_of(&j->o.to) == 0;
 }
 
 /* Judges j while the shim is starting on this thread (a signal handler, or code our
@@ -97,7 +76,7 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	bs_query_set_sockaddr(&q, &j->from);
 	q.proto = j->proto;
 	if (st->needs & BS_NEED_UID)
-		q.uid = getuid();
+		q.uid = bs_query_uid(st);
 	/* The IPv6 wildcard's loopback depends on IPV6_V6ONLY; a lookup (no socket
 	 * yet) gets ::1, which any IPv6 socket can bind. */
 	if (bs_sockaddr_is_dualstack_wildcard(&j->from))
@@ -113,7 +92,7 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	/* The common case, allowed and not logged, makes no syscall at all. */
 	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->set.log_allowed)
 		return BS_PASS;
-	if (learn_socket(fd, j) < 0 || deferred(j))
+	if (learn_socket(fd, j) < 0)
 		return BS_PASS;
 	v = bs_verdict_of(&j->o, &st->set, false, &event, &action);
 	/* A call that goes on unchanged reaches the supervisor, which judges it the

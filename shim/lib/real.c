@@ -49,6 +49,9 @@ void bs_real_init(void)
 	if (!bs_real.closefrom)		/* glibc before 2.34 has none to hide */
 		__atomic_store_n(&bs_real.closefrom, closefrom_syscall, __ATOMIC_RELAXED);
 	BS_RESOLVE(setsockopt);
+	BS_RESOLVE(setuid);
+	BS_RESOLVE(setreuid);
+	BS_RESOLVE(setresuid);
 	BS_RESOLVE(execve);
 	BS_RESOLVE(execveat);
 	BS_RESOLVE(fexecve);

@@ -1,11 +1,10 @@
-/* setsockopt(): the two options where a bind policy has a stake.
+/* setsockopt(): the option where a bind policy has a stake.
  *
  * IP_LOCAL_PORT_RANGE (Linux 6.3) lets a socket choose the range its ephemeral
  * port comes from: with a range of one port, an unbound UDP socket that sends
  * would be bound by the kernel to the wildcard and a port of the program's
  * choosing, and a port-0 bind would land on it, with no bind() to judge. It is
- * refused with ENOPROTOOPT, what kernels before 6.3 answer, so programs fall back.
- * IPV6_V6ONLY is noted, since the IPv6 wildcard's loopback depends on it. */
+ * refused with ENOPROTOOPT, what kernels before 6.3 answer, so programs fall back. */
 #include <errno.h>
 #include <netinet/in.h>
 
@@ -14,17 +13,12 @@
 
 static int bs_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	int rc;
-
 	bs_real_init();
 	if (level == IPPROTO_IP && name == BS_IP_LOCAL_PORT_RANGE) {
 		errno = ENOPROTOOPT;
 		return -1;
 	}
-	rc = bs_real.setsockopt(fd, level, name, val, len);
-	if (rc == 0 && level == IPPROTO_IPV6 && name == IPV6_V6ONLY && val && len >= sizeof(int))
-		bs_fd_set_v6only(fd, *(const int *)val != 0);
-	return rc;
+	return bs_real.setsockopt(fd, level, name, val, len);
 }
 
 BS_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)

@@ -37,6 +37,9 @@ struct bs_real {
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*setuid)(uid_t);
+	int (*setreuid)(uid_t, uid_t);
+	int (*setresuid)(uid_t, uid_t, uid_t);
 	int (*execve)(const char *, char *const[], char *const[]);
 	int (*execveat)(int, const char *, char *const[], char *const[], int);
 	int (*fexecve)(int, char *const[], char *const[]);
@@ -71,8 +74,7 @@ struct bs_state {
 	struct bs_settings set;		/* log destination, dry run, locked */
 	char program[64];
 	char exe[PATH_MAX];		/* empty unless a rule matches on exe */
-	uid_t uid;			/* real uid at start, and its name ("" if none) */
-	char user[64];
+	bool uid_known;			/* not in a user namespace of its own */
 };
 /* Loads the policy on first use (once, thread-safe, fork-safe); never NULL. */
 const struct bs_state *bs_state(void);
@@ -86,7 +88,6 @@ struct bs_judgement {
 	struct sockaddr_storage from;	/* what the program asked for */
 	unsigned proto;			/* BS_PROTO_*, 0: ask the socket */
 	bool quiet;			/* decide only, log nothing (getaddrinfo) */
-	bool defer;			/* bind(): a TCP port-0 rewrite waits for listen() */
 	struct bs_outcome o;		/* o.to: BS_USE_TO; o.err: BS_FAIL */
 };
 /* Prepares j for call without touching its address buffers (hot path). */
@@ -95,7 +96,6 @@ static inline void bs_judgement_init(struct bs_judgement *j, const char *call)
 	j->call = call;
 	j->proto = 0;
 	j->quiet = false;
-	j->defer = false;
 	j->o.err = 0;
 }
 /* Decides j->from for socket fd (-1: no socket, j->proto must be set), logs the
@@ -104,16 +104,12 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j);
 /* Writes the record of a decision j that a caller carried out itself. */
 void bs_judge_record(const struct bs_judgement *j, const char *event);
 
-/* fds.c: what the shim knows of each descriptor (see there). */
-/* Reads the family and BS_PROTO_* of socket fd (cached from socket(), else asked
- * and cached); returns 0, or -1 if it is not an inet stream or datagram socket. */
-int bs_fd_kind(int fd, int *family, unsigned *proto);
-/* Tells whether the IPv6 socket fd has IPV6_V6ONLY set (cached once known). */
+/* fds.c: marks of the decisions binds made, and socket facts asked of the kernel. */
+/* Reads BS_PROTO_* of socket fd (SOCK_TYPE); returns 0, or -1 if it is not a
+ * stream, seqpacket or datagram socket. */
+int bs_sock_proto(int fd, unsigned *proto);
+/* Tells whether the IPv6 socket fd has IPV6_V6ONLY set. */
 bool bs_fd_v6only(int fd);
-/* Notes the IPV6_V6ONLY value the program gave fd. */
-void bs_fd_set_v6only(int fd, bool on);
-/* Forgets what is known of fd (its number is closed or reused). */
-void bs_fd_forget(int fd);
 /* Marks fd as put at bound by a decision of the shim's (bound has a port). */
 void bs_fd_mark(int fd, const struct sockaddr_storage *bound);
 /* Tells whether fd's mark is for exactly bound. */
@@ -133,10 +129,18 @@ bool bs_lookup_produced(const struct sockaddr_storage *ss, struct sockaddr_stora
  * into children started with a cleaned environment (from the constructor). */
 void bs_exec_capture(void);
 
-/* Fills who with this process (pid, program, real uid and, if unchanged, its name). */
+/* who.c: who records are about. */
+/* Fills who with this process (pid, program, real uid, and its name where shown). */
 void bs_self(const struct bs_state *st, struct bs_who *who);
+/* Forgets the cached pid and uid (a fork child). */
+void bs_who_forget(void);
+/* Tells whether this process is in the initial user namespace, where getuid() is
+ * the real user. */
+bool bs_uid_known(void);
+/* The uid rules see: the real uid, or (uid_t)-1 (matching no rule) where unknown. */
+uid_t bs_query_uid(const struct bs_state *st);
 
-/* clients.c: datagram sockets whose port-0 bind was rewritten, for client sends. */
+/* clients.c: sockets whose port-0 bind was rewritten, for client connects and sends. */
 /* Remembers that fd's port-0 bind of from was rewritten, as outcome o says. */
 void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct bs_outcome *o,
 		     unsigned proto);

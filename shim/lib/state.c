@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@ static void parent(void)
 static void child(void)
 {
 	pthread_mutex_init(&lock, NULL);
+	bs_who_forget();
 }
 
 /* Copies the program name: basename of argv[0], or /proc/self/comm. */
@@ -92,26 +92,6 @@ static void report_failure(const struct bs_selection *sel, const char *err, int 
 	bs_log(&S.set.logger, &r);
 }
 
-/* Notes the real uid and its user name, for audit records. */
-static void read_user(void)
-{
-	struct passwd pw, *res = NULL;
-	char buf[2048];
-
-	S.uid = getuid();
-	if (getpwuid_r(S.uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		snprintf(S.user, sizeof(S.user), "%s", res->pw_name);
-}
-
-void bs_self(const struct bs_state *st, struct bs_who *who)
-{
-	who->pid = getpid();
-	who->program = st->program;
-	who->uid = getuid();
-	/* A lookup here could run in a signal handler: only the name found at start. */
-	who->user = who->uid == st->uid && st->user[0] ? st->user : NULL;
-}
-
 static void load(void)
 {
 	struct bs_selection sel;
@@ -122,7 +102,6 @@ static void load(void)
 
 	if (!S.program[0])
 		read_program();
-	read_user();
 	bs_select_env(&sel, secure_getenv(BS_ENV_BUILTIN), secure_getenv(BS_ENV_POLICY));
 	/* On failure a locked system layer stays in layers.system. */
 	rc = bs_layers_load(&sel, &layers, err, sizeof(err));
@@ -142,6 +121,7 @@ static void load(void)
 			p = NULL;
 	}
 	S.needs = (p ? p->needs : 0) | (S.system ? S.system->needs : 0);
+	S.uid_known = !(S.needs & BS_NEED_UID) || bs_uid_known();
 	if (S.needs & BS_NEED_EXE) {
 		ssize_t n = readlink("/proc/self/exe", S.exe, sizeof(S.exe) - 1);
 

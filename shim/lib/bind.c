@@ -9,10 +9,9 @@
 /* The family of socket fd, or -1. */
 static int domain_of(int fd)
 {
-	int family;
-	unsigned proto;
+	int domain, type;
 
-	return bs_fd_kind(fd, &family, &proto) < 0 ? -1 : family;
+	return bs_sock_kind(fd, &domain, &type) < 0 ? -1 : domain;
 }
 
 /* Port of an inet sockaddr. */
@@ -29,7 +28,7 @@ static void bound_by(int fd, const struct bs_judgement *j, const struct sockaddr
 {
 	if (port_of(bound))
 		bs_fd_mark(fd, bound);
-	if (rewritten && j->proto == BS_PROTO_UDP && !port_of(&j->from))
+	if (rewritten && !port_of(&j->from))
 		bs_clients_note(fd, &j->from, &j->o, j->proto);
 }
 
@@ -47,7 +46,6 @@ int bs_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	 * (Over a sockaddr_storage the kernel refuses without reading.) */
 	memcpy(&raw, sa, len < sizeof(raw) ? len : sizeof(raw));
 	bs_judgement_init(&j, "bind");
-	j.defer = true;
 	rc = bs_sockaddr_copy((const struct sockaddr *)&raw, len, &j.from);
 	/* AF_UNSPEC may mean AF_INET: only then is the socket's family worth asking. */
 	if (rc == -EAFNOSUPPORT && raw.ss_family == AF_UNSPEC)

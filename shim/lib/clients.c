@@ -1,17 +1,18 @@
 /*
- * Datagram clients that bind to port 0 before they send.
+ * Clients that bind to port 0 before they connect or send.
  *
- * bind() cannot tell a client from a server, so a UDP bind to port 0 is rewritten
- * like any other (0.0.0.0:0 becomes 127.0.0.1:0), and a socket bound to loopback
- * cannot reach another host. When such a socket connects or sends to a peer that
- * is not loopback, it gets what a client has without the bind: a fresh, unbound
- * socket of the same kind and options on the same descriptor, which the kernel
- * gives a source address and an ephemeral port as it sends. A bind to a specific
- * address is made again on it (the program's choice of source address), except
- * under the supervisor, which would judge that bind like any other. Only port-0
- * binds: a fixed port is a server's, and its bind stays rewritten. TCP needs none
- * of this: a TCP bind to port 0 keeps its address until the socket listens
- * (listen.c), and a client never listens.
+ * bind() cannot tell a client from a server, so a bind to port 0 is rewritten like
+ * any other (0.0.0.0:0 becomes 127.0.0.1:0), and a socket bound to loopback cannot
+ * reach another host. When such a socket connects or sends to a peer that is not
+ * loopback, it gets what a client has without the bind: a fresh, unbound socket
+ * of the same kind and options on the same descriptor, which the kernel gives a
+ * source address and an ephemeral port as it connects or sends. A bind to a
+ * specific address is made again on it, with port 0 (the program's choice of
+ * source address), except under the supervisor, which would judge that bind like
+ * any other. Only port-0 binds: a fixed port is a server's, and its bind stays
+ * rewritten. Nothing a client becomes can serve where the policy said no: port 0
+ * locks no port, so a connect that fails leaves the socket unbound again, and
+ * listen() judges it then (listen.c).
  *
  * The table is indexed by descriptor and mapped on the first note. An entry is
  * used only while the socket is still bound where the rewrite put it (getsockname),
@@ -164,9 +165,11 @@ static void restore(struct client *c, int fd, const struct sockaddr *peer, sockl
 	}
 	st = bs_state();
 	rc = bs_socket_replace(fd, is_wildcard(&from) || st->supervised ? NULL : &from);
-	if (rc) {
+	if (rc < 0) {
 		r.event = "error";
 		r.message = "could not give a client socket its own address back";
+	} else {
+		bs_socket_replaced(fd, rc);	/* a client never listens: now */
 	}
 	bs_self(st, &who);
 	bs_log(&st->set.logger, &r);

@@ -49,14 +49,14 @@ static int bs_listen(int fd, int backlog)
 {
 	struct bs_judgement j;
 	socklen_t len = sizeof(j.from);
-	int saved = errno, family, moved = 0, rc;
+	int saved = errno, moved = 0, rc;
 
 	bs_real_init();
 	bs_judgement_init(&j, "listen");
 	if (getsockname(fd, (struct sockaddr *)&j.from, &len) < 0 ||
 	    (j.from.ss_family != AF_INET && j.from.ss_family != AF_INET6) ||
 	    (port_of(&j.from) && bs_fd_marked(fd, &j.from)) ||
-	    bs_fd_kind(fd, &family, &j.proto) < 0 || j.proto != BS_PROTO_TCP ||
+	    bs_sock_proto(fd, &j.proto) < 0 || j.proto != BS_PROTO_TCP ||
 	    (port_of(&j.from) && listening(fd))) {
 		errno = saved;
 		return bs_kernel_listen(fd, backlog);

@@ -299,6 +299,13 @@ int bs_udp_echo(const char *ip, unsigned port)
 	return err;
 }
 
+const char *bs_as_supervised(void)
+{
+	/* The capabilities the supervisor takes from a root command (supervise.c). */
+	return geteuid() ? "" : "setpriv --bounding-set=-sys_ptrace,-sys_admin,-net_admin,-net_raw,"
+				"-bpf,-perfmon,-sys_module,-sys_rawio ";
+}
+
 const char *bs_tmpdir(void)
 {
 	/* A ring of its own, not bs_build's slots: tests keep a directory across many

@@ -44,6 +44,9 @@ int bs_udp_echo(const char *ip, unsigned port);
 
 /* Makes a fresh temporary directory; returns its path (valid for the whole test). */
 const char *bs_tmpdir(void);
+/* A prefix for a command run natively that leaves it the capabilities a supervised
+ * command keeps, to compare answers with ("" unless root). */
+const char *bs_as_supervised(void);
 /* Writes a file; returns path. */
 const char *bs_write_file(const char *path, const char *content);
 /* Reads a whole file into buf (NUL-terminated); returns bytes read or -1. */

@@ -42,6 +42,17 @@
  *   attack sctp
  *        SCTP sockets (which bind with setsockopt too): "seqpacket ERRNO",
  *        "sctp ERRNO"
+ *   attack kind-dup2 PORT | kind-vfork PORT | kind-clone PORT
+ *        make a TCP socket sit on a descriptor number the shim once saw hold an
+ *        AF_UNIX socket, behind its hooks (glibc's __dup2; a vfork child, which
+ *        shares the shim's memory but not the descriptor table; a clone with
+ *        CLONE_FILES, which shares the table but not the memory); then bind
+ *        0.0.0.0:PORT and listen: "listening ADDR PORT" (or the error)
+ *   attack outside PID
+ *        ptrace, /proc/PID/mem and pidfd_getfd on a process outside the tree:
+ *        "outside ptrace ERRNO|ok", "outside mem ...", "outside pidfd_getfd ..."
+ *   attack caps
+ *        the effective capabilities: "caps HEX"
  *   attack child-bind PORT     (the exec target of env-dup / env-huge)
  */
 #include <arpa/inet.h>
@@ -51,6 +62,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -473,6 +486,121 @@ static int sctp(void)
 	return 0;
 }
 
+extern int __dup2(int, int);
+
+/* Binds fd to 0.0.0.0:port, listens, and says where it is. */
+static int bind_listen_say(int fd, int port)
+{
+	struct sockaddr_in any = v4("0.0.0.0", port);
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
+		printf("bind %s\n", ename(errno));
+	else if (listen(fd, 8) < 0)
+		printf("listen %s\n", ename(errno));
+	else
+		printf("listening %s\n", local(fd));
+	return 0;
+}
+
+/* A first judged bind: whatever tables the shim keeps exist from here on. */
+static void warm_up(void)
+{
+	struct sockaddr_in z = v4("0.0.0.0", 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+	bind(u, (struct sockaddr *)&z, sizeof(z));
+	close(u);
+}
+
+static int kind_dup2(char **argv)
+{
+	int n, t;
+
+	warm_up();
+	n = socket(AF_UNIX, SOCK_STREAM, 0);
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	__dup2(t, n);
+	return bind_listen_say(n, atoi(argv[0]));
+}
+
+static int kind_vfork(char **argv)
+{
+	int t;
+	pid_t pid;
+
+	warm_up();
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	pid = vfork();
+	if (pid == 0) {
+		close(t);
+		socket(AF_UNIX, SOCK_STREAM, 0);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	return bind_listen_say(t, atoi(argv[0]));
+}
+
+static int clone_target;
+
+static int clone_child(void *arg)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	dup2(t, clone_target);
+	close(t);
+	return 0;
+}
+
+static int kind_clone(char **argv)
+{
+	static char stack[64 * 1024];
+	pid_t pid;
+
+	warm_up();
+	clone_target = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid = clone(clone_child, stack + sizeof(stack), CLONE_FILES | SIGCHLD, NULL);
+	if (pid < 0 || waitpid(pid, NULL, 0) < 0)
+		return 1;
+	return bind_listen_say(clone_target, atoi(argv[0]));
+}
+
+static int outside(char **argv)
+{
+	pid_t pid = (pid_t)atoi(argv[0]);
+	char path[64];
+	int fd, pidfd;
+
+	if (ptrace(PTRACE_ATTACH, pid, 0, 0) == 0) {
+		printf("outside ptrace ok\n");
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+	} else {
+		printf("outside ptrace %s\n", ename(errno));
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDWR);
+	printf("outside mem %s\n", fd < 0 ? ename(errno) : "ok");
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, 0, 0);
+	printf("outside pidfd_getfd %s\n", fd < 0 ? ename(errno) : "ok");
+	return 0;
+}
+
+static int caps(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapEff:", 7))
+			printf("caps %s", line + 7 + strspn(line + 7, "\t "));
+	if (f)
+		fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -504,6 +632,16 @@ int main(int argc, char **argv)
 		return unix_race(argv + 2);
 	if (!strcmp(cmd, "sctp"))
 		return sctp();
+	if (!strcmp(cmd, "kind-dup2") && argc >= 3)
+		return kind_dup2(argv + 2);
+	if (!strcmp(cmd, "kind-vfork") && argc >= 3)
+		return kind_vfork(argv + 2);
+	if (!strcmp(cmd, "kind-clone") && argc >= 3)
+		return kind_clone(argv + 2);
+	if (!strcmp(cmd, "outside") && argc >= 3)
+		return outside(argv + 2);
+	if (!strcmp(cmd, "caps"))
+		return caps();
 	fprintf(stderr, "attack: unknown command (see the comment at the top)\n");
 	return 2;
 }

@@ -167,13 +167,19 @@ Test(attack, supervisor_cannot_be_reached_from_the_command)
 	}
 }
 
-/* Killed, the supervisor fails closed: binds fail, nothing passes unjudged. */
+/* Killed (from outside: the command cannot signal it where Landlock is), the
+ * supervisor fails closed: binds fail, nothing passes unjudged. */
 Test(attack, killing_the_supervisor_fails_closed)
 {
 	struct bs_proc p;
+	const char *d = bs_tmpdir();
 
-	bs_sh(&p, 30, "%s run -l -- sh -c 'kill -KILL $PPID; sleep 0.3; %s bind 0.0.0.0 25045'",
-	      BINDSHIM, bs_build("tests/helpers/probe-static"));
+	/* The command binds only once the supervisor is gone (its files closed). */
+	bs_sh(&p, 30, "%s run -l -- sh -c 'echo $PPID > %s/sup; until test -e %s/killed; do sleep 0.05; "
+	      "done; %s bind 0.0.0.0 25045' & until test -s %s/sup; do sleep 0.05; done; "
+	      "S=$(cat %s/sup); kill -KILL $S; while grep -qs '^State:.*[RSD]' /proc/$S/status; "
+	      "do sleep 0.05; done; touch %s/killed; wait", BINDSHIM, d, d,
+	      bs_build("tests/helpers/probe-static"), d, d, d);
 	cr_expect_str_eq(p.out, "error bind ENOSYS\n", "%s", p.err);
 	cr_expect(strstr(p.err, "the supervisor died"), "%s", p.err);
 }
@@ -251,7 +257,9 @@ Test(attack, sendmmsg_to_loopback_then_a_remote_host)
  * also where it must bind as the target (another mount namespace). */
 Test(attack, swapping_a_unix_socket_for_an_inet_one)
 {
-	static const char *const ctx[] = {"", "unshare -m", "unshare -Urm"};
+	/* The command keeps no CAP_SYS_ADMIN: it reaches another mount namespace
+	 * through a user namespace. */
+	static const char *const ctx[] = {"", "unshare -Urm", "unshare -Urm"};
 	const char *dir = bs_tmpdir();
 	char copy[256];
 	struct bs_proc p;
@@ -274,7 +282,7 @@ Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
 	const char *dir = bs_tmpdir();
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s run -l -- unshare -m sh -c 'mount -t tmpfs none %s && cd %s && umask 077 && "
+	bs_sh(&p, 30, "%s run -l -- unshare -Urm sh -c 'mount -t tmpfs none %s && cd %s && umask 077 && "
 	      "/usr/bin/python3 -c \"%s\" rel.sock && stat -c %%A %s/rel.sock'", BINDSHIM, dir, dir, py,
 	      dir);
 	cr_expect_str_eq(p.out, "srwx------\n", "%s", p.err);
@@ -313,4 +321,66 @@ Test(attack, a_daemon_stays_supervised_after_the_command_exits)
 	bs_read_file(err, body, sizeof(body));
 	cr_expect(strstr(body, "rewrite tcp 0.0.0.0:25180 -> 127.0.0.1:25180 (rule \"not-loopback\" "
 			 "builtin) via seccomp\n"), "%s", body);
+}
+
+/* Red team F1: the same descriptor tricks with the launcher, in each mode. */
+Test(attack, descriptor_kind_tricks)
+{
+	static const char *const tricks[] = {"kind-dup2", "kind-vfork", "kind-clone"};
+
+	for (size_t i = 0; i < NMODES; i++)
+		for (size_t k = 0; k < 3; k++) {
+			const struct mode *m = &modes[i];
+			struct bs_proc p;
+
+			RUN_ATTACK(&p, m, "%s %u", tricks[k], 25200 + (unsigned)(i * 3 + k));
+			cr_expect(!strncmp(p.out, "listening 127.0.0.1 ", 20), "%s %s: %s%s", m->name,
+				  tricks[k], p.out, p.err);
+		}
+}
+
+/* Red team F7: the command's tree cannot take over a process of the same user
+ * outside it (the user's shell, another server) to bind for it. */
+Test(attack, processes_outside_the_tree_are_out_of_reach)
+{
+	static const char *const as[] = {"", "setpriv --reuid=nobody --regid=nogroup --clear-groups"};
+	const char *dir = bs_tmpdir();
+	char copy[256];
+	struct bs_proc p;
+
+	bs_sh(&p, 10, "%s", "exec 2>/dev/null; python3 -c 'import ctypes; print(ctypes.CDLL(None)."
+	      "syscall(444, None, 0, 1))'");
+	if (atoi(p.out) < 6)
+		cr_skip_test("Landlock scopes (Linux 6.12) are not available here (ABI %s)", p.out);
+	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
+	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
+	for (size_t i = 0; i < 2; i++) {
+		/* natively, a process can do this to another of its user's */
+		bs_sh(&p, 30, "%s sh -c 'sleep 20 & S=$!; sleep 0.2; %s outside $S; "
+		      "%s run -l -- %s outside $S; kill $S'", as[i], copy, BINDSHIM, copy);
+		cr_expect(!strncmp(p.out, "outside ptrace ok\noutside mem ok\noutside pidfd_getfd ok\n", 54),
+			  "[%s] natively: %s", as[i], p.out);
+		cr_expect(strstr(p.out, "\noutside ptrace EPERM\noutside mem EACCES\n"
+				 "outside pidfd_getfd EPERM\n"), "[%s] supervised: %s%s", as[i], p.out, p.err);
+	}
+}
+
+/* Red team F8: a command run as root cannot reconfigure the network around the
+ * policy: the capabilities for it are gone (binding a low port is not). */
+Test(attack, a_root_command_keeps_no_network_reconfiguring_capabilities)
+{
+	static const int gone[] = {12, 13, 16, 17, 19, 21, 38, 39};
+	struct bs_proc p;
+	unsigned long long caps;
+
+	if (geteuid() != 0)
+		cr_skip_test("not root");
+	bs_sh(&p, 30, "%s run -l -- %s caps", BINDSHIM, ATTACK_STATIC);
+	cr_assert(sscanf(p.out, "caps %llx", &caps) == 1, "%s%s", p.out, p.err);
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		cr_expect(!(caps >> gone[i] & 1), "capability %d kept: %llx", gone[i], caps);
+	cr_expect(caps >> 10 & 1, "CAP_NET_BIND_SERVICE lost: %llx", caps);
+	bs_sh(&p, 30, "%s run --preload-only -l -- %s caps", BINDSHIM, ATTACK_STATIC);
+	cr_expect(sscanf(p.out, "caps %llx", &caps) == 1 && (caps >> 12 & 1),
+		  "--preload-only keeps root whole: %s", p.out);
 }

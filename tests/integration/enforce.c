@@ -126,9 +126,9 @@ Test(enforce, shim_handled_calls_are_not_judged_twice)
 	cr_expect_eq(bs_count(p.err, "rewrite tcp 0.0.0.0:24015"), 1, "%s", p.err);
 	cr_expect(!strstr(p.err, "via seccomp"), "%s", p.err);
 	/* The same for the hostile calls: identical to no shim at all. */
-	bs_sh(&p, 30, "cd %s && %s > native && %s run --enforce -l -- %s > enforced && "
-	      "diff native enforced && echo same", bs_tmpdir(), HELPER("hostile"), BINDSHIM,
-	      HELPER("hostile"));
+	bs_sh(&p, 30, "cd %s && %s%s > native && %s run --enforce -l -- %s > enforced && "
+	      "diff native enforced && echo same", bs_tmpdir(), bs_as_supervised(), HELPER("hostile"),
+	      BINDSHIM, HELPER("hostile"));
 	cr_expect_str_eq(p.out, "same\n", "%s%s", p.out, p.err);
 }
 
@@ -139,8 +139,9 @@ Test(enforce, hostile_calls_from_a_static_program)
 	/* Bad descriptors, non-sockets, bad lengths and families: the supervisor gives
 	 * the kernel's own answers. */
 	bs_sh(&p, 30, "cd %s && gcc -static -O2 -o hostile-static %s 2>/dev/null && "
-	      "./hostile-static > native && %s run --enforce -l -- ./hostile-static > enforced && "
-	      "diff native enforced && echo same", bs_tmpdir(), bs_src("tests/helpers/hostile.c"), BINDSHIM);
+	      "%s./hostile-static > native && %s run --enforce -l -- ./hostile-static > enforced && "
+	      "diff native enforced && echo same", bs_tmpdir(), bs_src("tests/helpers/hostile.c"),
+	      bs_as_supervised(), BINDSHIM);
 	cr_expect_str_eq(p.out, "same\n", "%s%s", p.out, p.err);
 }
 

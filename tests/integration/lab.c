@@ -428,3 +428,87 @@ Test(lab, user_names_are_escaped)
 	bs_read_file(json, body, sizeof(body));
 	cr_expect_eq(bs_count(body, "\n"), 2, "%s", body);
 }
+
+/* Hold under attack, finding 4: a locked system policy holds whatever the user's
+ * environment or policy is, broken or not; the shim in /etc/ld.so.preload, the
+ * program run as nobody. And the same through the launcher. */
+Test(lab, locked_policy_holds_when_the_users_choice_is_broken)
+{
+	const char *d = lab_dir();
+	struct bs_proc p;
+
+	put(d, "system.cfg", "version = 1;\nlocked = true;\nlog = { to = \"stderr\"; };\n"
+	    "rules = (\n  { name = \"no-23060\"; match = { port = 23060; }; action = \"deny\"; },\n"
+	    "  { name = \"loopback\"; match = { address = ( \"127.0.0.0/8\", \"::1\" ); }; action = \"allow\"; },\n"
+	    "  { name = \"lab\"; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
+	put(d, "broken.cfg", "version = 1;\nrules = ( { action = \"jump\"; } );\n");
+	put(d, "open.cfg", "version = 1;\nrules = ( { match = { address = \"127.0.0.1\"; }; "
+	    "action = \"rewrite\"; to = \"198.51.100.7\"; } );\n");
+	in_lab(&p, d, "cp $D/system.cfg /etc/bindshim/policy.cfg\n"
+	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
+	       "set +e\nN='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+	       "$N env BINDSHIM_POLICY=/nonexistent BINDSHIM_DRY_RUN=1 $P bind 0.0.0.0 23061\n"
+	       "$N env BINDSHIM_BUILTIN=to:bogus BINDSHIM_DRY_RUN=1 $P bind 0.0.0.0 23062\n"
+	       "$N env BINDSHIM_POLICY=$D/broken.cfg $P bind 0.0.0.0 23060\n"
+	       "$N env BINDSHIM_POLICY=$D/broken.cfg $P bind 127.0.0.1 23063\n"
+	       "$N env BINDSHIM_POLICY=$D/open.cfg $P bind 127.0.0.1 23064\n"
+	       "$N $B run --preload-only --dry-run -l -- $P bind 0.0.0.0 23065\n"
+	       "$N $B run -p $D/open.cfg -- $P bind 0.0.0.0 23066 2>/dev/null\n"
+	       "$N env BINDSHIM_POLICY=$D/fifo $P bind 0.0.0.0 23067");
+	cr_expect_str_eq(p.out,
+			 "bound 127.0.0.1 23061\n"	/* a missing user policy: the system's */
+			 "bound 127.0.0.1 23062\n"	/* a bad builtin: the same */
+			 "error bind EACCES\n"		/* a broken policy loosens nothing */
+			 "bound 127.0.0.1 23063\n"
+			 "error bind EACCES\n"		/* a rewrite off loopback is refused */
+			 "bound 127.0.0.1 23065\n"	/* dry run ignored, via the launcher */
+			 "error bind EACCES\n"		/* and supervised */
+			 "bound 127.0.0.1 23067\n", "%s%s", p.out, p.err);
+	cr_expect(strstr(p.err, "the locked system policy stays in force"), "%s", p.err);
+}
+
+/* Finding F3 of the red team: inside a user namespace of its own getuid() is 0;
+ * a rule for root must not apply to a user who made one. */
+Test(lab, a_user_namespace_is_not_root)
+{
+	const char *d = lab_dir();
+	struct bs_proc p;
+
+	put(d, "system.cfg", "version = 1;\nlocked = true;\n"
+	    "rules = (\n  { name = \"root\"; match = { uid = 0; }; action = \"allow\"; },\n"
+	    "  { name = \"reserved\"; match = { port = 23070; }; action = \"deny\"; }\n);\n");
+	in_lab(&p, d, "cp $D/system.cfg /etc/bindshim/policy.cfg\n"
+	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
+	       "set +e\nN='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+	       "$P bind 0.0.0.0 23070\n"
+	       "$N $P bind 0.0.0.0 23070\n"
+	       "$N unshare -Ur $P bind 0.0.0.0 23070\n"
+	       "$N $B run -- unshare -Ur $P bind 0.0.0.0 23070 2>/dev/null");
+	if (strstr(p.err, "unshare failed") || strstr(p.err, "Operation not permitted"))
+		cr_skip_test("user namespaces are not available to unprivileged users here: %s", p.err);
+	cr_expect_str_eq(p.out, "bound 0.0.0.0 23070\n"	/* root: the rule for root */
+			 "error bind EACCES\n"		/* nobody */
+			 "error bind EACCES\n"		/* nobody as "root" of its namespace */
+			 "error bind EACCES\n", "%s", p.err);	/* and supervised */
+}
+
+/* Finding F1 of the red team: a descriptor number whose kind changed behind the
+ * shim's hooks (glibc's __dup2, a vfork child, a CLONE_FILES clone) must not get
+ * a bind or a listen past a locked policy, as nobody. */
+Test(lab, descriptor_kind_tricks_under_a_locked_policy)
+{
+	const char *d = lab_dir();
+	struct bs_proc p;
+
+	put(d, "system.cfg", "version = 1;\nlocked = true;\n"
+	    "rules = ( { name = \"lab\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; "
+	    "to = \"loopback\"; } );\n");
+	in_lab(&p, d, "cp $D/system.cfg /etc/bindshim/policy.cfg\n"
+	       "cp %s $D/attack && chmod 755 $D/attack\n"
+	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
+	       "N='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+	       "$N $D/attack kind-dup2 23080\n$N $D/attack kind-vfork 23081\n"
+	       "$N $D/attack kind-clone 23082", bs_build("tests/helpers/attack"));
+	cr_expect_str_eq(p.out, "listening 127.0.0.1 23080\nlistening 127.0.0.1 23081\n"
+			 "listening 127.0.0.1 23082\n", "%s", p.err);
+}

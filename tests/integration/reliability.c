@@ -24,7 +24,7 @@ Test(reliability, hostile_calls_get_the_same_answers_as_without_the_shim)
 	char native[BS_OUT_MAX], allow[256];
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s", HELPER("hostile"));
+	bs_sh(&p, 30, "%s%s", bs_as_supervised(), HELPER("hostile"));
 	cr_assert_eq(p.status, 0);
 	cr_assert_geq(bs_count(p.out, "\n"), 45, "%s", p.out);
 	snprintf(native, sizeof(native), "%s", p.out);

@@ -14,10 +14,11 @@
  * so the command, which runs as the same user, can neither ptrace it nor read its
  * memory nor take its descriptors (the seccomp listener among them); a command run
  * as root is started without CAP_SYS_PTRACE, which would override that, nor the
- * capabilities that reconfigure the network (drop_caps). The command's tree is a
- * Landlock domain where the kernel has one, so it cannot take over processes
- * outside it either (confine). It ignores
- * the terminal's signals and keeps answering while any process of the tree lives:
+ * capabilities that reconfigure the network (drop_caps), and in a mount namespace
+ * of its own where /proc/sys is read-only (freeze_sysctls). The command's tree is
+ * a Landlock domain where the kernel has one, so it cannot take over processes
+ * outside it either (confine). The supervisor ignores the terminal's signals and
+ * keeps answering while any process of the tree lives:
  * a server that daemonizes stays covered and its records still reach the
  * launcher's stderr, while the shell gets its prompt back when the command exits.
  * If the supervisor dies anyway, every bind and listen of the tree fails with
@@ -27,11 +28,13 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -114,6 +117,25 @@ static void confine(void)
 	close(fd);
 }
 
+/* uid 0 writes the network namespace's sysctls without any capability: pinning
+ * ip_local_port_range to one port puts its next autobound UDP socket exactly there,
+ * route_localnet lets the link reach loopback listeners. A command that can have a
+ * mount namespace of its own (it is privileged) gets one where /proc/sys is
+ * read-only; it keeps no CAP_SYS_ADMIN to undo that, and the host's mounts still
+ * reach it. Returns 0, or -errno when a privileged command cannot be held to it. */
+static int freeze_sysctls(void)
+{
+	const unsigned long ro = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return errno == EPERM ? 0 : -errno;	/* unprivileged: nothing to write them */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+	    mount("/proc/sys", "/proc/sys", NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount(NULL, "/proc/sys", NULL, ro, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Command side: filter, hand the listener over, wait for the go, exec. */
 static void command(const struct bs_enforce *e, int sock, const sigset_t *old, const char *path,
 		    char **argv)
@@ -122,6 +144,11 @@ static void command(const struct bs_enforce *e, int sock, const sigset_t *old, c
 	int listener;
 
 	sigprocmask(SIG_SETMASK, old, NULL);
+	if ((listener = freeze_sysctls()) < 0) {
+		fprintf(stderr, "bindshim run: cannot make /proc/sys read-only for the command: %s\n",
+			strerror(-listener));
+		_exit(BS_EXIT_RUN_FAIL);
+	}
 	drop_caps();
 	listener = bs_filter_install(e->io_uring_errno);
 	/* After no_new_privs (which the filter set), as Landlock wants. */

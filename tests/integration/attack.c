@@ -6,6 +6,7 @@
  * matters. Ports 25xxx. To add an attack: a command in attack.c, a test here. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "tests/integration/support.h"
@@ -383,4 +384,31 @@ Test(attack, a_root_command_keeps_no_network_reconfiguring_capabilities)
 	bs_sh(&p, 30, "%s run --preload-only -l -- %s caps", BINDSHIM, ATTACK_STATIC);
 	cr_expect(sscanf(p.out, "caps %llx", &caps) == 1 && (caps >> 12 & 1),
 		  "--preload-only keeps root whole: %s", p.out);
+}
+
+/* Red team F5b: uid 0 writes the network sysctls with no capability at all; one
+ * port in ip_local_port_range puts the next autobound UDP socket right there. */
+Test(attack, a_root_command_cannot_write_network_sysctls)
+{
+	const char *range = "/proc/sys/net/ipv4/ip_local_port_range";
+	char before[64];
+	struct bs_proc p;
+
+	if (geteuid() != 0)
+		cr_skip_test("not root: the sysctls are not writable anyway");
+	bs_read_file(range, before, sizeof(before));
+	bs_sh(&p, 30, "%s run -l -- sh -c 'echo 25200 25200 > %s || echo refused; "
+	      "echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet || echo refused; "
+	      "grep -q \" /proc/sys \" /proc/self/mountinfo && echo own /proc/sys'",
+	      BINDSHIM, range);
+	cr_expect_str_eq(p.out, "refused\nrefused\nown /proc/sys\n", "%s", p.err);
+	bs_sh(&p, 30, "cat %s /proc/sys/net/ipv4/conf/all/route_localnet", range);
+	cr_expect(!strncmp(p.out, before, strlen(before)) && !strcmp(p.out + strlen(before), "0\n"),
+		  "%s", p.out);
+	/* Nor through a process outside the tree, where Landlock keeps it out. */
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1) >= 6) {
+		bs_sh(&p, 30, "%s run -l -- sh -c 'echo 25200 25200 > /proc/1/root%s || echo refused'",
+		      BINDSHIM, range);
+		cr_expect_str_eq(p.out, "refused\n", "%s", p.err);
+	}
 }

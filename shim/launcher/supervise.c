@@ -424,8 +424,8 @@ int bs_supervise_probe(char *why, size_t len)
 		fd = (int)syscall(SYS_pidfd_getfd, pidfd, theirs, 0);
 		if (fd < 0) {
 			err = errno;
-			snprintf(why, len, "cannot take descriptors of its own children "
-				 "(pidfd_getfd: %s; Yama ptrace_scope?)", strerror(err));
+			snprintf(why, len, "cannot take descriptors of its own children: "
+				 "pidfd_getfd: %s, is Yama ptrace_scope 2 or 3?", strerror(err));
 		}
 		close(pidfd);
 	}

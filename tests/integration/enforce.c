@@ -159,6 +159,32 @@ Test(enforce, io_uring_and_new_listeners_are_refused)
 	cr_expect_eq(bs_sh(&p, 30, "%s run --enforce --io-uring-errno ENOPE -- true", BINDSHIM), 125);
 }
 
+/* Where the kernel will not let it supervise (here: inside another supervised run,
+ * where no second listener can be had), run says why, once, and runs the shim
+ * alone; --enforce runs nothing. */
+Test(enforce, no_supervisor_means_the_shim_alone_and_says_why)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run -l -- %s run -l -- %s bind 0.0.0.0 24040", BINDSHIM, BINDSHIM, PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 24040\n", "%s", p.err);
+	cr_expect_eq(bs_count(p.err, "bindshim run: no supervisor here (cannot install a seccomp "
+			      "filter: Operation not permitted): running with the preloaded shim "
+			      "alone, which does not cover static or Go programs, raw system calls "
+			      "or setuid programs\n"), 1, "%s", p.err);
+	/* The shim alone judged it: no record via seccomp. */
+	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:24040 -> 127.0.0.1:24040 (rule \"not-loopback\" "
+			 "builtin)\n"), "%s", p.err);
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- %s run --enforce -l -- %s bind 0.0.0.0 24041",
+			   BINDSHIM, BINDSHIM, PROBE), 125);
+	cr_expect_str_eq(p.out, "");
+	cr_expect(strstr(p.err, "--enforce: no supervisor here: cannot install a seccomp filter: "
+			 "Operation not permitted; nothing was run"), "%s", p.err);
+	/* --preload-only asks for it: nothing to say. */
+	bs_sh(&p, 30, "%s run --preload-only -l -- %s bind 0.0.0.0 24042", BINDSHIM, PROBE);
+	cr_expect(!strstr(p.err, "supervisor"), "%s", p.err);
+}
+
 Test(enforce, foreign_abi_syscalls_kill_the_process)
 {
 	struct bs_proc p;

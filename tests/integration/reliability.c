@@ -121,7 +121,7 @@ Test(reliability, signal_handler_binds_while_the_policy_loads)
 	      "for i in range(30000): print('{ match = { address = \\\"192.0.2.1\\\"; port = %%d; }; "
 	      "action = \\\"deny\\\"; },' %% (i + 1))\n"
 	      "print('{ action = \\\"rewrite\\\"; to = \\\"loopback\\\"; } );')\" > big.cfg && "
-	      "%s run --preload-only -p big.cfg --log /dev/null -- %s 200", d, BINDSHIM,
+	      "%s run --preload-only -p big.cfg --log /dev/null -- %s 200 200 early", d, BINDSHIM,
 	      HELPER("sigbind"));
 	cr_expect_eq(p.status, 0, "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "main 200 bad 0 handler ") && strstr(p.out, " bad 0\n"), "%s", p.out);

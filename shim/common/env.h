@@ -2,7 +2,7 @@
 #ifndef BS_ENV_H
 #define BS_ENV_H
 
-/* Read by libbindshim.so (CONTRACT.md). */
+/* Read by libbindshim.so (bindshim(1), ENVIRONMENT). */
 #define BS_ENV_POLICY "BINDSHIM_POLICY"
 #define BS_ENV_LOG "BINDSHIM_LOG"
 #define BS_ENV_LOG_FORMAT "BINDSHIM_LOG_FORMAT"

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Exit status when bindshim itself fails in `run` (CONTRACT.md). */
+/* Exit status when bindshim itself fails in `run` (bindshim(1), EXIT STATUS). */
 #define BS_EXIT_RUN_FAIL 125
 #define BS_EXIT_NOEXEC 126
 #define BS_EXIT_NOTFOUND 127

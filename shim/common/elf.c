@@ -1,17 +1,20 @@
 /*
  * Can a preloaded library reach this executable? The dynamic loader ignores
- * LD_PRELOAD (from untrusted directories) for setuid, setgid and file-capability
- * executables; a static executable has no dynamic loader at all; Go programs make
- * their socket syscalls directly, not through libc. Reads only headers, a few
+ * LD_PRELOAD (from untrusted directories) in a secure exec: a setuid or setgid
+ * executable that changes the caller's ids, or one with file capabilities started
+ * by anyone but root; a static executable has no dynamic loader at all; Go programs
+ * make their socket syscalls directly, not through libc. Reads only headers, a few
  * preads, and allocates nothing.
  */
 #include <elf.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "policy/sys.h"
 #include "shim/common/elf.h"
 
 /* Reads exactly n bytes at off; returns 0 or -1. */
@@ -56,6 +59,33 @@ static void inspect64(int fd, struct bs_exe_facts *f)
 			section_named(fd, &eh, &strtab, i, ".note.go.buildid");
 }
 
+/* Tells whether executing st makes a secure exec by its set-id bits: the kernel
+ * then runs it with ids other than the caller's real ones (a setgid bit without
+ * group execute is a locking mark, not setgid). */
+static bool changes_ids(const struct stat *st)
+{
+	return ((st->st_mode & S_ISUID) && st->st_uid != getuid()) ||
+	       ((st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+		st->st_gid != getgid());
+}
+
+/* Fills f's identity and privilege facts from st, for the open file fd or, with fd
+ * -1, for a file that cannot be read (setuid programs may be execute-only). */
+static void inspect_privileges(int fd, const struct stat *st, struct bs_exe_facts *f)
+{
+	struct statvfs vfs;
+
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	/* A nosuid mount ignores both the bits and file capabilities. */
+	if (fd >= 0 && fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
+		return;
+	f->setid = changes_ids(st);
+	/* Root's own exec with file capabilities is not a secure one. */
+	f->caps = !f->setid && fd >= 0 && getuid() != 0 &&
+		  fgetxattr(fd, "security.capability", NULL, 0) > 0;
+}
+
 int bs_exe_inspect(const char *path, struct bs_exe_facts *f)
 {
 	unsigned char ident[EI_NIDENT];
@@ -63,12 +93,14 @@ int bs_exe_inspect(const char *path, struct bs_exe_facts *f)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	memset(f, 0, sizeof(*f));
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) == 0) {
-		f->setid = (st.st_mode & (S_ISUID | S_ISGID)) != 0;
-		f->caps = !f->setid && fgetxattr(fd, "security.capability", NULL, 0) > 0;
+	if (fd < 0) {
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			return -1;
+		inspect_privileges(-1, &st, f);
+		return 0;
 	}
+	if (fstat(fd, &st) == 0)
+		inspect_privileges(fd, &st, f);
 	if (read_at(fd, ident, sizeof(ident), 0) == 0 && !memcmp(ident, ELFMAG, SELFMAG)) {
 		f->elf = true;
 		f->is32 = ident[EI_CLASS] == ELFCLASS32;
@@ -79,7 +111,8 @@ int bs_exe_inspect(const char *path, struct bs_exe_facts *f)
 		else
 			f->dynamic = true;
 	}
-	close(fd);
+	/* not close(): inside the shim that is a hook */
+	bs_sys_close(fd);
 	return 0;
 }
 
@@ -89,9 +122,10 @@ const char *bs_exe_unreachable(const struct bs_exe_facts *f)
 		return "is setuid or setgid";
 	if (f->caps)
 		return "has file capabilities";
-	if (f->elf && !f->dynamic)
-		return "is statically linked";
+	/* A Go program is static as often as not: say the more telling. */
 	if (f->go)
 		return "is a Go program";
+	if (f->elf && !f->dynamic)
+		return "is statically linked";
 	return NULL;
 }

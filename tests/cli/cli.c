@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/common.h"
@@ -416,19 +417,9 @@ Test(run, warns_about_unreachable_executables)
 	      bs_build("tests/helpers/goserver-cgo"));
 	cr_expect(strstr(p.err, "goserver-cgo is a Go program: a preloaded library cannot reach "
 			 "its binds"), "%s", p.err);
-	bs_sh(&p, 30, "cp /bin/true %s/suid && chmod u+s %s/suid && %s run --preload-only -l -- %s/suid",
-	      dir, dir, BINDSHIM, dir);
-	cr_expect(strstr(p.err, "suid is setuid or setgid"), "%s", p.err);
-	bs_sh(&p, 30, "cp /bin/true %s/cap && setcap cap_net_bind_service+ep %s/cap && "
-	      "%s run --preload-only -l -- %s/cap", dir, dir, BINDSHIM, dir);
-	cr_expect(strstr(p.err, "has file capabilities"), "%s", p.err);
-	/* The supervisor covers static and Go programs: no warning; setuid ones lose
-	 * their privileges (no_new_privs), and are told so. */
+	/* The supervisor covers static and Go programs: no warning. */
 	bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, bs_build("tests/helpers/static"));
 	cr_expect_str_eq(p.err, "", "no warning under the supervisor");
-	bs_sh(&p, 30, "%s run -l -- %s/suid", BINDSHIM, dir);
-	cr_expect(strstr(p.err, "suid is setuid or setgid: under the supervisor (no_new_privs) it "
-			 "runs without those privileges"), "%s", p.err);
 	bs_sh(&p, 30, "%s run -l -- true; %s run --preload-only -l -- true", BINDSHIM, BINDSHIM);
 	cr_expect_str_eq(p.err, "", "no warning for an ordinary program");
 	/* The warning shares stderr with the records: the name is escaped. */
@@ -438,6 +429,36 @@ Test(run, warns_about_unreachable_executables)
 	cr_expect_str_eq(p.out, "static ran\n");
 	cr_expect(strstr(p.err, "/s\\nbindshim[1] x: allow tcp 0.0.0.0:1 (builtin) is statically "
 			 "linked") && bs_count(p.err, "\n") == 1, "%s", p.err);
+}
+
+/* A set-id program is out of reach when it changes the caller's ids, a program with
+ * file capabilities when the caller is not root: the kernel then makes the exec a
+ * secure one, and the loader ignores LD_PRELOAD. Otherwise the preload reaches it. */
+Test(run, set_id_and_capability_programs_are_judged_as_the_kernel_runs_them)
+{
+	const char *dir = bs_tmpdir();
+	struct bs_proc p;
+
+	if (geteuid())
+		cr_skip_test("not root: set-id and capability copies need root");
+	chmod(dir, 0755);
+	bs_sh(&p, 30, "cp /bin/true %s/suid && chown nobody %s/suid && chmod u+s %s/suid && "
+	      "%s run --preload-only -l -- %s/suid", dir, dir, dir, BINDSHIM, dir);
+	cr_expect(strstr(p.err, "suid is setuid or setgid"), "%s", p.err);
+	bs_sh(&p, 30, "cp /bin/true %s/rootsuid && chmod u+s %s/rootsuid && "
+	      "%s run --preload-only -l -- %s/rootsuid", dir, dir, BINDSHIM, dir);
+	cr_expect_str_eq(p.err, "", "root's own setuid program keeps the preload");
+	bs_sh(&p, 30, "cp /bin/true %s/cap && setcap cap_net_bind_service+ep %s/cap && "
+	      "setpriv --reuid=nobody --regid=nogroup --clear-groups "
+	      "%s run --preload-only -l -- %s/cap", dir, dir, BINDSHIM, dir);
+	cr_expect(strstr(p.err, "has file capabilities"), "%s", p.err);
+	bs_sh(&p, 30, "%s run --preload-only -l -- %s/cap", BINDSHIM, dir);
+	cr_expect_str_eq(p.err, "", "root's exec of a capability program keeps the preload");
+	/* Under the supervisor (no_new_privs) a set-id program loses its privileges,
+	 * and is told so. */
+	bs_sh(&p, 30, "%s run -l -- %s/suid", BINDSHIM, dir);
+	cr_expect(strstr(p.err, "suid is setuid or setgid: under the supervisor (no_new_privs) it "
+			 "runs without those privileges"), "%s", p.err);
 }
 
 /* ---- the library itself ---- */

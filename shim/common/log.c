@@ -33,6 +33,7 @@
 #define BS_FIELD_MAX 768
 #define LOG_USER_NOTICE (1 << 3 | 5)
 #define LOG_USER_INFO (1 << 3 | 6)
+#define LOG_USER_WARNING (1 << 3 | 4)
 #define LOG_USER_ERR (1 << 3 | 3)
 
 /* A destination descriptor. The program may close or replace it at any time: the
@@ -208,6 +209,8 @@ static void format_json(struct buf *b, const struct bs_record *r)
 	put_json_field(b, "event", r->event);
 	if (r->message) {
 		put_json_field(b, "message", r->message);
+		if (r->exe)
+			put_json_field(b, "exe", r->exe);
 		put(b, "}\n");
 		return;
 	}
@@ -466,7 +469,7 @@ void bs_log(const struct bs_logger *lg, const struct bs_record *r)
 	char rec[BS_RECORD_MAX];
 	struct buf b = {rec, 0, sizeof(rec)};
 	int saved = errno;
-	int pri = r->message ? LOG_USER_ERR
+	int pri = r->message ? (strcmp(r->event, "warning") ? LOG_USER_ERR : LOG_USER_WARNING)
 		  : (!strcmp(r->event, "rewrite") || !strcmp(r->event, "deny")) ? LOG_USER_NOTICE
 		  : LOG_USER_INFO;
 

@@ -28,15 +28,16 @@ struct bs_who {
 
 struct bs_record {
 	const struct bs_who *who;
-	const char *call;		/* bind listen getaddrinfo connect sendto */
-	const char *event;		/* allow rewrite deny log dry-run error */
+	const char *call;		/* bind listen getaddrinfo connect sendto exec */
+	const char *event;		/* allow rewrite deny log dry-run error warning */
 	const char *action;		/* dry-run: what would have happened */
 	unsigned proto;
 	const struct sockaddr_storage *from, *to, *peer;
 	int err;
 	const struct bs_policy *policy;
 	const struct bs_decision *d;
-	const char *message;		/* error */
+	const char *message;		/* error, warning */
+	const char *exe;		/* warning: the executable it is about, or NULL */
 	const char *via;		/* "seccomp" for the supervisor's records, else NULL */
 };
 

@@ -13,8 +13,12 @@
  * The new environment is built only when something is missing, sized exactly, on
  * the stack (with mmap for very large ones): these calls run in vfork() children,
  * where malloc is not allowed.
+ *
+ * Without a supervisor, each start is first looked at for what the preload cannot
+ * reach (uncovered.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,6 +118,32 @@ void bs_exec_capture(void)
 			if (value_of(*e, carried_names[i]))
 				copy_entry(carried[i], *e);
 	}
+}
+
+/* Tells whether starts are looked at: the shim came by LD_PRELOAD (not
+ * /etc/ld.so.preload, system-wide mode, whose coverage `bindshim audit` shows) and
+ * no supervisor covers this process (BINDSHIM_SUPERVISED at start). */
+static bool looking(void)
+{
+	if (!self[0])
+		return false;
+	for (size_t i = 0; i < NCARRIED; i++)
+		if (value_of(carried[i], BS_ENV_SUPERVISED))
+			return false;
+	return true;
+}
+
+/* Warns about what the preload cannot reach, when that matters (see looking). */
+static void look(int dirfd, const char *path, int flags, bool search)
+{
+	if (looking())
+		bs_uncovered(dirfd, path, flags, search);
+}
+
+void bs_exec_prefork(void)
+{
+	if (looking())
+		bs_uncovered_share();
 }
 
 /* Returns the "NAME=..." entry of env, or NULL. */
@@ -233,11 +263,13 @@ static char *const *build(char *const *env, const struct plan *pl, void *mem)
 /* The two calls the environ-based forms lead to (internal code calls no hook). */
 static int fixed_execve(const char *path, char *const argv[], char *const envp[])
 {
+	look(AT_FDCWD, path, 0, false);
 	WITH_FIXED_ENV(envp, env, bs_real.execve(path, argv, env));
 }
 
 static int fixed_execvpe(const char *file, char *const argv[], char *const envp[])
 {
+	look(AT_FDCWD, file, 0, true);
 	WITH_FIXED_ENV(envp, env, bs_real.execvpe(file, argv, env));
 }
 
@@ -249,11 +281,13 @@ BS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 BS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
 		       int flags)
 {
+	look(dirfd, path, flags, false);
 	WITH_FIXED_ENV(envp, env, bs_real.execveat(dirfd, path, argv, env, flags));
 }
 
 BS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
+	look(fd, "", AT_EMPTY_PATH, false);
 	WITH_FIXED_ENV(envp, env, bs_real.fexecve(fd, argv, env));
 }
 
@@ -265,12 +299,14 @@ BS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 BS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+	look(AT_FDCWD, path, 0, false);
 	WITH_FIXED_ENV(envp, env, bs_real.posix_spawn(pid, path, fa, attr, argv, env));
 }
 
 BS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+	look(AT_FDCWD, file, 0, true);
 	WITH_FIXED_ENV(envp, env, bs_real.posix_spawnp(pid, file, fa, attr, argv, env));
 }
 

@@ -20,9 +20,11 @@ static struct bs_state S;
 static atomic_int ready;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* fork() waits for a load in progress, so a child never inherits half a state. */
+/* fork() waits for a load in progress, so a child never inherits half a state; and
+ * the child shares what the exec hooks warned about. */
 static void prepare(void)
 {
+	bs_exec_prefork();
 	pthread_mutex_lock(&lock);
 }
 

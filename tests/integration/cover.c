@@ -1,0 +1,206 @@
+/* Coverage, as a user meets it: what the shim alone says about the programs it
+ * cannot reach, a Go server started through a shell script, under the supervisor
+ * and without it. Ports 26xxx. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/integration/support.h"
+
+#define GOSERVER bs_build("tests/helpers/goserver")
+#define STATIC_PROBE bs_build("tests/helpers/probe-static")
+#define NOT_COVERED "warning not covered: "
+
+/* A temp dir everyone may enter (some runs are as nobody). */
+static const char *open_dir(void)
+{
+	const char *d = bs_tmpdir();
+
+	chmod(d, 0755);
+	return d;
+}
+
+/* Writes dir/name with text, readable by all; returns its path (static per slot). */
+static const char *put(const char *dir, const char *name, const char *text)
+{
+	static char paths[8][512];
+	static int n;
+	char *p = paths[n++ % 8];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+	bs_write_file(p, text);
+	chmod(p, 0755);
+	return p;
+}
+
+/* The serve.sh of the issue: a script that runs a Go program twice, then becomes a
+ * Go server on port. */
+static const char *serve_script(const char *dir, unsigned port)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), "#!/bin/sh\n%s nothing 0\n%s nothing 0\nexec %s serve %u\n",
+		 GOSERVER, GOSERVER, GOSERVER, port);
+	return put(dir, "serve.sh", text);
+}
+
+/* Starts `bindshim run OPTS -- SCRIPT`, waits for its listener on port, and returns
+ * everything bindshim and the script wrote, also in dir/log (the server still runs:
+ * *pid). */
+static const char *serve(const char *dir, const char *opts, const char *script, unsigned port,
+			 pid_t *pid)
+{
+	static char body[8192];
+	char log[512];
+
+	snprintf(log, sizeof(log), "%s/log", dir);
+	*pid = bs_spawn(log, "exec %s run %s -- %s", BINDSHIM, opts, script);
+	cr_assert(bs_wait_port("tcp", port, 10000, NULL, 0), "nothing listens on %u", port);
+	/* The warning comes before the exec: it is in the log by now. */
+	bs_read_file(log, body, sizeof(body));
+	return body;
+}
+
+/* The shim alone cannot reach a Go server: the script's exec of it leaves exactly
+ * one warning record, however many times it was started, and the server is
+ * indeed reachable from the network, as the warning says. */
+Test(cover, preload_only_names_a_go_server_a_script_starts)
+{
+	const char *dir = open_dir();
+	char want[1024];
+	const char *log;
+	pid_t pid;
+
+	log = serve(dir, "--preload-only", serve_script(dir, 26001), 26001, &pid);
+	snprintf(want, sizeof(want), "] sh: " NOT_COVERED "%s is a Go program\n", GOSERVER);
+	cr_expect(strstr(log, want), "%s", log);
+	cr_expect_eq(bs_count(log, "not covered"), 1, "%s", log);
+	cr_expect_eq(bs_tcp_connect(LAB4, 26001), 0, "the Go server is not covered");
+	bs_stop(pid);
+}
+
+Test(cover, preload_only_warning_in_json)
+{
+	const char *dir = open_dir();
+	char want[1024];
+	const char *log;
+	struct bs_proc p;
+	pid_t pid;
+
+	log = serve(dir, "--preload-only --log-format json", serve_script(dir, 26002), 26002, &pid);
+	bs_stop(pid);
+	snprintf(want, sizeof(want), "\"program\":\"sh\",\"call\":\"exec\",\"event\":\"warning\","
+		 "\"message\":\"not covered: %s is a Go program\",\"exe\":\"%s\"}\n", GOSERVER,
+		 GOSERVER);
+	cr_expect(strstr(log, want), "%s", log);
+	cr_expect_eq(bs_count(log, "\"event\":\"warning\""), 1, "%s", log);
+	/* Every record of it (the server prints a line too) is a JSON object. */
+	bs_sh(&p, 30, "python3 -c 'import json, sys\nfor l in open(sys.argv[1]):\n"
+	      "    l.startswith(\"listening \") or print(json.loads(l)[\"event\"])' %s/log", dir);
+	cr_expect_str_eq(p.out, "warning\n", "%s", p.err);
+}
+
+/* Under the supervisor (the default) the same script's Go server ends on loopback,
+ * its bind recorded via seccomp, and nothing warns. */
+Test(cover, supervised_go_server_through_a_script_ends_on_loopback)
+{
+	const char *dir = open_dir();
+	char want[256];
+	const char *log;
+	pid_t pid;
+
+	log = serve(dir, "", serve_script(dir, 26003), 26003, &pid);
+	cr_expect_str_eq(assert_tcp_loopback_only(26003, NULL), "::ffff:127.0.0.1");
+	bs_stop(pid);
+	snprintf(want, sizeof(want), "goserver: rewrite tcp [::]:26003 -> [::ffff:127.0.0.1]:26003 "
+		 "(rule \"not-loopback\" builtin) via seccomp\n");
+	cr_expect(strstr(log, want), "%s", log);
+	cr_expect(!strstr(log, "not covered") && !strstr(log, "warning"), "%s", log);
+}
+
+/* Runs `bindshim run --preload-only -- python3 -c CODE` with $G the Go program and
+ * PATH leading to its directory; returns the run's stderr. */
+static const char *preload_python(const char *code)
+{
+	static struct bs_proc p;
+
+	bs_sh(&p, 30, "G=%s PATH=%s:$PATH %s run --preload-only -- python3 -c '%s'", GOSERVER,
+	      bs_build("tests/helpers"), BINDSHIM, code);
+	cr_expect_eq(p.status, 0, "%s: %s%s", code, p.out, p.err);
+	return p.err;
+}
+
+/* Each way a program starts another is looked at: execve from a vfork child
+ * (Python's subprocess) and from fork children, posix_spawn, posix_spawnp and
+ * execvp with a PATH search, fexecve; once per executable however often it starts. */
+Test(cover, every_way_of_starting_is_looked_at)
+{
+	static const char *const ways[] = {
+		"import os, subprocess\nfor i in range(3): subprocess.run([os.environ[\"G\"], \"x\", \"0\"])",
+		"import os\ng = os.environ[\"G\"]\nfor i in range(3):\n    pid = os.fork()\n"
+		"    if pid == 0: os.execv(g, [g, \"x\", \"0\"])\n    os.waitpid(pid, 0)",
+		"import os\nfor i in range(2):\n    g = os.environ[\"G\"]\n"
+		"    os.waitpid(os.posix_spawn(g, [g, \"x\", \"0\"], os.environ), 0)",
+		"import os\nos.waitpid(os.posix_spawnp(\"goserver\", [\"goserver\", \"x\", \"0\"], os.environ), 0)",
+		"import os\nos.execvp(\"env\", [\"env\", \"goserver\", \"x\", \"0\"])",
+		"import os\nfd = os.open(os.environ[\"G\"], os.O_RDONLY)\nos.execve(fd, [\"g\", \"x\", \"0\"], os.environ)",
+	};
+	static const char *const programs[] = {"python3", "python3", "python3", "python3", "env",
+					       "python3"};
+	char want[1024];
+
+	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+		const char *err = preload_python(ways[i]);
+
+		snprintf(want, sizeof(want), "] %s: " NOT_COVERED "%s is a Go program\n", programs[i],
+			 GOSERVER);
+		cr_expect(strstr(err, want) && bs_count(err, "not covered") == 1, "%s:\n%s", ways[i],
+			  err);
+	}
+	/* A program the preload reaches, started every way, is not named. */
+	cr_expect_str_eq(preload_python("import subprocess, os\nsubprocess.run([\"true\"])\n"
+					"os.waitpid(os.posix_spawnp(\"true\", [\"true\"], os.environ), 0)"),
+			 "");
+}
+
+/* The record is written by a short-lived fork of the program, which it never sees:
+ * one SIGCHLD for the one child it started. */
+Test(cover, the_program_sees_no_child_it_did_not_start)
+{
+	const char *err = preload_python("import os, signal, sys, time\nn = [0]\n"
+		"signal.signal(signal.SIGCHLD, lambda *a: n.__setitem__(0, n[0] + 1))\n"
+		"pid = os.posix_spawn(os.environ[\"G\"], [\"g\", \"x\", \"0\"], os.environ)\n"
+		"time.sleep(0.3)\nos.waitpid(pid, 0)\nprint(\"SIGCHLD\", n[0], file=sys.stderr)");
+
+	cr_expect(strstr(err, NOT_COVERED) && strstr(err, "SIGCHLD 1\n"), "%s", err);
+}
+
+/* A set-id program is out of reach only when the exec changes the caller's ids
+ * (a nosuid mount ignores the bits), one with file capabilities only when the
+ * caller is not root: what the warning says is what really happens to the bind. */
+Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
+{
+	const char *dir = open_dir();
+	struct bs_proc p;
+
+	if (geteuid())
+		cr_skip_test("not root: set-id and capability copies need root");
+	bs_sh(&p, 60, "cd %s && cp %s other && chown nobody other && chmod 4755 other && "
+	      "cp %s mine && chmod 4755 mine && cp %s cap && setcap cap_net_bind_service+ep cap && "
+	      "unshare --mount --propagation private sh -c 'mkdir ns && mount -t tmpfs -o nosuid "
+	      "bs-nosuid ns && cp other ns/ && chmod 4755 ns/other && "
+	      "%s run --preload-only -- sh -c \"./other bind 0.0.0.0 26011; ./mine bind 0.0.0.0 26012; "
+	      "ns/other bind 0.0.0.0 26013; ./cap bind 0.0.0.0 26014\"'",
+	      dir, PROBE, PROBE, PROBE, BINDSHIM);
+	cr_expect_str_eq(p.out, "bound 0.0.0.0 26011\nbound 127.0.0.1 26012\nbound 127.0.0.1 26013\n"
+			 "bound 127.0.0.1 26014\n", "%s", p.err);
+	cr_expect(strstr(p.err, NOT_COVERED) && strstr(p.err, "/other is setuid or setgid\n") &&
+		  bs_count(p.err, "not covered") == 1, "%s", p.err);
+	bs_sh(&p, 60, "cd %s && setpriv --reuid=nobody --regid=nogroup --clear-groups "
+	      "%s run --preload-only -- sh -c './cap bind 0.0.0.0 26015; ./mine bind 0.0.0.0 26016'",
+	      dir, BINDSHIM);
+	cr_expect_str_eq(p.out, "bound 0.0.0.0 26015\nbound 0.0.0.0 26016\n", "%s", p.err);
+	cr_expect(strstr(p.err, "/cap has file capabilities\n") &&
+		  strstr(p.err, "/mine is setuid or setgid\n") && bs_count(p.err, "not covered") == 2,
+		  "%s", p.err);
+}

@@ -1,11 +1,16 @@
 /*
  * Coverage for `bindshim audit`: is the process holding a socket under the policy?
  * The shim is there when libbindshim.so is mapped in it. A supervisor is there when
- * the process runs under a seccomp filter and one of its ancestors is a `bindshim
- * run` launcher (the filter alone could be anyone's; the ancestor alone could have
- * run preload-only). A kernel backend that places sockets adds one test to
- * bs_audit_coverage and nothing else: its bit and its name are here already.
+ * the process runs under a seccomp filter with no_new_privs, and one of its
+ * ancestors is a `bindshim run` launcher or supervisor (the filter alone could be
+ * anyone's; with --preload-only the launcher execs the command and is no ancestor).
+ * Both are non-dumpable, so their executable link is closed to anyone but root:
+ * then the name the kernel gave the process at exec stands in for it, which is
+ * what a user auditing their own processes sees. A kernel backend that places
+ * sockets adds one test to bs_audit_coverage and nothing else: its bit and its
+ * name are here already.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,41 +69,70 @@ static int shim_mapped(pid_t pid)
 	return found;
 }
 
-/* The number after "key:" in /proc/pid/status, or -1. */
-static long status_field(pid_t pid, const char *key)
+/* Copies the value after "key:" in /proc/pid/status into out, blanks trimmed;
+ * returns false if there is none. */
+static bool status_text(pid_t pid, const char *key, char *out, size_t len)
 {
 	char path[64], line[256];
 	size_t n = strlen(key);
-	long v = -1;
+	bool found = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
+	while (f && !found && fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, n) && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
+			char *v = line + n + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			snprintf(out, len, "%s", v);
+			found = true;
 		}
 	if (f)
 		fclose(f);
-	return v;
+	return found;
 }
 
-/* Tells whether pid is a `bindshim run` launcher: its executable is called bindshim
- * and its first argument is "run". */
+/* The number after "key:" in /proc/pid/status, or -1. */
+static long status_field(pid_t pid, const char *key)
+{
+	char v[64], *end;
+	long n;
+
+	if (!status_text(pid, key, v, sizeof(v)))
+		return -1;
+	n = strtol(v, &end, 10);
+	return end == v ? -1 : n;
+}
+
+/* Tells whether pid's executable is named bindshim: its exe link, or where that is
+ * closed to us (a non-dumpable process), the name it was given at exec. */
+static bool runs_bindshim(pid_t pid)
+{
+	char path[64], exe[PATH_MAX], comm[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		return base_is(exe, BS_LAUNCHER_NAME);
+	}
+	return (errno == EACCES || errno == EPERM) && status_text(pid, "Name", comm, sizeof(comm)) &&
+	       !strcmp(comm, BS_LAUNCHER_NAME);
+}
+
+/* Tells whether pid is a `bindshim run` launcher or supervisor: its executable is
+ * bindshim and its first argument is "run". */
 static bool is_launcher(pid_t pid)
 {
-	char path[64], exe[PATH_MAX], args[64];
+	char path[64], args[64];
 	ssize_t n;
 	size_t verb;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	if (!base_is(exe, BS_LAUNCHER_NAME))
+	if (!runs_bindshim(pid))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -112,15 +146,17 @@ static bool is_launcher(pid_t pid)
 	return verb < (size_t)n && !strcmp(args + verb, "run");
 }
 
-/* 1 if pid runs under a seccomp filter below a `bindshim run` launcher, 0 if not,
- * -1 if its status cannot be read. */
+/* 1 if pid runs under a seccomp filter and no_new_privs below a `bindshim run`
+ * launcher, 0 if not, -1 if its status cannot be read. */
 static int supervised(pid_t pid)
 {
 	long mode = status_field(pid, "Seccomp"), parent = status_field(pid, "PPid");
 
 	if (mode < 0)
 		return -1;
-	if (mode != 2)		/* SECCOMP_MODE_FILTER */
+	/* SECCOMP_MODE_FILTER; the supervisor's filter always comes with
+	 * no_new_privs (a kernel too old to show it says nothing). */
+	if (mode != 2 || status_field(pid, "NoNewPrivs") == 0)
 		return 0;
 	/* Orphans are reaped by the supervisor (a subreaper): it stays an ancestor. */
 	for (int depth = 0; parent > 0 && depth < 4096; depth++) {

@@ -204,3 +204,75 @@ Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
 		  strstr(p.err, "/mine is setuid or setgid\n") && bs_count(p.err, "not covered") == 2,
 		  "%s", p.err);
 }
+
+/* Python that puts itself under a seccomp filter of its own (allow everything,
+ * with no_new_privs), then listens on 127.0.0.1:PORT (argv[1]) for 20 s. */
+#define SANDBOXED_PY \
+	"import ctypes, socket, struct, sys, time\n" \
+	"libc = ctypes.CDLL(None, use_errno=True)\n" \
+	"allow = ctypes.create_string_buffer(struct.pack('HBBI', 6, 0, 0, 0x7fff0000))\n" \
+	"class Prog(ctypes.Structure):\n" \
+	"    _fields_ = [('len', ctypes.c_ushort), ('filter', ctypes.c_void_p)]\n" \
+	"prog = Prog(1, ctypes.addressof(allow))\n" \
+	"assert libc.prctl(38, 1, 0, 0, 0) == 0 and libc.prctl(22, 2, ctypes.byref(prog)) == 0\n" \
+	"s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n" \
+	"time.sleep(20)\n"
+
+/* What covers each listener, as root and as the user who runs them (nobody): the
+ * supervisor and its launcher are not dumpable, so to that user their executable
+ * link is closed; coverage must not depend on it. A daemon outlives its launcher
+ * and stays supervised; a seccomp filter that is not the supervisor's is none,
+ * under --preload-only too. */
+Test(cover, audit_tells_who_is_covered_as_root_and_as_the_user)
+{
+	const char *dir = open_dir();
+	struct bs_proc p;
+	char script[4096];
+
+	if (geteuid())
+		cr_skip_test("not root: the test runs servers as nobody");
+	put(dir, "sandboxed.py", SANDBOXED_PY);
+	put(dir, "fields.py", "import json, sys\n"
+	    "for s in sorted(json.load(sys.stdin), key=lambda s: s['local']):\n"
+	    "    if s['local'].startswith('127.0.0.1:260'):\n"
+	    "        print(sys.argv[1], s['local'], s['program'],\n"
+	    "              '?' if s['coverage'] is None else '+'.join(s['coverage']) or 'none')\n");
+	snprintf(script, sizeof(script),
+		 "B=%s; P=%s; S=%s; D=%s\n"
+		 "U='setpriv --reuid=nobody --regid=nogroup --clear-groups'\n"
+		 /* a python3 of the system's, which nobody may run */
+		 "PY=$(PATH=/usr/local/bin:/usr/bin:/bin command -v python3)\n"
+		 "H='bind --listen --hold 20 127.0.0.1'\n"
+		 "$U $B run --log /dev/null -- $P $H 26021 &\n"
+		 "$U $B run --log /dev/null -- $S $H 26022 &\n"
+		 "$U $B run --preload-only --log /dev/null -- $P $H 26023 &\n"
+		 "$U $P $H 26024 &\n"
+		 "$U $B run --log /dev/null -- sh -c \"(sleep 0.3; exec $S $H 26025) & exit 0\"\n"
+		 "$U $PY $D/sandboxed.py 26026 &\n"
+		 "$U $B run --preload-only --log /dev/null -- $PY $D/sandboxed.py 26027 &\n"
+		 "i=0; while [ $(ss -Htln 'sport >= 26021 and sport <= 26027' | wc -l) -lt 7 ] && "
+		 "[ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done\n"
+		 "$B audit --json | python3 $D/fields.py root\n"
+		 "$U $B audit --json | python3 $D/fields.py nobody\n",
+		 BINDSHIM, PROBE, STATIC_PROBE, dir);
+	put(dir, "audit.sh", script);
+	bs_sh(&p, 60, "sh %s/audit.sh > %s/out 2>&1 < /dev/null; cat %s/out", dir, dir, dir);
+	for (int who = 0; who < 2; who++) {
+		static const char *const rows[] = {
+			"127.0.0.1:26021 probe shim+supervised",
+			"127.0.0.1:26022 probe-static supervised",
+			"127.0.0.1:26023 probe shim",
+			"127.0.0.1:26024 probe none",
+			"127.0.0.1:26025 probe-static supervised",
+			"127.0.0.1:26026 python3 none",
+			"127.0.0.1:26027 python3 shim",
+		};
+
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			char want[256];
+
+			snprintf(want, sizeof(want), "%s %s\n", who ? "nobody" : "root", rows[i]);
+			cr_expect(strstr(p.out, want), "no \"%s\" in:\n%s", want, p.out);
+		}
+	}
+}

@@ -276,3 +276,89 @@ Test(cover, audit_tells_who_is_covered_as_root_and_as_the_user)
 		}
 	}
 }
+
+/* A Python server that daemonizes the classic way after a short wait: fork, setsid,
+ * fork again, stdio on /dev/null, then binds 0.0.0.0:PORT (argv[1]), writes its pid
+ * into argv[2] and serves for 10 s. */
+#define DAEMON_PY \
+	"import os, socket, sys, time\n" \
+	"if os.fork(): sys.exit(0)\n" \
+	"os.setsid()\n" \
+	"if os.fork(): os._exit(0)\n" \
+	"null = os.open('/dev/null', os.O_RDWR)\n" \
+	"for fd in (0, 1, 2): os.dup2(null, fd)\n" \
+	"time.sleep(0.5)\n" \
+	"s = socket.socket(); s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen()\n" \
+	"open(sys.argv[2], 'w').write(str(os.getpid()))\n" \
+	"time.sleep(10)\n"
+
+/* Runs `bindshim run OPTS -- CMD` with its stderr in dir/err, out of the test's
+ * process group, and expects it back at once with status 0: the daemon binds
+ * after bindshim has returned. Returns after the daemon listens on loopback only
+ * (port), with dir/err read into err. */
+static void daemon_run(const char *dir, const char *opts, const char *cmd, unsigned port,
+		       char *err, size_t len)
+{
+	char path[512];
+	struct bs_proc p;
+
+	snprintf(path, sizeof(path), "%s/err", dir);
+	cr_expect_eq(bs_sh(&p, 30, "setsid -w %s run %s -- %s 2> %s", BINDSHIM, opts, cmd, path), 0,
+		     "%s", p.out);
+	assert_tcp_loopback_only(port, path);
+	bs_read_file(path, err, len);
+}
+
+/* Kills the daemon whose pid is in dir/NAMEi.pid (written once it listens). */
+static void stop_daemon(const char *dir, const char *name, unsigned i)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 10, "f=%s/%s%u.pid; i=0; while [ ! -s $f ] && [ $i -lt 100 ]; do sleep 0.05; "
+	      "i=$((i + 1)); done; kill $(cat $f)", dir, name, i);
+}
+
+/* Servers that daemonize (double fork and setsid, or redis's own) bind after
+ * bindshim has returned to the shell: they stay on loopback, and their records
+ * still reach bindshim's stderr, from the shim, supervised (the default) or not,
+ * or from the supervisor for a static one. */
+Test(cover, daemonizing_servers_stay_on_loopback_and_keep_their_records)
+{
+	static const char *const modes[] = {"", "--preload-only"};
+	const char *dir = open_dir();
+	char cmd[1024], want[256], err[8192];
+	struct bs_proc p;
+
+	put(dir, "daemon.py", DAEMON_PY);
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned port = 26031 + i;
+
+		snprintf(cmd, sizeof(cmd), "python3 %s/daemon.py %u %s/py%u.pid", dir, port, dir, i);
+		daemon_run(dir, modes[i], cmd, port, err, sizeof(err));
+		snprintf(want, sizeof(want), "python3: rewrite tcp 0.0.0.0:%u -> 127.0.0.1:%u (rule "
+			 "\"not-loopback\" builtin)\n", port, port);
+		cr_expect(strstr(err, want), "%s: %s", modes[i], err);
+		stop_daemon(dir, "py", i);
+	}
+	/* A static one in a session of its own: the supervisor's record. */
+	snprintf(cmd, sizeof(cmd), "sh -c '(setsid sh -c \"sleep 0.5; exec %s bind --listen "
+		 "--hold 3 0.0.0.0 26035\" < /dev/null > /dev/null 2>&1 &); exit 0'", STATIC_PROBE);
+	daemon_run(dir, "", cmd, 26035, err, sizeof(err));
+	cr_expect(strstr(err, "probe-static: rewrite tcp 0.0.0.0:26035 -> 127.0.0.1:26035 (rule "
+			 "\"not-loopback\" builtin) via seccomp\n"), "%s", err);
+	if (bs_sh(&p, 10, "command -v redis-server") != 0)
+		cr_skip_test("redis-server is missing (apt-get install redis-server)");
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned port = 26033 + i;
+
+		snprintf(cmd, sizeof(cmd), "redis-server --port %u --bind 0.0.0.0 --daemonize yes "
+			 "--save '' --appendonly no --protected-mode no --dir %s --pidfile %s/redis%u.pid",
+			 port, dir, dir, i);
+		daemon_run(dir, modes[i], cmd, port, err, sizeof(err));
+		/* (redis asks getaddrinfo first: "... builtin) in getaddrinfo()") */
+		snprintf(want, sizeof(want), "redis-server: rewrite tcp 0.0.0.0:%u -> 127.0.0.1:%u "
+			 "(rule \"not-loopback\" builtin)", port, port);
+		cr_expect(strstr(err, want), "%s: %s", modes[i], err);
+		stop_daemon(dir, "redis", i);
+	}
+}

@@ -23,40 +23,71 @@ static int read_at(int fd, void *buf, size_t n, off_t off)
 	return pread(fd, buf, n, off) == (ssize_t)n ? 0 : -1;
 }
 
-/* Tells whether section i of the table at shoff is named name. */
-static bool section_named(int fd, const Elf64_Ehdr *eh, const Elf64_Shdr *strtab, size_t i,
-			  const char *name)
-{
-	Elf64_Shdr sh;
-	size_t len = strlen(name) + 1;
-	char buf[32];
+/* Headers read per pread (on the stack), and the most of the section name table
+ * read: an exec hook looks at every program started, so a few reads in all. */
+#define BS_HDR_CHUNK 32
+#define BS_SHSTR_MAX 4096
 
-	return len <= sizeof(buf) &&
-	       read_at(fd, &sh, sizeof(sh), (off_t)(eh->e_shoff + i * sizeof(sh))) == 0 &&
-	       read_at(fd, buf, len, (off_t)(strtab->sh_offset + sh.sh_name)) == 0 &&
-	       !memcmp(buf, name, len);
+/* Tells whether a program header table has PT_INTERP (a dynamic loader). */
+static bool has_interp(int fd, const Elf64_Ehdr *eh)
+{
+	Elf64_Phdr ph[BS_HDR_CHUNK];
+
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return false;
+	for (unsigned i = 0; i < eh->e_phnum && i < 4096; i += BS_HDR_CHUNK) {
+		unsigned n = eh->e_phnum - i < BS_HDR_CHUNK ? eh->e_phnum - i : BS_HDR_CHUNK;
+
+		if (read_at(fd, ph, n * sizeof(ph[0]), (off_t)(eh->e_phoff + i * sizeof(ph[0]))))
+			return false;
+		for (unsigned k = 0; k < n; k++)
+			if (ph[k].p_type == PT_INTERP)
+				return true;
+	}
+	return false;
+}
+
+/* Tells whether name, an offset into the section name table names (len bytes,
+ * NUL-terminated), is one of a Go program's sections. */
+static bool go_section(const char *names, size_t len, Elf64_Word name)
+{
+	return name < len && (!strcmp(names + name, ".go.buildinfo") ||
+			      !strcmp(names + name, ".note.go.buildid"));
+}
+
+/* Tells whether the section header table has a section only Go's linker writes. */
+static bool has_go_sections(int fd, const Elf64_Ehdr *eh)
+{
+	Elf64_Shdr sh[BS_HDR_CHUNK], strtab;
+	char names[BS_SHSTR_MAX + 1];
+	ssize_t len;
+
+	if (!eh->e_shnum || eh->e_shnum > 4096 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh->e_shstrndx >= eh->e_shnum ||
+	    read_at(fd, &strtab, sizeof(strtab), (off_t)(eh->e_shoff + eh->e_shstrndx * sizeof(strtab))))
+		return false;
+	len = pread(fd, names, strtab.sh_size < BS_SHSTR_MAX ? strtab.sh_size : BS_SHSTR_MAX,
+		    (off_t)strtab.sh_offset);
+	if (len <= 0)
+		return false;
+	names[len] = '\0';
+	for (unsigned i = 0; i < eh->e_shnum; i += BS_HDR_CHUNK) {
+		unsigned n = eh->e_shnum - i < BS_HDR_CHUNK ? eh->e_shnum - i : BS_HDR_CHUNK;
+
+		if (read_at(fd, sh, n * sizeof(sh[0]), (off_t)(eh->e_shoff + i * sizeof(sh[0]))))
+			return false;
+		for (unsigned k = 0; k < n; k++)
+			if (go_section(names, (size_t)len, sh[k].sh_name))
+				return true;
+	}
+	return false;
 }
 
 /* Fills f from a 64-bit ELF header. */
-static void inspect64(int fd, struct bs_exe_facts *f)
+static void inspect64(int fd, const Elf64_Ehdr *eh, struct bs_exe_facts *f)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	Elf64_Shdr strtab;
-
-	if (read_at(fd, &eh, sizeof(eh), 0))
-		return;
-	for (unsigned i = 0; i < eh.e_phnum && i < 4096; i++)
-		if (read_at(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * eh.e_phentsize)) == 0 &&
-		    ph.p_type == PT_INTERP)
-			f->dynamic = true;
-	if (!eh.e_shnum || eh.e_shnum > 4096 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    eh.e_shstrndx >= eh.e_shnum ||
-	    read_at(fd, &strtab, sizeof(strtab), (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(strtab))))
-		return;
-	for (size_t i = 0; i < eh.e_shnum && !f->go; i++)
-		f->go = section_named(fd, &eh, &strtab, i, ".go.buildinfo") ||
-			section_named(fd, &eh, &strtab, i, ".note.go.buildid");
+	f->dynamic = has_interp(fd, eh);
+	f->go = has_go_sections(fd, eh);
 }
 
 /* Tells whether executing st makes a secure exec by its set-id bits: the kernel
@@ -77,18 +108,19 @@ static void inspect_privileges(int fd, const struct stat *st, struct bs_exe_fact
 
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
-	/* A nosuid mount ignores both the bits and file capabilities. */
-	if (fd >= 0 && fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
-		return;
 	f->setid = changes_ids(st);
 	/* Root's own exec with file capabilities is not a secure one. */
 	f->caps = !f->setid && fd >= 0 && getuid() != 0 &&
 		  fgetxattr(fd, "security.capability", NULL, 0) > 0;
+	/* A nosuid mount ignores both the bits and file capabilities. */
+	if ((f->setid || f->caps) && fd >= 0 && fstatvfs(fd, &vfs) == 0 &&
+	    (vfs.f_flag & ST_NOSUID))
+		f->setid = f->caps = false;
 }
 
 int bs_exe_inspect(const char *path, struct bs_exe_facts *f)
 {
-	unsigned char ident[EI_NIDENT];
+	Elf64_Ehdr eh;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -101,13 +133,16 @@ int bs_exe_inspect(const char *path, struct bs_exe_facts *f)
 	}
 	if (fstat(fd, &st) == 0)
 		inspect_privileges(fd, &st, f);
-	if (read_at(fd, ident, sizeof(ident), 0) == 0 && !memcmp(ident, ELFMAG, SELFMAG)) {
+	/* The identification, and a 64-bit header with it (a shorter file is no
+	 * 64-bit ELF file). */
+	memset(&eh, 0, sizeof(eh));
+	if (pread(fd, &eh, sizeof(eh), 0) >= EI_NIDENT && !memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
 		f->elf = true;
-		f->is32 = ident[EI_CLASS] == ELFCLASS32;
+		f->is32 = eh.e_ident[EI_CLASS] == ELFCLASS32;
 		/* 32-bit headers are not read: such programs are refused or warned about
 		 * for being 32-bit. */
-		if (ident[EI_CLASS] == ELFCLASS64)
-			inspect64(fd, f);
+		if (eh.e_ident[EI_CLASS] == ELFCLASS64)
+			inspect64(fd, &eh, f);
 		else
 			f->dynamic = true;
 	}

@@ -135,8 +135,9 @@ void bs_exec_prefork(void);
 /* uncovered.c: what a preloaded library cannot reach, as the exec hooks start it. */
 /* Records one warning if the executable an exec family call names (path relative
  * to dirfd, AT_EMPTY_PATH in flags for dirfd itself; looked up in PATH if search)
- * is static, Go, setuid/setgid or has file capabilities, unless this process or
- * one it was forked from said so already. Keeps errno; allocates nothing here. */
+ * is static, Go, setuid/setgid or has file capabilities, unless this process, one
+ * it was forked from or one they forked said so already. Keeps errno; allocates
+ * nothing here. */
 void bs_uncovered(int dirfd, const char *path, int flags, bool search);
 /* Makes the shared page of executables warned about, if there is none yet. */
 void bs_uncovered_share(void);

@@ -65,6 +65,27 @@ static int parse_groups(const char *s, gid_t *list, int max)
 	return n;
 }
 
+/* Tells whether this process's supplementary groups are list (as a set): then
+ * there is no setgroups() to make, which a user namespace whose setgroups is
+ * "deny" (made by an unprivileged user: rootless containers) would refuse. */
+static bool same_groups(const gid_t *list, int n)
+{
+	gid_t mine[256];
+	int m = getgroups(256, mine);
+
+	if (m != n)
+		return false;
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+
+		while (j < m && mine[j] != list[i])
+			j++;
+		if (j == m)
+			return false;
+	}
+	return true;
+}
+
 /* Takes t's credentials and capabilities (in the child, once in its namespaces).
  * Returns 0 or -errno. */
 static int become(const struct bs_caller *t)
@@ -74,7 +95,8 @@ static int become(const struct bs_caller *t)
 	gid_t groups[256];
 	int n = parse_groups(t->groups, groups, 256);
 
-	if (n < 0 || setgroups((size_t)n, groups) < 0 || setresgid(t->gid, t->egid, t->sgid) < 0 ||
+	if (n < 0 || (!same_groups(groups, n) && setgroups((size_t)n, groups) < 0) ||
+	    setresgid(t->gid, t->egid, t->sgid) < 0 ||
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(t->uid, t->euid, t->suid) < 0)
 		return -errno;
 	/* setfs*id answer the old value, not an error. */

@@ -222,11 +222,15 @@ Test(kernel, interface_addresses_follow_changes_through_the_watch_daemon)
 	struct bs_proc p;
 	pid_t w;
 
-	/* An interface of this test's own (the others use bs0 meanwhile). */
-	bs_sh(&p, 30, "ip link add bsk0 type dummy && ip addr add 192.0.2.10/24 dev bsk0 && "
-	      "ip link set bsk0 up");
+	/* An interface of this test's own (the others use bs0 meanwhile): a dummy, or
+	 * one end of a veth pair where the dummy driver is not built. Host addresses
+	 * (/32), so that deleting one does not take the others with it as a primary
+	 * address takes its secondaries. */
+	bs_sh(&p, 30, "{ ip link add bsk0 type dummy 2>/dev/null || "
+	      "ip link add bsk0 type veth peer name bsk1; } && "
+	      "ip addr add 192.0.2.10/32 dev bsk0 && ip link set bsk0 up");
 	if (p.status)
-		cr_skip("cannot make a dummy interface: %s", p.err);
+		cr_skip("cannot make an interface (dummy or veth): %s", p.err);
 	kernel_up("version = 1;\nrules = ({ name = \"lab\"; match = { address = \"wildcard\"; };"
 		  " action = \"rewrite\"; to = \"interface:bsk0\"; });\n");
 	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25025", K.in, STATIC_PROBE);
@@ -237,7 +241,7 @@ Test(kernel, interface_addresses_follow_changes_through_the_watch_daemon)
 		usleep(20000);
 		bs_read_file(log, body, sizeof(body));
 	}
-	bs_sh(&p, 30, "ip addr add 192.0.2.11/24 dev bsk0 && ip addr del 192.0.2.10/24 dev bsk0");
+	bs_sh(&p, 30, "ip addr add 192.0.2.11/32 dev bsk0 && ip addr del 192.0.2.10/32 dev bsk0");
 	for (int i = 0; i < 150 && !strstr(body, "refreshed"); i++) {
 		usleep(20000);
 		bs_read_file(log, body, sizeof(body));
@@ -247,7 +251,7 @@ Test(kernel, interface_addresses_follow_changes_through_the_watch_daemon)
 	cr_expect(strstr(body, "tables refreshed"), "%s", body);
 	bs_stop(w);
 	/* Without the daemon, an address change is not seen. */
-	bs_sh(&p, 30, "ip addr add 192.0.2.12/24 dev bsk0 && ip addr del 192.0.2.11/24 dev bsk0 && "
+	bs_sh(&p, 30, "ip addr add 192.0.2.12/32 dev bsk0 && ip addr del 192.0.2.11/32 dev bsk0 && "
 	      "%s %s bind 0.0.0.0 25027", K.in, STATIC_PROBE);
 	cr_expect_str_eq(p.out, "error bind EADDRNOTAVAIL\n", "%s", p.err);
 	bs_sh(&p, 30, "ip link del bsk0");

@@ -163,7 +163,7 @@ static int bind_as(const struct call *c, int fd, const void *addr, socklen_t len
 
 	if (c->s->privileged && (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) &&
 	    port_of(ss) && port_of(ss) < c->s->unpriv_port &&
-	    !bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE))
+	    !bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE, fd))
 		return -EACCES;
 	return bind(fd, addr, len) < 0 ? -errno : 0;
 }
@@ -245,12 +245,11 @@ static int other_bind(const struct call *c, const unsigned char *buf, socklen_t 
 			return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
 		if (bs_caller_same_fs(&c->t))
 			return unix_path_bind(c, buf, len);
-		return bs_bind_as_caller(&c->t, c->sock, buf, len, true,
-					 !creds && c->s->privileged && bs_caller_same_userns(&c->t));
+		return bs_bind_as_caller(&c->t, c->sock, buf, len, true, !creds && c->s->privileged);
 	}
-	if (!c->s->privileged || creds)
+	if (creds || (!c->s->privileged && bs_caller_same_userns(&c->t)))
 		return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
-	return bs_bind_as_caller(&c->t, c->sock, buf, len, false, bs_caller_same_userns(&c->t));
+	return bs_bind_as_caller(&c->t, c->sock, buf, len, false, c->s->privileged);
 }
 
 /* Answers a bind. */

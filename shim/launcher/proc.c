@@ -7,10 +7,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <linux/sockios.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -182,9 +185,42 @@ void bs_caller_close(struct bs_caller *t)
 	t->pidfd = -1;
 }
 
-bool bs_caller_capable(const struct bs_caller *t, int cap)
+/* Tells whether user namespace fd ns is the one at path (both are closed/kept:
+ * ns is the caller's). */
+static bool is_ns(int ns, const struct stat *want)
 {
-	return (t->capeff >> cap) & 1;
+	struct stat st;
+
+	return fstat(ns, &st) == 0 && st.st_ino == want->st_ino && st.st_dev == want->st_dev;
+}
+
+bool bs_caller_capable(const struct bs_caller *t, int cap, int sock)
+{
+	struct stat mine;
+	char path[64];
+	int ns, up;
+	bool found = false;
+
+	if (!((t->capeff >> cap) & 1))
+		return false;
+	/* CapEff counts in t's own user namespace. It is worth something for sock only
+	 * where that namespace owns sock's network namespace, or is an ancestor of
+	 * the one that does: not for a command that made a user namespace of its own
+	 * and binds a socket of the machine's network namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)t->tid);
+	if (stat(path, &mine) < 0 || (ns = ioctl(sock, SIOCGSKNS)) < 0)
+		return false;
+	up = ioctl(ns, NS_GET_USERNS);
+	close(ns);
+	while (up >= 0 && !(found = is_ns(up, &mine))) {
+		int parent = ioctl(up, NS_GET_PARENT);
+
+		close(up);
+		up = parent;
+	}
+	if (up >= 0)
+		close(up);
+	return found;
 }
 
 /* Tells whether two paths are the same file. */
@@ -215,7 +251,7 @@ bool bs_caller_same_creds(const struct bs_caller *t)
 	return t->uid == me->uid && t->euid == me->euid && t->suid == me->suid &&
 	       t->fsuid == me->fsuid && t->gid == me->gid && t->egid == me->egid &&
 	       t->sgid == me->sgid && t->fsgid == me->fsgid && t->capeff == me->capeff &&
-	       !strcmp(t->groups, me->groups);
+	       !strcmp(t->groups, me->groups) && bs_caller_same_userns(t);
 }
 
 bool bs_caller_same_userns(const struct bs_caller *t)
@@ -233,7 +269,10 @@ bool bs_caller_same_fs(const struct bs_caller *t)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)t->tid);
 	snprintf(a, sizeof(a), "/proc/%d/root", (int)t->tid);
+	/* Capabilities too (CAP_DAC_OVERRIDE, CAP_FOWNER...), in the same user
+	 * namespace: a root target that dropped some must not borrow ours. */
 	return t->fsuid == me->fsuid && t->fsgid == me->fsgid && !strcmp(t->groups, me->groups) &&
+	       t->capeff == me->capeff && bs_caller_same_userns(t) &&
 	       same_file(path, "/proc/self/ns/mnt") && same_file(a, "/");
 }
 

@@ -38,8 +38,9 @@ struct bs_caller {
 /* Fills t for thread tid (status, program name, pidfd); 0, or -1 if it is gone. */
 int bs_caller_open(const struct bs_sup *s, pid_t tid, struct bs_caller *t);
 void bs_caller_close(struct bs_caller *t);
-/* Tells whether t has capability cap in its effective set. */
-bool bs_caller_capable(const struct bs_caller *t, int cap);
+/* Tells whether t has capability cap over socket sock's network namespace: in
+ * its effective set, and in a user namespace that owns it or an ancestor's. */
+bool bs_caller_capable(const struct bs_caller *t, int cap, int sock);
 /* Tells whether t resolves paths and creates files as the supervisor does (same
  * mount namespace, root, fs uid, gid and groups). */
 bool bs_caller_same_fs(const struct bs_caller *t);
@@ -50,8 +51,10 @@ bool bs_caller_same_creds(const struct bs_caller *t);
 bool bs_caller_same_userns(const struct bs_caller *t);
 
 /* impersonate.c */
-/* Binds sock to buf as t would, from a child process: in t's namespaces, root,
- * working directory and umask (fs), with t's credentials and capabilities (creds).
+/* Binds sock to buf as t would, from a child process: in t's mount namespace,
+ * root, working directory and umask (fs), with t's credentials and capabilities
+ * (creds). A target in a user namespace of its own is always bound from there, as
+ * its own uid with its own capabilities: nothing of the supervisor's is lent.
  * Returns 0 or -errno. */
 int bs_bind_as_caller(const struct bs_caller *t, int sock, const void *buf, socklen_t len,
 		      bool fs, bool creds);

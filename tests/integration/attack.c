@@ -6,6 +6,7 @@
  * matters. Ports 25xxx. To add an attack: a command in attack.c, a test here. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -411,4 +412,26 @@ Test(attack, a_root_command_cannot_write_network_sysctls)
 		      BINDSHIM, range);
 		cr_expect_str_eq(p.out, "refused\n", "%s", p.err);
 	}
+}
+
+/* Red team R2-3: a root supervisor, a command that became nobody and made a user
+ * namespace of its own (where CapEff is every capability): a low port, a socket
+ * file in a directory only root may write, each refused as natively; in a network
+ * namespace of its own, the low port is its to take, as natively. */
+Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
+{
+	const char *d = bs_tmpdir();
+	const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+	struct bs_proc p;
+
+	if (geteuid() != 0 || bs_sh(&p, 10, "%s true", as) != 0)
+		cr_skip_test("needs root and a user nobody to switch to");
+	chmod(d, 0700);
+	bs_sh(&p, 30, "%s run -l -- %s unshare -Urm sh -c '%s bind 127.0.0.1 80; "
+	      "%s unix %s/lent.sock'; test -e %s/lent.sock && echo lent", BINDSHIM, as, PROBE,
+	      PROBE, d, d);
+	cr_expect_str_eq(p.out, "error bind EACCES\nerror bind EACCES\n", "%s", p.err);
+	bs_sh(&p, 30, "%s run -l -- %s unshare -Urmn sh -c 'ip link set lo up && %s bind 127.0.0.1 80'",
+	      BINDSHIM, as, PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 80\n", "%s", p.err);
 }

@@ -42,6 +42,10 @@
  *   attack sctp
  *        SCTP sockets (which bind with setsockopt too): "seqpacket ERRNO",
  *        "sctp ERRNO"
+ *   attack mptcp
+ *        an MPTCP socket connects to a closed loopback port, then listens (the
+ *        kernel binds the wildcard while getsockname still says 127.0.0.1):
+ *        "mptcp ERRNO" if the socket is refused, else "mptcp ADDR PORT"
  *   attack kind-dup2 PORT | kind-vfork PORT | kind-clone PORT
  *        make a TCP socket sit on a descriptor number the shim once saw hold an
  *        AF_UNIX socket, behind its hooks (glibc's __dup2; a vfork child, which
@@ -486,6 +490,21 @@ static int sctp(void)
 	return 0;
 }
 
+static int mptcp(void)
+{
+	struct sockaddr_in closed = v4("127.0.0.1", 1);
+	int fd = socket(AF_INET, SOCK_STREAM, 262 /* IPPROTO_MPTCP */);
+
+	if (fd < 0) {
+		printf("mptcp %s\n", ename(errno));
+		return 0;
+	}
+	if (connect(fd, (struct sockaddr *)&closed, sizeof(closed)) == 0)
+		printf("mptcp connected to a closed port?\n");
+	listen_say("mptcp", fd);
+	return 0;
+}
+
 extern int __dup2(int, int);
 
 /* Binds fd to 0.0.0.0:port, listens, and says where it is. */
@@ -632,6 +651,8 @@ int main(int argc, char **argv)
 		return unix_race(argv + 2);
 	if (!strcmp(cmd, "sctp"))
 		return sctp();
+	if (!strcmp(cmd, "mptcp"))
+		return mptcp();
 	if (!strcmp(cmd, "kind-dup2") && argc >= 3)
 		return kind_dup2(argv + 2);
 	if (!strcmp(cmd, "kind-vfork") && argc >= 3)

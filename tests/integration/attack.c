@@ -295,6 +295,23 @@ Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
 	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent nothing: %s", p.out);
 }
 
+/* Red team R2-1: an MPTCP socket whose connect failed still reports 127.0.0.1,
+ * and its listen() binds the wildcard. Refused as on a kernel without MPTCP. */
+Test(attack, mptcp_is_refused)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s mptcp", ATTACK);
+	if (strstr(p.out, "mptcp EPROTONOSUPPORT") || strstr(p.out, "mptcp EINVAL"))
+		cr_log_info("this kernel has no MPTCP: only the refusal is shown here");
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+
+		RUN_ATTACK(&p, m, "%s", "mptcp");
+		cr_expect_str_eq(p.out, "mptcp EPROTONOSUPPORT\n", "%s: %s", m->name, p.err);
+	}
+}
+
 Test(attack, sctp_is_refused)
 {
 	for (size_t i = 0; i < NMODES; i++) {

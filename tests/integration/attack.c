@@ -312,6 +312,34 @@ Test(attack, mptcp_is_refused)
 	}
 }
 
+/* Red team R2-2: rexec() and rcmd() listen for a stderr channel from inside libc,
+ * where no preloaded listen() sees it. Judged before libc may do it; under the
+ * supervisor alone (a static program) its listen is caught as any other. */
+Test(attack, rexec_back_channel_is_judged)
+{
+	static const char *const want[] = {"rexec EACCES\n", "rexec EACCES\n",
+					   "rexec listened on 127.0.0.1\nrexec ok\n"};
+	char allow[512];
+	struct bs_proc p;
+
+	snprintf(allow, sizeof(allow), "%s/allow.cfg", bs_tmpdir());
+	bs_write_file(allow, "version = 1;\n");
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+
+		RUN_ATTACK(&p, m, "%s", "rexec");
+		cr_expect_str_eq(p.out, want[i], "%s: %s", m->name, p.err);
+	}
+	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:0 -> 127.0.0.1:0 (rule \"not-loopback\" builtin) in "
+			 "listen() via seccomp"), "%s", p.err);
+	RUN_ATTACK(&p, &modes[0], "%s", "rexec");
+	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:0 EACCES (rule \"not-loopback\" builtin) in rexec()\n"),
+		  "%s", p.err);
+	/* Where the policy leaves the wildcard alone, rexec works as it always did. */
+	bs_sh(&p, 30, "%s run --preload-only -p %s -- %s rexec", BINDSHIM, allow, ATTACK);
+	cr_expect_str_eq(p.out, "rexec listened on 0.0.0.0\nrexec ok\n", "%s", p.err);
+}
+
 Test(attack, sctp_is_refused)
 {
 	for (size_t i = 0; i < NMODES; i++) {

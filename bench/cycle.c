@@ -1,9 +1,13 @@
 /*
  * socket + bind + listen + close, N times; prints ns per cycle. bench/run.sh runs
- * it natively and under the shim in alternation and reports the ratio.
+ * it natively and under each layer in alternation and reports the ratios.
  *
- *   cycle N [ADDR]     ADDR 127.0.0.1 (allowed: the common path) or 0.0.0.0
- *                      (rewritten and logged)
+ *   cycle N [ADDR [PORT]]   ADDR 127.0.0.1 (allowed: the common path) or 0.0.0.0
+ *                           (rewritten and recorded). PORT (SO_REUSEADDR, so that
+ *                           every cycle binds the same port): a server's bind, decided
+ *                           at bind. Without it, port 0: the kernel picks the port
+ *                           at bind, or at listen where a port-0 bind was kept for a
+ *                           client until then (the supervisor's path).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,13 +22,20 @@ int main(int argc, char **argv)
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct timespec a, b;
 	long n = argc > 1 ? atol(argv[1]) : 10000;
+	int port = argc > 3 ? atoi(argv[3]) : 0, one = 1;
 
-	inet_pton(AF_INET, argc > 2 ? argv[2] : "127.0.0.1", &sin.sin_addr);
+	if (inet_pton(AF_INET, argc > 2 ? argv[2] : "127.0.0.1", &sin.sin_addr) != 1 || n <= 0 ||
+	    port < 0 || port > 65535) {
+		fprintf(stderr, "usage: cycle N [ADDR [PORT]]\n");
+		return 2;
+	}
+	sin.sin_port = htons((unsigned short)port);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (long i = 0; i < n; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 1) < 0) {
+		if (fd < 0 || (port && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+		    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 1) < 0) {
 			perror("cycle");
 			return 1;
 		}

@@ -175,9 +175,11 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "# make bench, ${BENCH_DATE:-$(date -u +%Y-%m-%d)}"
 echo
 echo "machine: ${cpu:-$(uname -m)}, $(nproc) CPUs; kernel Linux $(uname -r);" \
-	"$(getconf GNU_LIBC_VERSION 2>/dev/null || echo "libc unknown")"
-echo "cycles: socket + SO_REUSEADDR + bind(0.0.0.0:$P) + listen + close; fastest of" \
-	"$ROUNDS alternating runs of $N cycles ($NS supervised); ratios to native from the same run"
+	"$(getconf GNU_LIBC_VERSION 2>/dev/null || echo "libc unknown"); load average at start" \
+	"$(cut -d' ' -f1 /proc/loadavg)"
+echo "cycles: socket + SO_REUSEADDR + bind(0.0.0.0:$P) + listen + close; each run's fastest" \
+	"tenth, fastest of $ROUNDS alternating runs of $N cycles ($NS supervised); ratios to native" \
+	"from the same run"
 echo
 row "path" "per cycle" "ratio to native" "syscalls per cycle" "note"
 row "---" "---:" "---:" "---:" "---"

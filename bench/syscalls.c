@@ -33,19 +33,30 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 1000000;
 	int fd = open("/dev/zero", O_RDONLY);
 	struct timespec a, b;
+	double best = -1;
+	long chunk;
 	char c;
 
 	if (argc > 2 && !strcmp(argv[2], "filter") && allow_everything() < 0) {
 		perror("seccomp");
 		return 1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (long i = 0; i < n; i++) {
-		syscall(SYS_getppid);
-		if (read(fd, &c, 1) != 1)
-			return 1;
+	/* The fastest chunk of n/10: the machine's noise only ever adds time. */
+	chunk = n >= 10 ? n / 10 : 1;
+	for (long done = 0; done + chunk <= n; done += chunk) {
+		double ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (long i = 0; i < chunk; i++) {
+			syscall(SYS_getppid);
+			if (read(fd, &c, 1) != 1)
+				return 1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ns = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / (2.0 * chunk);
+		if (best < 0 || ns < best)
+			best = ns;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	printf("%.1f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / (2.0 * n));
+	printf("%.1f\n", best);
 	return 0;
 }

@@ -142,6 +142,14 @@ bool bs_fd_v6only(int fd)
 	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
 }
 
+bool bs_fd_listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
 /* The hooks: a descriptor number closed or replaced through libc. */
 
 BS_EXPORT int socket(int domain, int type, int protocol)

@@ -7,7 +7,8 @@
 #   make asan       the tests again under ASan + UBSan (in build-asan/)
 #   make tsan       the shim's threaded paths under ThreadSanitizer
 #   make fuzz       libFuzzer targets, FUZZ_TIME seconds each
-#   make bench      benchmarks (decision cost, bind overhead, preload cost)
+#   make bench      one table: every path's cost side by side with native, an empty
+#                   preload, force_bind and kernel mode (bench/run.sh)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deb        a Debian package in build/deb/ (dpkg-buildpackage), checked by
 #                   lintian when it is installed
@@ -228,7 +229,7 @@ $(B)/fuzz/bind_path: $(B)/obj/tests/fuzz/bind_path.o $(SHIM_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ -ldl -lpthread
 
-bench: all $(BENCHES) $(B)/bench/cycle-static $(B)/tests/helpers/probe
+bench: all $(BENCHES) $(B)/bench/cycle-static
 	BS_BUILD=$(abspath $(B)) sh bench/run.sh
 
 $(B)/bench/cycle-static: bench/cycle.c

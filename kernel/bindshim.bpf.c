@@ -13,6 +13,11 @@
  *   cgroup/setsockopt             refuse IP_LOCAL_PORT_RANGE on UDP sockets: with a
  *                                 one-port range, a send autobinds to that port
  *                                 without any bind() to judge
+ *   cgroup/sock_create            refuse MPTCP sockets (EPROTONOSUPPORT, as on a
+ *                                 kernel without MPTCP): after a failed connect
+ *                                 one keeps reporting its old address, and its
+ *                                 listen() binds the wildcard; programs fall back
+ *                                 to TCP
  *
  * The decision is kernel/kdecide.h over the active generation of the tables; every
  * rewrite and denial goes into the ring buffer for `bindshim system watch`.
@@ -32,6 +37,7 @@
 #define SOL_SOCKET 1
 #define SO_BINDTOIFINDEX 62
 #define AF_UNSPEC 0
+#define EPROTONOSUPPORT_ 93	/* errno.h cannot be included in a BPF program */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -427,4 +433,14 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 		return 1;
 	bs_count(BS_KC_SOCKOPT_REFUSED);
 	return 0;
+}
+
+SEC("cgroup/sock_create")
+int bs_sock_create(struct bpf_sock *sk)
+{
+	if ((sk->family != BS_KAF_INET && sk->family != BS_KAF_INET6) ||
+	    sk->protocol != IPPROTO_MPTCP)
+		return 1;
+	bs_count(BS_KC_SOCKETS_REFUSED);
+	return bs_fail(EPROTONOSUPPORT_);
 }

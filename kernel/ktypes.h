@@ -168,6 +168,7 @@ enum {
 	BS_KC_LISTENS_REFUSED,
 	BS_KC_SOCKOPT_REFUSED,		/* IP_LOCAL_PORT_RANGE on UDP */
 	BS_KC_DROPS,			/* records lost: the ring buffer was full */
+	BS_KC_SOCKETS_REFUSED,		/* MPTCP sockets */
 	BS_KC_N
 };
 

@@ -230,7 +230,8 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const char *policy
 static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, bool lsm)
 {
 	struct bpf_program *progs[BS_KNLINKS] = {s->progs.bs_bind4, s->progs.bs_bind6,
-						  s->progs.bs_listen, s->progs.bs_setsockopt};
+						  s->progs.bs_listen, s->progs.bs_setsockopt,
+						  s->progs.bs_sock_create};
 	struct bpf_link *links[BS_KNLINKS] = {0};
 	char path[512];
 	int rc = -1;
@@ -389,6 +390,8 @@ static const char *attach_name(enum bpf_attach_type t)
 		return "lsm_cgroup/socket_listen";
 	case BPF_CGROUP_SETSOCKOPT:
 		return "cgroup/setsockopt";
+	case BPF_CGROUP_INET_SOCK_CREATE:
+		return "cgroup/sock_create";
 	default:
 		return "?";
 	}
@@ -429,6 +432,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	static const char *const names[BS_KC_N] = {
 		"binds judged", "rewritten", "denied", "port-0 binds left to listen()",
 		"listen() refused", "IP_LOCAL_PORT_RANGE refused", "records dropped (ring full)",
+		"MPTCP sockets refused",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;

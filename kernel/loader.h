@@ -13,8 +13,8 @@ enum {
 };
 
 /* The links, pinned as PIN/link_NAME. */
-#define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt"}
-#define BS_KNLINKS 4
+#define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt", "sock_create"}
+#define BS_KNLINKS 5
 
 struct bs_kpins {
 	int fd[BS_KM_N];

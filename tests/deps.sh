@@ -3,8 +3,9 @@
 #   sh tests/deps.sh build      to build bindshim: a C compiler, make, libconfig-dev
 #   sh tests/deps.sh runtime    to run it and make demo: libconfig, python3, ip, unshare
 #   sh tests/deps.sh test       make check: Criterion, the servers the integration
-#                               tests run, Go, static busybox, valgrind, clang's
-#                               libFuzzer, and what make deb and its test need
+#                               tests run, Go, static busybox, valgrind and strace
+#                               (the cost suite), ab (make bench), clang's libFuzzer,
+#                               and what make deb and its test need
 # With no group: all three.
 set -eu
 [ $# -gt 0 ] || set -- build runtime test
@@ -38,7 +39,10 @@ test_deps() {
 	need_cmd go golang-go
 	need_file /bin/busybox busybox-static
 	need_cmd nginx nginx-light
+	# the cost suite and make bench: callgrind, strace, and a load generator for nginx
 	need_cmd valgrind valgrind
+	need_cmd strace strace
+	need_cmd ab apache2-utils
 	need_cmd setcap libcap2-bin
 	need_cmd setpriv util-linux
 	need_cmd pkill procps

@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -314,16 +316,36 @@ void bs_log_open(struct bs_logger *lg)
 		sink_adopt(&syslog_sink, open_syslog());
 }
 
+/* Reads a decimal number ending at stop from *p into *v, and steps past stop;
+ * false if there is none. (Not sscanf: one libc symbol version less for every
+ * process the shim is loaded into.) */
+static bool take_number(const char **p, char stop, unsigned long *v)
+{
+	char *end;
+
+	if (**p < '0' || **p > '9')
+		return false;
+	errno = 0;
+	*v = strtoul(*p, &end, 10);
+	if (errno || *end != stop)
+		return false;
+	*p = *end ? end + 1 : end;
+	return true;
+}
+
 void bs_log_inherit(struct bs_logger *lg, const char *inherited)
 {
-	unsigned long dev, ino;
+	unsigned long fd, dev, ino;
 	struct stat st;
-	int fd;
+	int saved = errno;
 
 	lg->fd = 2;
-	if (inherited && sscanf(inherited, "%d:%lu:%lu", &fd, &dev, &ino) == 3 && fd > 2 &&
-	    fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
-		lg->fd = fd;
+	/* "FD:DEV:INO" */
+	if (inherited && take_number(&inherited, ':', &fd) && take_number(&inherited, ':', &dev) &&
+	    take_number(&inherited, '\0', &ino) && fd > 2 && fd <= 0x7fffffff &&
+	    fstat((int)fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		lg->fd = (int)fd;
+	errno = saved;
 }
 
 int bs_log_probe_syslog(void)

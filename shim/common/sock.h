@@ -6,6 +6,9 @@
 /* IP_LOCAL_PORT_RANGE (Linux 6.3), which older headers lack: the shim and the
  * supervisor refuse it (shim/lib/setsockopt.c says why). */
 #define BS_IP_LOCAL_PORT_RANGE 51
+/* IPPROTO_MPTCP (Linux 5.6): refused by the shim and the supervisor, as SCTP is
+ * (shim/launcher/filter.c says why). */
+#define BS_IPPROTO_MPTCP 262
 
 /* Reads the family (SO_DOMAIN) and type (SO_TYPE) of fd; returns 0 or -errno
  * (ENOTSOCK, EBADF). */

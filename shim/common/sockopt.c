@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -39,14 +40,31 @@ static const struct {
 	{IPPROTO_UDP, UDP_CORK}, {IPPROTO_UDP, UDP_SEGMENT}, {IPPROTO_UDP, UDP_GRO},
 };
 
-void bs_sockopt_copy(int old, int fresh)
+/* Tells whether a socket of this domain and type has options at level: asking the
+ * others would be two failing syscalls per option (IPv6 options of an IPv4 socket,
+ * UDP options of a TCP socket). */
+static bool applies(int level, int domain, int type)
+{
+	switch (level) {
+	case IPPROTO_IPV6:
+		return domain == AF_INET6;
+	case IPPROTO_TCP:
+		return type == SOCK_STREAM;
+	case IPPROTO_UDP:
+		return type == SOCK_DGRAM;
+	default:
+		return true;
+	}
+}
+
+void bs_sockopt_copy(int old, int fresh, int domain, int type)
 {
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
 		unsigned char a[64], b[64];
 		socklen_t la = sizeof(a), lb = sizeof(b);
 		int level = options[i].level, name = options[i].name;
 
-		if (getsockopt(old, level, name, a, &la) < 0 ||
+		if (!applies(level, domain, type) || getsockopt(old, level, name, a, &la) < 0 ||
 		    getsockopt(fresh, level, name, b, &lb) < 0 || (la == lb && !memcmp(a, b, la)))
 			continue;
 		/* The kernel doubles buffer sizes on set and reports the doubled value. */

@@ -4,7 +4,9 @@
 #ifndef BS_SOCKOPT_H
 #define BS_SOCKOPT_H
 
-/* Copies each readable option of old that differs on fresh into fresh. */
-void bs_sockopt_copy(int old, int fresh);
+/* Copies each readable option of old that differs on fresh into fresh; both are
+ * sockets of domain and type (SO_DOMAIN, SO_TYPE): options of other levels are
+ * not asked. */
+void bs_sockopt_copy(int old, int fresh, int domain, int type);
 
 #endif

@@ -18,6 +18,11 @@
  *   socket(AF_INET/AF_INET6, SCTP)      fail as on a kernel without SCTP: SCTP
  *                                       binds addresses with setsockopt
  *                                       (sctp_bindx), not only with bind
+ *   socket(AF_INET/AF_INET6, MPTCP)     fail as on a kernel without MPTCP: after a
+ *                                       failed connect an MPTCP socket still
+ *                                       reports its old address, and listen()
+ *                                       then binds the wildcard (programs, Go's
+ *                                       listeners among them, fall back to TCP)
  *   anything else                       allow
  *
  * The kernel's action cache skips the program for every other syscall, so a
@@ -84,14 +89,15 @@ int bs_filter_install(int io_uring_errno)
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BS_IP_LOCAL_PORT_RANGE, 0, 1),
 		RET(ERRNO(ENOPROTOOPT)),
 		RET(SECCOMP_RET_ALLOW),
-		/* socket(2): 12 instructions */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 12),
+		/* socket(2): 13 instructions */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 13),
 		LOAD(args[0]),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0),
 		RET(SECCOMP_RET_ALLOW),
 		LOAD(args[2]),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_SCTP, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_SCTP, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BS_IPPROTO_MPTCP, 0, 1),
 		RET(ERRNO(EPROTONOSUPPORT)),
 		LOAD(args[1]),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf),

@@ -11,6 +11,11 @@
  * and mount namespaces, root and working directory, takes its umask, its
  * credentials and its capabilities, and binds the supervisor's own copy of the
  * socket there. The supervisor itself is untouched, and nothing is read twice.
+ *
+ * A target in a user namespace of its own is entered as the target would be seen
+ * from outside: its uid and no capability first, then setns(), which gives what
+ * that uid owns there; a root supervisor entering it as root would create files
+ * as root and pass checks the target never could.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,21 +70,51 @@ static int parse_groups(const char *s, gid_t *list, int max)
 	return n;
 }
 
-/* Takes t's credentials and capabilities (in the child, once in its namespaces).
- * Returns 0 or -errno. */
-static int become(const struct bs_caller *t)
+/* Tells whether this process's supplementary groups are list (as a set): then
+ * there is no setgroups() to make, which a user namespace whose setgroups is
+ * "deny" (made by an unprivileged user: rootless containers) would refuse. */
+static bool same_groups(const gid_t *list, int n)
 {
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
+	gid_t mine[256];
+	int m = getgroups(256, mine);
+
+	if (m != n)
+		return false;
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+
+		while (j < m && mine[j] != list[i])
+			j++;
+		if (j == m)
+			return false;
+	}
+	return true;
+}
+
+/* Takes t's ids, as this process's user namespace sees them; keeps the
+ * capabilities for keep_caps with keep, drops them all (a uid change does) without. */
+static int take_ids(const struct bs_caller *t, bool keep)
+{
 	gid_t groups[256];
 	int n = parse_groups(t->groups, groups, 256);
 
-	if (n < 0 || setgroups((size_t)n, groups) < 0 || setresgid(t->gid, t->egid, t->sgid) < 0 ||
-	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(t->uid, t->euid, t->suid) < 0)
+	if (n < 0 || (!same_groups(groups, n) && setgroups((size_t)n, groups) < 0) ||
+	    setresgid(t->gid, t->egid, t->sgid) < 0 ||
+	    (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) ||
+	    setresuid(t->uid, t->euid, t->suid) < 0)
 		return -errno;
 	/* setfs*id answer the old value, not an error. */
 	setfsgid(t->fsgid);
 	setfsuid(t->fsuid);
+	return 0;
+}
+
+/* Keeps only t's capabilities, counted in the user namespace this process is in. */
+static int keep_caps(const struct bs_caller *t)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
 	memset(d, 0, sizeof(d));
 	d[0].effective = d[0].permitted = (__u32)t->capeff;
 	d[1].effective = d[1].permitted = (__u32)(t->capeff >> 32);
@@ -91,9 +126,12 @@ static void child(const struct bs_caller *t, int sock, const void *buf, socklen_
 		  int user, int mnt, int root, int cwd, bool creds)
 {
 	int rc = 0;
+	bool other = !ours(user, "/proc/self/ns/user");
 
-	if (user >= 0 && !ours(user, "/proc/self/ns/user") && setns(user, CLONE_NEWUSER) < 0)
-		_exit(errno);
+	/* t in a user namespace of its own: its ids as seen from here, no capability,
+	 * then setns() gives what t's owner has there (or fails: fail closed). */
+	if (other && ((rc = take_ids(t, false)) || setns(user, CLONE_NEWUSER) < 0))
+		_exit(rc ? -rc : errno);
 	if (mnt >= 0 && !ours(mnt, "/proc/self/ns/mnt") && setns(mnt, CLONE_NEWNS) < 0)
 		_exit(errno);
 	if (root >= 0 && (fchdir(root) < 0 || chroot(".") < 0))
@@ -101,7 +139,9 @@ static void child(const struct bs_caller *t, int sock, const void *buf, socklen_
 	if (cwd >= 0 && fchdir(cwd) < 0)
 		_exit(errno);
 	umask((mode_t)t->umask);
-	if (creds && (rc = become(t)))
+	if (!other && creds && (rc = take_ids(t, true)))
+		_exit(-rc);
+	if ((other || creds) && (rc = keep_caps(t)))
 		_exit(-rc);
 	_exit(bind(sock, buf, len) < 0 ? errno : 0);
 }
@@ -112,15 +152,15 @@ int bs_bind_as_caller(const struct bs_caller *t, int sock, const void *buf, sock
 	int user = -1, mnt = -1, root = -1, cwd = -1, st, rc;
 	pid_t pid;
 
+	user = proc_open(t->tid, "ns/user", O_RDONLY);
 	if (fs) {
-		user = proc_open(t->tid, "ns/user", O_RDONLY);
 		mnt = proc_open(t->tid, "ns/mnt", O_RDONLY);
 		root = proc_open(t->tid, "root", O_PATH | O_DIRECTORY);
 		cwd = proc_open(t->tid, "cwd", O_PATH | O_DIRECTORY);
-		if (user < 0 || mnt < 0 || root < 0 || cwd < 0) {
-			rc = -EACCES;
-			goto out;
-		}
+	}
+	if (user < 0 || (fs && (mnt < 0 || root < 0 || cwd < 0))) {
+		rc = -EACCES;
+		goto out;
 	}
 	pid = fork();
 	if (pid == 0)

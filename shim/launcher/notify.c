@@ -113,43 +113,80 @@ static bool still_valid(const struct call *c)
 }
 
 /* Writes a record for a call of the target, as the shim would, marked via seccomp. */
-static void record(const struct call *c, const char *call, const struct sockaddr_storage *from,
+static void record(struct call *c, const char *call, const struct sockaddr_storage *from,
 		   const struct bs_outcome *o, const char *event, const char *action)
 {
-	struct bs_who who = {c->t.tgid, c->t.program, c->t.uid, c->t.user[0] ? c->t.user : NULL};
+	struct bs_who who;
 	struct bs_record r = {
 		.who = &who, .call = call, .event = event, .action = action, .proto = c->proto,
 		.from = from, .policy = o->policy, .d = &o->d, .err = o->err, .via = "seccomp",
 	};
 
+	/* Who: read now (a thread that died meanwhile is named by its id). */
+	if (bs_caller_know(&c->t) < 0)
+		c->t.tgid = c->t.tid;
+	who = (struct bs_who){c->t.tgid, c->t.program, c->t.uid, c->t.user[0] ? c->t.user : NULL};
 	if (o->d.action == BS_REWRITE && !o->err)
 		r.to = &o->to;
 	bs_log(&c->s->e->set->logger, &r);
 }
 
-/* Decides from for the target, as the shim does, and logs it. defer: a TCP port-0
- * rewrite (a client's bind, or a server's that will listen) waits for listen(). */
-static enum bs_verdict judge(const struct call *c, const char *call,
-			     const struct sockaddr_storage *from, bool defer, struct bs_outcome *o)
+/* Tells whether the IPv6 socket has IPV6_V6ONLY set. */
+static bool v6only(const struct call *c)
 {
-	const struct bs_layers *l = c->s->e->layers;
-	struct bs_query q = {.proto = c->proto, .program = c->t.program[0] ? c->t.program : NULL,
-			     .exe = c->t.exe[0] ? c->t.exe : NULL, .uid = c->t.uid};
-	const char *event, *action;
-	enum bs_verdict v;
 	int on = 0;
 	socklen_t len = sizeof(on);
 
+	return getsockopt(c->sock, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
+}
+
+/* Decides from for the target, as the shim does (bs_judge): what the target is
+ * (its status) is read only if the policy looks at it, and IPV6_V6ONLY only where
+ * it changes the answer. Says what to record in *event and *action (NULL: none);
+ * a target gone meanwhile fails with ESRCH. */
+static enum bs_verdict decide(struct call *c, const struct sockaddr_storage *from,
+			      struct bs_outcome *o, const char **event, const char **action)
+{
+	const struct bs_layers *l = c->s->e->layers;
+	unsigned needs = (l->user ? l->user->needs : 0) | (l->system ? l->system->needs : 0);
+	struct bs_query q = {.proto = c->proto};
+
+	if (needs & (BS_NEED_UID | BS_NEED_PROGRAM | BS_NEED_EXE)) {
+		if (bs_caller_know(&c->t) < 0) {
+			memset(o, 0, sizeof(*o));
+			o->err = ESRCH;
+			*event = *action = NULL;
+			return BS_FAIL;
+		}
+		q.program = c->t.program[0] ? c->t.program : NULL;
+		q.exe = c->t.exe[0] ? c->t.exe : NULL;
+		q.uid = c->t.uid;
+	}
+	bs_query_set_sockaddr(&q, from);
 	/* The IPv6 wildcard's loopback, and what a wildcard bind is given (the
 	 * decision made once), depend on it. */
-	if (c->domain == AF_INET6)
-		q.v6only = getsockopt(c->sock, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
-	bs_query_set_sockaddr(&q, from);
+	if (bs_sockaddr_is_dualstack_wildcard(from))
+		q.v6only = v6only(c);
 	bs_resolve_bind(l->system, l->user, &q, from, o);
+	if (from->ss_family == AF_INET6 && !bs_sockaddr_is_dualstack_wildcard(from) && !o->kept &&
+	    (o->err || o->d.action == BS_REWRITE) && v6only(c)) {
+		q.v6only = true;
+		bs_resolve_bind(l->system, l->user, &q, from, o);
+	}
+	return bs_verdict_of(o, c->s->e->set, false, event, action);
+}
+
+/* Decides from for the target and logs it. defer: a TCP port-0 rewrite (a
+ * client's bind, or a server's that will listen) waits for listen(). */
+static enum bs_verdict judge(struct call *c, const char *call,
+			     const struct sockaddr_storage *from, bool defer, struct bs_outcome *o)
+{
+	const char *event, *action;
+	enum bs_verdict v = decide(c, from, o, &event, &action);
+
 	if (defer && c->proto == BS_PROTO_TCP && o->d.action == BS_REWRITE && !o->err &&
 	    !port_of(from) && !port_of(&o->to))
 		return BS_PASS;
-	v = bs_verdict_of(o, c->s->e->set, false, &event, &action);
 	if (event)
 		record(c, call, from, o, event, action);
 	return v;
@@ -157,19 +194,19 @@ static enum bs_verdict judge(const struct call *c, const char *call,
 
 /* bind(2) of fd, as the target could do it: a supervisor with privileges lends
  * none (a low port needs the target's own CAP_NET_BIND_SERVICE). 0 or -errno. */
-static int bind_as(const struct call *c, int fd, const void *addr, socklen_t len)
+static int bind_as(struct call *c, int fd, const void *addr, socklen_t len)
 {
 	const struct sockaddr_storage *ss = addr;
 
 	if (c->s->privileged && (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) &&
 	    port_of(ss) && port_of(ss) < c->s->unpriv_port &&
-	    !bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE))
+	    (bs_caller_know(&c->t) < 0 || !bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE, fd)))
 		return -EACCES;
 	return bind(fd, addr, len) < 0 ? -errno : 0;
 }
 
 /* Binds our copy where the decision says; marks it if it got a port. */
-static int bind_decided(const struct call *c, const struct sockaddr_storage *ss)
+static int bind_decided(struct call *c, const struct sockaddr_storage *ss)
 {
 	int rc = bind_as(c, c->sock, ss, bs_sockaddr_len(ss));
 
@@ -179,7 +216,7 @@ static int bind_decided(const struct call *c, const struct sockaddr_storage *ss)
 }
 
 /* A bind of an inet socket: judged, and done on our copy. */
-static int inet_bind(const struct call *c, const unsigned char *buf, socklen_t len)
+static int inet_bind(struct call *c, const unsigned char *buf, socklen_t len)
 {
 	struct sockaddr_storage from;
 	struct bs_outcome o;
@@ -233,10 +270,14 @@ out:
 /* A bind of any other family; 0 or -errno. Nothing is left to the kernel to read
  * again ("continue"): where the supervisor is not in the target's place, a child
  * of it takes that place first (impersonate.c). */
-static int other_bind(const struct call *c, const unsigned char *buf, socklen_t len)
+static int other_bind(struct call *c, const unsigned char *buf, socklen_t len)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)buf;
-	bool creds = bs_caller_same_creds(&c->t);
+	bool creds;
+
+	if (bs_caller_know(&c->t) < 0)
+		return -ESRCH;
+	creds = bs_caller_same_creds(&c->t);
 
 	if (c->domain == AF_UNIX) {
 		/* Autobind and the abstract namespace live in the socket's own network
@@ -245,12 +286,11 @@ static int other_bind(const struct call *c, const unsigned char *buf, socklen_t 
 			return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
 		if (bs_caller_same_fs(&c->t))
 			return unix_path_bind(c, buf, len);
-		return bs_bind_as_caller(&c->t, c->sock, buf, len, true,
-					 !creds && c->s->privileged && bs_caller_same_userns(&c->t));
+		return bs_bind_as_caller(&c->t, c->sock, buf, len, true, !creds && c->s->privileged);
 	}
-	if (!c->s->privileged || creds)
+	if (creds || (!c->s->privileged && bs_caller_same_userns(&c->t)))
 		return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
-	return bs_bind_as_caller(&c->t, c->sock, buf, len, false, bs_caller_same_userns(&c->t));
+	return bs_bind_as_caller(&c->t, c->sock, buf, len, false, c->s->privileged);
 }
 
 /* Answers a bind. */
@@ -319,7 +359,7 @@ static bool same_netns(int a, int b)
 
 /* Puts a fresh socket bound to to and listening in place of the target's bound
  * socket; 0 or -errno. */
-static int move(const struct call *c, const struct sockaddr_storage *to, int backlog)
+static int move(struct call *c, const struct sockaddr_storage *to, int backlog)
 {
 	static const int one = 1, zero = 0;
 	int fd = (int)c->req->data.args[0], protocol = 0, flags, fresh, reuse = 0, rc;
@@ -334,7 +374,7 @@ static int move(const struct call *c, const struct sockaddr_storage *to, int bac
 	/* Made here, it lives in our network namespace: it must be the target's. */
 	rc = same_netns(c->sock, fresh) ? 0 : -EADDRNOTAVAIL;
 	if (!rc) {
-		bs_sockopt_copy(c->sock, fresh);
+		bs_sockopt_copy(c->sock, fresh, c->domain, c->type);
 		if ((flags = fcntl(c->sock, F_GETFL)) >= 0)
 			fcntl(fresh, F_SETFL, flags);
 		ol = sizeof(reuse);
@@ -371,14 +411,24 @@ static void on_listen(struct call *c)
 	socklen_t len = sizeof(from);
 	int backlog = (int)c->req->data.args[1];
 
+	const char *event, *action;
+	enum bs_verdict v;
+
 	if (!still_valid(c))
 		return;
 	/* Every path listens on our copy: the descriptor cannot be swapped meanwhile. */
 	if ((c->domain != AF_INET && c->domain != AF_INET6) || c->proto != BS_PROTO_TCP ||
-	    getsockname(c->sock, (struct sockaddr *)&from, &len) < 0 ||
+	    getsockname(c->sock, (struct sockaddr *)&from, &len) < 0)
+		goto listen;
+	/* Decided first: a socket the policy leaves where it is, unrecorded, listens
+	 * without asking who put it there or whether it listens already. */
+	v = decide(c, &from, &o, &event, &action);
+	if ((v == BS_PASS && !event) ||
 	    (port_of(&from) && (marked(c->sock, &from) || listening(c->sock))))
 		goto listen;
-	switch (judge(c, "listen", &from, false, &o)) {
+	if (event)
+		record(c, "listen", &from, &o, event, action);
+	switch (v) {
 	case BS_FAIL:
 		c->resp->error = -o.err;
 		return;
@@ -434,12 +484,15 @@ void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
 		return;
 	}
 	if (!native(req)) {
+		if (bs_caller_know(&c.t) < 0)
+			c.t.tgid = c.t.tid;	/* never 0: kill(0) is our own group */
 		on_foreign(&c);
 		goto out;
 	}
-	c.sock = syscall(SYS_pidfd_getfd, c.t.pidfd, fd, 0);
+	c.sock = bs_caller_getfd(&c.t, fd);
 	if (c.sock < 0) {
-		resp->error = errno == EBADF ? -EBADF : -EPERM;
+		resp->error = c.sock == -EBADF ? -EBADF : -EPERM;
+		c.sock = -1;
 		goto out;
 	}
 	if ((resp->error = bs_sock_kind(c.sock, &c.domain, &c.type)))

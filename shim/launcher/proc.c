@@ -1,18 +1,28 @@
 /*
- * What the supervisor learns about the thread a notification came from, from
- * /proc: read once per notification from /proc/PID/status (three syscalls), with
- * the program name (argv[0]'s base name, as the shim takes it) cached per process
- * and command name, so a server's many binds read its command line once. Nothing
- * here trusts the target's memory: /proc is the kernel's word.
+ * What the supervisor learns about the thread a notification came from. Per
+ * notification it needs only the thread's pidfd, to take the socket: pidfds are
+ * cached per thread, since a pidfd names one thread for its whole life (its number,
+ * reused later, is another thread's, which the old pidfd does not reach:
+ * pidfd_getfd then fails, and a fresh one is opened). /proc/TID/status (three
+ * syscalls) is read only when a decision or a record needs what it says (who,
+ * which program, which capabilities), and then afresh: credentials change with
+ * setuid and the program with exec. The program name (argv[0]'s base name, as the
+ * shim takes it) is cached per process and command name, so a server's many binds
+ * read its command line once. Nothing here trusts the target's memory: /proc is the
+ * kernel's word.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <linux/sockios.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -147,22 +157,87 @@ static void user_name(uid_t uid, char *out, size_t len)
 	}
 }
 
+/* Thread pidfds, direct-mapped by thread id; tid 0: an empty slot. */
+#define BS_PIDFDS 64
+static struct {
+	pid_t tid;
+	int pidfd;
+} pidfds[BS_PIDFDS];
+
+/* Opens t's pidfd. A thread's own pidfd (Linux 6.9) is cached; the process pidfd
+ * older kernels give is not: its thread's number could come back as another
+ * process's, which that pidfd would not tell. 0 or -1. */
+static int fresh_pidfd(struct bs_caller *t)
+{
+	int fd = pidfd_open(t->tid, PIDFD_THREAD);
+
+	if (fd >= 0) {
+		if (pidfds[t->tid % BS_PIDFDS].tid)
+			close(pidfds[t->tid % BS_PIDFDS].pidfd);
+		pidfds[t->tid % BS_PIDFDS].tid = t->tid;
+		pidfds[t->tid % BS_PIDFDS].pidfd = fd;
+		t->pidfd = fd;
+		t->cached = true;
+		return 0;
+	}
+	if (bs_caller_know(t) < 0)
+		return -1;
+	t->pidfd = pidfd_open(t->tgid, 0);
+	t->cached = false;
+	return t->pidfd < 0 ? -1 : 0;
+}
+
+/* Forgets the cached pidfd of t's thread (it names a thread that is gone). */
+static void drop_pidfd(struct bs_caller *t)
+{
+	if (pidfds[t->tid % BS_PIDFDS].tid == t->tid) {
+		close(pidfds[t->tid % BS_PIDFDS].pidfd);
+		pidfds[t->tid % BS_PIDFDS].tid = 0;
+	}
+	t->pidfd = -1;
+	t->cached = false;
+}
+
 int bs_caller_open(const struct bs_sup *s, pid_t tid, struct bs_caller *t)
 {
-	const struct bs_layers *l = s->e->layers;
+	memset(t, 0, sizeof(*t));
+	t->s = s;
+	t->tid = tid;
+	t->pidfd = -1;
+	if (tid <= 0)
+		return -1;
+	if (pidfds[tid % BS_PIDFDS].tid == tid) {
+		t->pidfd = pidfds[tid % BS_PIDFDS].pidfd;
+		t->cached = true;
+		return 0;
+	}
+	return fresh_pidfd(t);
+}
+
+int bs_caller_getfd(struct bs_caller *t, int fd)
+{
+	int sock = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+
+	/* A cached pidfd of a thread that is gone: the number is another's now. */
+	if (sock < 0 && errno != EBADF && t->cached) {
+		drop_pidfd(t);
+		if (fresh_pidfd(t) < 0)
+			return -ESRCH;
+		sock = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+	}
+	return sock < 0 ? -errno : sock;
+}
+
+int bs_caller_know(struct bs_caller *t)
+{
+	const struct bs_layers *l = t->s->e->layers;
 	char path[64], st[4096], comm[16] = "";
 	ssize_t n;
 
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	t->pidfd = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (t->known)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->tid);
 	if (slurp(path, st, sizeof(st)) <= 0 || parse_status(st, t, comm, sizeof(comm)) < 0)
-		return -1;
-	t->pidfd = pidfd_open(tid, PIDFD_THREAD);
-	if (t->pidfd < 0)
-		t->pidfd = pidfd_open(t->tgid, 0);
-	if (t->pidfd < 0)
 		return -1;
 	program_of(t, comm);
 	if ((l->user && (l->user->needs & BS_NEED_EXE)) ||
@@ -172,19 +247,53 @@ int bs_caller_open(const struct bs_sup *s, pid_t tid, struct bs_caller *t)
 		t->exe[n > 0 ? n : 0] = '\0';
 	}
 	user_name(t->uid, t->user, sizeof(t->user));
+	t->known = true;
 	return 0;
 }
 
 void bs_caller_close(struct bs_caller *t)
 {
-	if (t->pidfd >= 0)
+	if (t->pidfd >= 0 && !t->cached)
 		close(t->pidfd);
 	t->pidfd = -1;
 }
 
-bool bs_caller_capable(const struct bs_caller *t, int cap)
+/* Tells whether user namespace fd ns is the one at path (both are closed/kept:
+ * ns is the caller's). */
+static bool is_ns(int ns, const struct stat *want)
 {
-	return (t->capeff >> cap) & 1;
+	struct stat st;
+
+	return fstat(ns, &st) == 0 && st.st_ino == want->st_ino && st.st_dev == want->st_dev;
+}
+
+bool bs_caller_capable(const struct bs_caller *t, int cap, int sock)
+{
+	struct stat mine;
+	char path[64];
+	int ns, up;
+	bool found = false;
+
+	if (!((t->capeff >> cap) & 1))
+		return false;
+	/* CapEff counts in t's own user namespace. It is worth something for sock only
+	 * where that namespace owns sock's network namespace, or is an ancestor of
+	 * the one that does: not for a command that made a user namespace of its own
+	 * and binds a socket of the machine's network namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)t->tid);
+	if (stat(path, &mine) < 0 || (ns = ioctl(sock, SIOCGSKNS)) < 0)
+		return false;
+	up = ioctl(ns, NS_GET_USERNS);
+	close(ns);
+	while (up >= 0 && !(found = is_ns(up, &mine))) {
+		int parent = ioctl(up, NS_GET_PARENT);
+
+		close(up);
+		up = parent;
+	}
+	if (up >= 0)
+		close(up);
+	return found;
 }
 
 /* Tells whether two paths are the same file. */
@@ -215,7 +324,7 @@ bool bs_caller_same_creds(const struct bs_caller *t)
 	return t->uid == me->uid && t->euid == me->euid && t->suid == me->suid &&
 	       t->fsuid == me->fsuid && t->gid == me->gid && t->egid == me->egid &&
 	       t->sgid == me->sgid && t->fsgid == me->fsgid && t->capeff == me->capeff &&
-	       !strcmp(t->groups, me->groups);
+	       !strcmp(t->groups, me->groups) && bs_caller_same_userns(t);
 }
 
 bool bs_caller_same_userns(const struct bs_caller *t)
@@ -233,7 +342,10 @@ bool bs_caller_same_fs(const struct bs_caller *t)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)t->tid);
 	snprintf(a, sizeof(a), "/proc/%d/root", (int)t->tid);
+	/* Capabilities too (CAP_DAC_OVERRIDE, CAP_FOWNER...), in the same user
+	 * namespace: a root target that dropped some must not borrow ours. */
 	return t->fsuid == me->fsuid && t->fsgid == me->fsgid && !strcmp(t->groups, me->groups) &&
+	       t->capeff == me->capeff && bs_caller_same_userns(t) &&
 	       same_file(path, "/proc/self/ns/mnt") && same_file(a, "/");
 }
 

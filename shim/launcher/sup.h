@@ -20,10 +20,15 @@ struct bs_sup {
 	bool warned_foreign;		/* the 32-bit refusal was said once */
 };
 
-/* The thread a notification came from, as the policy and the records see it. */
+/* The thread a notification came from, as the policy and the records see it. Only
+ * tid and pidfd are there from the start; the rest is read from /proc/TID/status
+ * by bs_caller_know, when a decision or a record needs it. */
 struct bs_caller {
+	const struct bs_sup *s;
 	pid_t tid, tgid;
 	int pidfd;			/* the thread's (or its process's) pidfd */
+	bool cached;			/* pidfd is the cache's (proc.c), not ours */
+	bool known;			/* the fields below are filled */
 	uid_t uid, euid, suid, fsuid;	/* as this process's user namespace sees them */
 	gid_t gid, egid, sgid, fsgid;
 	unsigned long long capeff;
@@ -35,11 +40,17 @@ struct bs_caller {
 };
 
 /* proc.c */
-/* Fills t for thread tid (status, program name, pidfd); 0, or -1 if it is gone. */
+/* Prepares t for thread tid: its pidfd (cached per thread); 0, or -1 if it is gone. */
 int bs_caller_open(const struct bs_sup *s, pid_t tid, struct bs_caller *t);
+/* Fills the rest of t (status, program name, user, exe) once; 0, or -1 if it is gone.
+ * The bs_caller_same_* and bs_caller_capable calls need it done. */
+int bs_caller_know(struct bs_caller *t);
+/* The target's descriptor fd, taken into the supervisor (pidfd_getfd), or -errno. */
+int bs_caller_getfd(struct bs_caller *t, int fd);
 void bs_caller_close(struct bs_caller *t);
-/* Tells whether t has capability cap in its effective set. */
-bool bs_caller_capable(const struct bs_caller *t, int cap);
+/* Tells whether t has capability cap over socket sock's network namespace: in
+ * its effective set, and in a user namespace that owns it or an ancestor's. */
+bool bs_caller_capable(const struct bs_caller *t, int cap, int sock);
 /* Tells whether t resolves paths and creates files as the supervisor does (same
  * mount namespace, root, fs uid, gid and groups). */
 bool bs_caller_same_fs(const struct bs_caller *t);
@@ -50,8 +61,10 @@ bool bs_caller_same_creds(const struct bs_caller *t);
 bool bs_caller_same_userns(const struct bs_caller *t);
 
 /* impersonate.c */
-/* Binds sock to buf as t would, from a child process: in t's namespaces, root,
- * working directory and umask (fs), with t's credentials and capabilities (creds).
+/* Binds sock to buf as t would, from a child process: in t's mount namespace,
+ * root, working directory and umask (fs), with t's credentials and capabilities
+ * (creds). A target in a user namespace of its own is always bound from there, as
+ * its own uid with its own capabilities: nothing of the supervisor's is lent.
  * Returns 0 or -errno. */
 int bs_bind_as_caller(const struct bs_caller *t, int sock, const void *buf, socklen_t len,
 		      bool fs, bool creds);

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "shim/common/sock.h"
 #include "shim/lib/shim.h"
 
 #define BS_FDS_MAX 65536
@@ -141,16 +142,28 @@ bool bs_fd_v6only(int fd)
 	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
 }
 
+bool bs_fd_listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
 /* The hooks: a descriptor number closed or replaced through libc. */
 
 BS_EXPORT int socket(int domain, int type, int protocol)
 {
 	bs_real_init();
-	/* SCTP binds addresses with setsockopt (sctp_bindx) as well as with bind():
-	 * refused as on a kernel without SCTP, as the supervisor does. */
+	/* SCTP binds addresses with setsockopt (sctp_bindx) as well as with bind();
+	 * an MPTCP socket whose connect failed still reports its old address, and its
+	 * listen() then binds the wildcard: both refused as on a kernel without them,
+	 * as the supervisor does (programs fall back to TCP). */
 	if ((domain == AF_INET || domain == AF_INET6) &&
-	    (protocol == IPPROTO_SCTP || (type & 0xf) == SOCK_SEQPACKET)) {
-		errno = protocol == IPPROTO_SCTP ? EPROTONOSUPPORT : ESOCKTNOSUPPORT;
+	    (protocol == IPPROTO_SCTP || protocol == BS_IPPROTO_MPTCP ||
+	     (type & 0xf) == SOCK_SEQPACKET)) {
+		errno = protocol == IPPROTO_SCTP || protocol == BS_IPPROTO_MPTCP ? EPROTONOSUPPORT
+										 : ESOCKTNOSUPPORT;
 		return -1;
 	}
 	return bs_real.socket(domain, type, protocol);

@@ -19,6 +19,20 @@ static int learn_socket(int fd, struct bs_judgement *j)
 	return j->proto || bs_sock_proto(fd, &j->proto) == 0 ? 0 : -1;
 }
 
+/* Tells whether the hook may act on fd as j says: the socket is one we judge and,
+ * for listen(), a TCP socket not listening yet (one handed over listening keeps its
+ * place). Asked only once a decision would act, so an allowed call pays nothing. */
+static bool may_act(int fd, struct bs_judgement *j)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&j->from;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&j->from;
+	bool bound = j->from.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port;
+
+	if (learn_socket(fd, j) < 0)
+		return false;
+	return !j->listen || (j->proto == BS_PROTO_TCP && !(bound && bs_fd_listening(fd)));
+}
+
 /* Logs the outcome in j as event (with action for dry runs). */
 static void record(const struct bs_state *st, const struct bs_judgement *j, const char *event,
 		   const char *action)
@@ -48,7 +62,7 @@ static enum bs_verdict judge_starting(int fd, struct bs_judgement *j)
 
 	bs_query_set_sockaddr(&q, &j->from);
 	bs_resolve(bs_policy_static_loopback(), &q, &j->from, &j->o);
-	if (j->o.d.action != BS_REWRITE || learn_socket(fd, j) < 0)
+	if (j->o.d.action != BS_REWRITE || !may_act(fd, j))
 		return BS_PASS;
 	return j->o.err ? BS_FAIL : BS_USE_TO;
 }
@@ -92,7 +106,7 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	/* The common case, allowed and not logged, makes no syscall at all. */
 	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->set.log_allowed)
 		return BS_PASS;
-	if (learn_socket(fd, j) < 0)
+	if (!may_act(fd, j))
 		return BS_PASS;
 	v = bs_verdict_of(&j->o, &st->set, false, &event, &action);
 	/* A call that goes on unchanged reaches the supervisor, which judges it the

@@ -17,15 +17,6 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
-/* Tells whether fd is already listening (a socket handed over listening). */
-static bool listening(int fd)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
-}
-
 /* Puts fd where decision j says, before it listens; returns -1 with errno set, or
  * what bs_socket_replaced needs after the listen. */
 static int place(int fd, const struct bs_judgement *j)
@@ -53,11 +44,13 @@ static int bs_listen(int fd, int backlog)
 
 	bs_real_init();
 	bs_judgement_init(&j, "listen");
+	/* Where the socket is, from the kernel: the one syscall an allowed listen
+	 * pays. Its kind (TCP, not listening yet) is asked only if the decision
+	 * would act (bs_judge). */
+	j.listen = true;
 	if (getsockname(fd, (struct sockaddr *)&j.from, &len) < 0 ||
 	    (j.from.ss_family != AF_INET && j.from.ss_family != AF_INET6) ||
-	    (port_of(&j.from) && bs_fd_marked(fd, &j.from)) ||
-	    bs_sock_proto(fd, &j.proto) < 0 || j.proto != BS_PROTO_TCP ||
-	    (port_of(&j.from) && listening(fd))) {
+	    (port_of(&j.from) && bs_fd_marked(fd, &j.from))) {
 		errno = saved;
 		return bs_kernel_listen(fd, backlog);
 	}

@@ -42,7 +42,7 @@ int bs_socket_replace(int fd, const struct sockaddr_storage *to)
 	fresh = bs_real.socket(domain, type | SOCK_CLOEXEC, protocol);
 	if (fresh < 0)
 		return -errno;
-	bs_sockopt_copy(fd, fresh);
+	bs_sockopt_copy(fd, fresh, domain, type);
 	fcntl(fresh, F_SETFL, flags);
 	if (!to) {
 		rc = 0;		/* left unbound: the kernel binds it as it is used */

@@ -72,7 +72,7 @@ struct bs_state {
 	bool supervised;		/* `bindshim run` supervises this process too */
 	unsigned needs;			/* BS_NEED_* of both policies */
 	struct bs_settings set;		/* log destination, dry run, locked */
-	char program[64];
+	const char *program;		/* taken at start (state.c) */
 	char exe[PATH_MAX];		/* empty unless a rule matches on exe */
 	bool uid_known;			/* not in a user namespace of its own */
 };
@@ -88,6 +88,8 @@ struct bs_judgement {
 	struct sockaddr_storage from;	/* what the program asked for */
 	unsigned proto;			/* BS_PROTO_*, 0: ask the socket */
 	bool quiet;			/* decide only, log nothing (getaddrinfo) */
+	bool listen;			/* listen(): acts only on a TCP socket not
+					 * listening yet (asked only if it would act) */
 	struct bs_outcome o;		/* o.to: BS_USE_TO; o.err: BS_FAIL */
 };
 /* Prepares j for call without touching its address buffers (hot path). */
@@ -96,6 +98,7 @@ static inline void bs_judgement_init(struct bs_judgement *j, const char *call)
 	j->call = call;
 	j->proto = 0;
 	j->quiet = false;
+	j->listen = false;
 	j->o.err = 0;
 }
 /* Decides j->from for socket fd (-1: no socket, j->proto must be set), logs the
@@ -110,6 +113,8 @@ void bs_judge_record(const struct bs_judgement *j, const char *event);
 int bs_sock_proto(int fd, unsigned *proto);
 /* Tells whether the IPv6 socket fd has IPV6_V6ONLY set. */
 bool bs_fd_v6only(int fd);
+/* Tells whether socket fd is listening already (SO_ACCEPTCONN). */
+bool bs_fd_listening(int fd);
 /* Marks fd as put at bound by a decision of the shim's (bound has a port). */
 void bs_fd_mark(int fd, const struct sockaddr_storage *bound);
 /* Tells whether fd's mark is for exactly bound. */

@@ -5,6 +5,7 @@
  * open, never exit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy/sys.h"
 #include "shim/common/env.h"
 #include "shim/common/select.h"
 #include "shim/lib/shim.h"
@@ -19,6 +21,10 @@
 static struct bs_state S;
 static atomic_int ready;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t forks = PTHREAD_ONCE_INIT;
+/* The program name, taken at start. In .data, not .bss: that page is written by the
+ * loader's relocations anyway, so taking the name costs no page fault of its own. */
+static char program[64] __attribute__((section(".data")));
 
 /* fork() waits for a load in progress, so a child never inherits half a state; and
  * the child shares what the exec hooks warned about. */
@@ -39,35 +45,64 @@ static void child(void)
 	bs_who_forget();
 }
 
-/* Copies the program name: basename of argv[0], or /proc/self/comm. */
-static void read_program(void)
+/* Registers the fork handlers, at the first judged call rather than at start: a
+ * process that never binds has no lock to protect and no pid cached. */
+static void watch_forks(void)
 {
-	FILE *f;
+	pthread_atfork(prepare, parent, child);
+}
 
-	if (program_invocation_short_name && *program_invocation_short_name) {
-		/* A plain loop: this runs in every process at start (see exec.c). */
-		size_t i = 0;
+/* Copies the program name: the base name of arg0, or (none, or empty)
+ * /proc/self/comm. */
+static void take_program(const char *arg0)
+{
+	size_t i = 0;
+	ssize_t n;
+	int fd;
 
-		for (; program_invocation_short_name[i] && i < sizeof(S.program) - 1; i++)
-			S.program[i] = program_invocation_short_name[i];
-		S.program[i] = '\0';
+	if (arg0 && *arg0) {
+		const char *base = arg0;
+
+		/* Plain loops: this runs in every process at start. */
+		for (const char *p = arg0; *p; p++)
+			if (*p == '/')
+				base = p + 1;
+		for (; base[i] && i < sizeof(program) - 1; i++)
+			program[i] = base[i];
+		program[i] = '\0';
 		return;
 	}
-	f = fopen("/proc/self/comm", "re");
-	if (f && fgets(S.program, sizeof(S.program), f))
-		S.program[strcspn(S.program, "\n")] = '\0';
-	if (f)
-		fclose(f);
+	fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, program, sizeof(program) - 1);
+	if (fd >= 0)
+		bs_sys_close(fd);
+	program[n > 0 ? n : 0] = '\0';
+	program[strcspn(program, "\n")] = '\0';
+}
+
+/* argv[0] from /proc/self/cmdline, for a judged call made before our constructor
+ * ran (another library's constructor): what the program was started with, as the
+ * constructor would have seen it. */
+static void take_program_late(void)
+{
+	char buf[256];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		bs_sys_close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	take_program(buf);
 }
 
 /* nginx and others rewrite argv[0] in place later, so take the name early, and note
  * what exec must carry before the program can change its environment. Nothing else
- * happens here: the rest waits for the first judged call. */
-__attribute__((constructor)) static void bs_start(void)
+ * happens here: the rest waits for the first judged call. glibc hands every
+ * constructor main's argc and argv (so no symbol of libc's is looked up for them). */
+__attribute__((constructor)) static void bs_start(int argc, char **argv)
 {
-	pthread_atfork(prepare, parent, child);
-	if (!S.program[0])
-		read_program();
+	if (!program[0])
+		take_program(argc > 0 ? argv[0] : NULL);
 	bs_exec_capture();
 }
 
@@ -102,8 +137,9 @@ static void load(void)
 	static char err[4096];
 	int rc;
 
-	if (!S.program[0])
-		read_program();
+	if (!program[0])
+		take_program_late();
+	S.program = program;
 	bs_select_env(&sel, secure_getenv(BS_ENV_BUILTIN), secure_getenv(BS_ENV_POLICY));
 	/* On failure a locked system layer stays in layers.system. */
 	rc = bs_layers_load(&sel, &layers, err, sizeof(err));
@@ -140,6 +176,7 @@ const struct bs_state *bs_state(void)
 		return &S;
 	saved = errno;
 	bs_busy++;
+	pthread_once(&forks, watch_forks);
 	pthread_mutex_lock(&lock);
 	if (!atomic_load_explicit(&ready, memory_order_relaxed)) {
 		load();

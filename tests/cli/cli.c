@@ -476,7 +476,8 @@ Test(library, exports_only_the_hooks_and_loads_libconfig_lazily)
 	      bs_build("libbindshim.so"));
 	cr_expect_str_eq(p.out, "bind bindresvport close close_range closefrom connect dup2 dup3 "
 			 "execl execle execlp execv execve execveat execvp execvpe fexecve getaddrinfo "
-			 "listen posix_spawn posix_spawnp rresvport rresvport_af sendmmsg sendmsg sendto "
+			 "listen posix_spawn posix_spawnp rcmd rcmd_af rexec rexec_af rresvport rresvport_af "
+			 "sendmmsg sendmsg sendto "
 			 "setresuid setreuid setsockopt setuid socket ", "%s", p.err);
 	bs_sh(&p, 30, "readelf -d %s | grep NEEDED", bs_build("libbindshim.so"));
 	cr_expect(!strstr(p.out, "libconfig"), "libconfig must be opened lazily:\n%s", p.out);

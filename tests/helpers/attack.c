@@ -42,6 +42,15 @@
  *   attack sctp
  *        SCTP sockets (which bind with setsockopt too): "seqpacket ERRNO",
  *        "sctp ERRNO"
+ *   attack rexec
+ *        rexec() with a stderr channel, to an "rexecd" thread of its own on
+ *        loopback: glibc listens for that channel from inside itself. "rexec
+ *        listened on ADDR" (from /proc/net/tcp, as the rexecd learns the port),
+ *        then "rexec ok", or "rexec ERRNO" if refused
+ *   attack mptcp
+ *        an MPTCP socket connects to a closed loopback port, then listens (the
+ *        kernel binds the wildcard while getsockname still says 127.0.0.1):
+ *        "mptcp ERRNO" if the socket is refused, else "mptcp ADDR PORT"
  *   attack kind-dup2 PORT | kind-vfork PORT | kind-clone PORT
  *        make a TCP socket sit on a descriptor number the shim once saw hold an
  *        AF_UNIX socket, behind its hooks (glibc's __dup2; a vfork child, which
@@ -486,6 +495,92 @@ static int sctp(void)
 	return 0;
 }
 
+static int rexecd_srv;
+
+/* Reads a NUL-terminated string from fd into buf. */
+static void read_str(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	char c;
+
+	while (n + 1 < len && read(fd, &c, 1) == 1 && c)
+		buf[n++] = c;
+	buf[n] = '\0';
+}
+
+/* The rexecd: learns the stderr port, says where it listens, connects to it, and
+ * answers the request. */
+static void *rexecd(void *arg)
+{
+	char port[32], skip[128], line[256];
+	int c = accept(rexecd_srv, NULL, NULL), back;
+	unsigned a, p, st;
+	struct sockaddr_in to;
+	FILE *f;
+
+	(void)arg;
+	read_str(c, port, sizeof(port));
+	f = fopen("/proc/net/tcp", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %x:%x %*x:%*x %x", &a, &p, &st) == 3 && st == 0x0A &&
+		    p == (unsigned)atoi(port)) {
+			struct in_addr in = {a};
+
+			printf("rexec listened on %s\n", inet_ntoa(in));
+		}
+	if (f)
+		fclose(f);
+	to = v4("127.0.0.1", atoi(port));
+	back = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(back, (struct sockaddr *)&to, sizeof(to)) < 0)
+		printf("rexecd: connect back %s\n", ename(errno));
+	for (int i = 0; i < 3; i++)
+		read_str(c, skip, sizeof(skip));
+	if (write(c, "", 1) < 0)
+		(void)0;
+	return NULL;
+}
+
+static int rexec_back(void)
+{
+	struct sockaddr_in lo = v4("127.0.0.1", 0);
+	socklen_t len = sizeof(lo);
+	char *host = "127.0.0.1";
+	pthread_t t;
+	int fd2 = -1, s;
+
+	rexecd_srv = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(rexecd_srv, (struct sockaddr *)&lo, sizeof(lo)) < 0 || listen(rexecd_srv, 4) < 0 ||
+	    getsockname(rexecd_srv, (struct sockaddr *)&lo, &len) < 0)
+		return 1;
+	pthread_create(&t, NULL, rexecd, NULL);
+	alarm(10);
+	setenv("HOME", "/nonexistent", 1);	/* no ~/.netrc */
+	s = rexec(&host, lo.sin_port, "user", "pass", "cmd", &fd2);
+	if (s < 0) {
+		printf("rexec %s\n", ename(errno));
+		return 0;
+	}
+	pthread_join(t, NULL);
+	printf("rexec ok\n");
+	return 0;
+}
+
+static int mptcp(void)
+{
+	struct sockaddr_in closed = v4("127.0.0.1", 1);
+	int fd = socket(AF_INET, SOCK_STREAM, 262 /* IPPROTO_MPTCP */);
+
+	if (fd < 0) {
+		printf("mptcp %s\n", ename(errno));
+		return 0;
+	}
+	if (connect(fd, (struct sockaddr *)&closed, sizeof(closed)) == 0)
+		printf("mptcp connected to a closed port?\n");
+	listen_say("mptcp", fd);
+	return 0;
+}
+
 extern int __dup2(int, int);
 
 /* Binds fd to 0.0.0.0:port, listens, and says where it is. */
@@ -632,6 +727,10 @@ int main(int argc, char **argv)
 		return unix_race(argv + 2);
 	if (!strcmp(cmd, "sctp"))
 		return sctp();
+	if (!strcmp(cmd, "mptcp"))
+		return mptcp();
+	if (!strcmp(cmd, "rexec"))
+		return rexec_back();
 	if (!strcmp(cmd, "kind-dup2") && argc >= 3)
 		return kind_dup2(argv + 2);
 	if (!strcmp(cmd, "kind-vfork") && argc >= 3)

@@ -6,6 +6,7 @@
  * matters. Ports 25xxx. To add an attack: a command in attack.c, a test here. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -294,6 +295,51 @@ Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
 	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent nothing: %s", p.out);
 }
 
+/* Red team R2-1: an MPTCP socket whose connect failed still reports 127.0.0.1,
+ * and its listen() binds the wildcard. Refused as on a kernel without MPTCP. */
+Test(attack, mptcp_is_refused)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s mptcp", ATTACK);
+	if (strstr(p.out, "mptcp EPROTONOSUPPORT") || strstr(p.out, "mptcp EINVAL"))
+		cr_log_info("this kernel has no MPTCP: only the refusal is shown here");
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+
+		RUN_ATTACK(&p, m, "%s", "mptcp");
+		cr_expect_str_eq(p.out, "mptcp EPROTONOSUPPORT\n", "%s: %s", m->name, p.err);
+	}
+}
+
+/* Red team R2-2: rexec() and rcmd() listen for a stderr channel from inside libc,
+ * where no preloaded listen() sees it. Judged before libc may do it; under the
+ * supervisor alone (a static program) its listen is caught as any other. */
+Test(attack, rexec_back_channel_is_judged)
+{
+	static const char *const want[] = {"rexec EACCES\n", "rexec EACCES\n",
+					   "rexec listened on 127.0.0.1\nrexec ok\n"};
+	char allow[512];
+	struct bs_proc p;
+
+	snprintf(allow, sizeof(allow), "%s/allow.cfg", bs_tmpdir());
+	bs_write_file(allow, "version = 1;\n");
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+
+		RUN_ATTACK(&p, m, "%s", "rexec");
+		cr_expect_str_eq(p.out, want[i], "%s: %s", m->name, p.err);
+	}
+	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:0 -> 127.0.0.1:0 (rule \"not-loopback\" builtin) in "
+			 "listen() via seccomp"), "%s", p.err);
+	RUN_ATTACK(&p, &modes[0], "%s", "rexec");
+	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:0 EACCES (rule \"not-loopback\" builtin) in rexec()\n"),
+		  "%s", p.err);
+	/* Where the policy leaves the wildcard alone, rexec works as it always did. */
+	bs_sh(&p, 30, "%s run --preload-only -p %s -- %s rexec", BINDSHIM, allow, ATTACK);
+	cr_expect_str_eq(p.out, "rexec listened on 0.0.0.0\nrexec ok\n", "%s", p.err);
+}
+
 Test(attack, sctp_is_refused)
 {
 	for (size_t i = 0; i < NMODES; i++) {
@@ -411,4 +457,26 @@ Test(attack, a_root_command_cannot_write_network_sysctls)
 		      BINDSHIM, range);
 		cr_expect_str_eq(p.out, "refused\n", "%s", p.err);
 	}
+}
+
+/* Red team R2-3: a root supervisor, a command that became nobody and made a user
+ * namespace of its own (where CapEff is every capability): a low port, a socket
+ * file in a directory only root may write, each refused as natively; in a network
+ * namespace of its own, the low port is its to take, as natively. */
+Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
+{
+	const char *d = bs_tmpdir();
+	const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+	struct bs_proc p;
+
+	if (geteuid() != 0 || bs_sh(&p, 10, "%s true", as) != 0)
+		cr_skip_test("needs root and a user nobody to switch to");
+	chmod(d, 0700);
+	bs_sh(&p, 30, "%s run -l -- %s unshare -Urm sh -c '%s bind 127.0.0.1 80; "
+	      "%s unix %s/lent.sock'; test -e %s/lent.sock && echo lent", BINDSHIM, as, PROBE,
+	      PROBE, d, d);
+	cr_expect_str_eq(p.out, "error bind EACCES\nerror bind EACCES\n", "%s", p.err);
+	bs_sh(&p, 30, "%s run -l -- %s unshare -Urmn sh -c 'ip link set lo up && %s bind 127.0.0.1 80'",
+	      BINDSHIM, as, PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 80\n", "%s", p.err);
 }

@@ -3,7 +3,7 @@
  * makes its own cgroup under the cgroup v2 mount and its own bpf filesystem (in
  * this run's private mount namespace), enables kernel mode there only, runs its
  * programs inside that cgroup, and disables and removes everything at the end,
- * whatever happened. Never the machine's root cgroup. Ports 25xxx.
+ * whatever happened. Never the machine's root cgroup. Ports 27xxx.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -146,8 +146,8 @@ Test(kernel, static_server_ends_on_loopback)
 
 	kernel_up(LOOPBACK_ONLY);
 	snprintf(log, sizeof(log), "%s/log", K.dir);
-	pid = bs_spawn(log, "exec %s %s bind --listen --hold 20 0.0.0.0 25001", K.in, STATIC_PROBE);
-	assert_tcp_loopback_only(25001, log);
+	pid = bs_spawn(log, "exec %s %s bind --listen --hold 20 0.0.0.0 27001", K.in, STATIC_PROBE);
+	assert_tcp_loopback_only(27001, log);
 	bs_stop(pid);
 }
 
@@ -156,14 +156,14 @@ Test(kernel, raw_syscall_and_dual_stack_and_mapped)
 	struct bs_proc p;
 
 	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "%s %s raw-syscall 0.0.0.0 25002; %s %s bind --v6only 0 :: 25003; "
-	      "%s %s bind --v6only 1 :: 25004; %s %s mapped 25005; %s %s bind --udp 0.0.0.0 25006",
+	bs_sh(&p, 30, "%s %s raw-syscall 0.0.0.0 27002; %s %s bind --v6only 0 :: 27003; "
+	      "%s %s bind --v6only 1 :: 27004; %s %s mapped 27005; %s %s bind --udp 0.0.0.0 27006",
 	      K.in, PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in,
 	      STATIC_PROBE);
 	/* A dual-stack [::] becomes ::ffff:127.0.0.1 (reachable as 127.0.0.1 and
 	 * localhost), a V6ONLY one ::1, a v4-mapped wildcard ::ffff:127.0.0.1. */
-	cr_expect_str_eq(p.out, "bound 127.0.0.1 25002\nbound ::ffff:127.0.0.1 25003\n"
-			 "bound ::1 25004\nbound ::ffff:127.0.0.1 25005\nbound 127.0.0.1 25006\n",
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 27002\nbound ::ffff:127.0.0.1 27003\n"
+			 "bound ::1 27004\nbound ::ffff:127.0.0.1 27005\nbound 127.0.0.1 27006\n",
 			 "%s", p.err);
 }
 
@@ -174,13 +174,13 @@ Test(kernel, go_server_is_reachable_on_127_0_0_1_only)
 
 	kernel_up(LOOPBACK_ONLY);
 	snprintf(log, sizeof(log), "%s/log", K.dir);
-	pid = bs_spawn(log, "exec %s %s serve 25007", K.in, HELPER("goserver"));
-	cr_assert(bs_wait_port("tcp", 25007, 10000, addr, sizeof(addr)), "nothing listens");
-	bs_port_addrs("tcp", 25007, addr, sizeof(addr));
+	pid = bs_spawn(log, "exec %s %s serve 27007", K.in, HELPER("goserver"));
+	cr_assert(bs_wait_port("tcp", 27007, 10000, addr, sizeof(addr)), "nothing listens");
+	bs_port_addrs("tcp", 27007, addr, sizeof(addr));
 	cr_expect_str_eq(addr, "::ffff:127.0.0.1");
-	cr_expect_eq(bs_tcp_connect("127.0.0.1", 25007), 0);
-	cr_expect_eq(bs_tcp_connect(LAB4, 25007), ECONNREFUSED);
-	cr_expect_eq(bs_tcp_connect(LAB6, 25007), ECONNREFUSED);
+	cr_expect_eq(bs_tcp_connect("127.0.0.1", 27007), 0);
+	cr_expect_eq(bs_tcp_connect(LAB4, 27007), ECONNREFUSED);
+	cr_expect_eq(bs_tcp_connect(LAB6, 27007), ECONNREFUSED);
 	bs_stop(pid);
 }
 
@@ -189,16 +189,16 @@ Test(kernel, deny_with_errno_and_ports_at_the_edges)
 	struct bs_proc p;
 
 	kernel_up("version = 1;\nrules = (\n"
-		  "  { name = \"busy\"; match = { port = 25010; }; action = \"deny\"; errno = \"EADDRINUSE\"; },\n"
+		  "  { name = \"busy\"; match = { port = 27010; }; action = \"deny\"; errno = \"EADDRINUSE\"; },\n"
 		  "  { name = \"top\"; match = { port = \"65535\"; }; action = \"deny\"; errno = \"EPERM\"; },\n"
-		  "  { name = \"range\"; match = { port = \"25011-25012\"; proto = \"udp\"; }; action = \"deny\"; errno = \"ENETDOWN\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25010; %s %s bind 127.0.0.1 65535; "
-	      "%s %s bind 127.0.0.1 65534; %s %s bind --udp :: 25012; %s %s bind --udp :: 25013; "
-	      "%s %s bind 127.0.0.1 25012",
+		  "  { name = \"range\"; match = { port = \"27011-27012\"; proto = \"udp\"; }; action = \"deny\"; errno = \"ENETDOWN\"; }\n);\n");
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27010; %s %s bind 127.0.0.1 65535; "
+	      "%s %s bind 127.0.0.1 65534; %s %s bind --udp :: 27012; %s %s bind --udp :: 27013; "
+	      "%s %s bind 127.0.0.1 27012",
 	      K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE,
 	      K.in, STATIC_PROBE, K.in, STATIC_PROBE);
 	cr_expect_str_eq(p.out, "error bind EADDRINUSE\nerror bind EPERM\nbound 127.0.0.1 65534\n"
-			 "error bind ENETDOWN\nbound :: 25013\nbound 127.0.0.1 25012\n", "%s", p.err);
+			 "error bind ENETDOWN\nbound :: 27013\nbound 127.0.0.1 27012\n", "%s", p.err);
 }
 
 Test(kernel, interface_and_port_rewrites)
@@ -206,13 +206,13 @@ Test(kernel, interface_and_port_rewrites)
 	struct bs_proc p;
 
 	kernel_up("version = 1;\nrules = (\n"
-		  "  { name = \"move\"; match = { port = 25020; }; action = \"rewrite\"; to = \"loopback\"; to_port = 25021; },\n"
+		  "  { name = \"move\"; match = { port = 27020; }; action = \"rewrite\"; to = \"loopback\"; to_port = 27021; },\n"
 		  "  { name = \"lab\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"interface:bs0\"; },\n"
 		  "  { name = \"nowhere\"; match = { address = \"10.0.0.0/8\"; }; action = \"rewrite\"; to = \"interface:nope0\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25020; %s %s bind 0.0.0.0 25022; "
-	      "%s %s bind --v6only 1 :: 25023; %s %s bind 10.1.2.3 25024",
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27020; %s %s bind 0.0.0.0 27022; "
+	      "%s %s bind --v6only 1 :: 27023; %s %s bind 10.1.2.3 27024",
 	      K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE);
-	cr_expect_str_eq(p.out, "bound 127.0.0.1 25021\nbound " LAB4 " 25022\nbound " LAB6 " 25023\n"
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 27021\nbound " LAB4 " 27022\nbound " LAB6 " 27023\n"
 			 "error bind EADDRNOTAVAIL\n", "%s", p.err);
 }
 
@@ -222,33 +222,37 @@ Test(kernel, interface_addresses_follow_changes_through_the_watch_daemon)
 	struct bs_proc p;
 	pid_t w;
 
-	/* An interface of this test's own (the others use bs0 meanwhile). */
-	bs_sh(&p, 30, "ip link add bsk0 type dummy && ip addr add 192.0.2.10/24 dev bsk0 && "
-	      "ip link set bsk0 up");
+	/* An interface of this test's own (the others use bs0 meanwhile): a dummy, or
+	 * one end of a veth pair where the dummy driver is not built. Host addresses
+	 * (/32), so that deleting one does not take the others with it as a primary
+	 * address takes its secondaries. */
+	bs_sh(&p, 30, "{ ip link add bsk0 type dummy 2>/dev/null || "
+	      "ip link add bsk0 type veth peer name bsk1; } && "
+	      "ip addr add 192.0.2.10/32 dev bsk0 && ip link set bsk0 up");
 	if (p.status)
-		cr_skip("cannot make a dummy interface: %s", p.err);
+		cr_skip("cannot make an interface (dummy or veth): %s", p.err);
 	kernel_up("version = 1;\nrules = ({ name = \"lab\"; match = { address = \"wildcard\"; };"
 		  " action = \"rewrite\"; to = \"interface:bsk0\"; });\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25025", K.in, STATIC_PROBE);
-	cr_expect_str_eq(p.out, "bound 192.0.2.10 25025\n", "%s", p.err);
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27025", K.in, STATIC_PROBE);
+	cr_expect_str_eq(p.out, "bound 192.0.2.10 27025\n", "%s", p.err);
 	snprintf(log, sizeof(log), "%s/watch", K.dir);
 	w = bs_spawn(log, "exec %s system watch --pin %s --log %s/records", BINDSHIM, K.pin, K.dir);
 	for (int i = 0; i < 100 && !strstr(body, "reading"); i++) {
 		usleep(20000);
 		bs_read_file(log, body, sizeof(body));
 	}
-	bs_sh(&p, 30, "ip addr add 192.0.2.11/24 dev bsk0 && ip addr del 192.0.2.10/24 dev bsk0");
+	bs_sh(&p, 30, "ip addr add 192.0.2.11/32 dev bsk0 && ip addr del 192.0.2.10/32 dev bsk0");
 	for (int i = 0; i < 150 && !strstr(body, "refreshed"); i++) {
 		usleep(20000);
 		bs_read_file(log, body, sizeof(body));
 	}
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25026", K.in, STATIC_PROBE);
-	cr_expect_str_eq(p.out, "bound 192.0.2.11 25026\n", "%s", p.err);
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27026", K.in, STATIC_PROBE);
+	cr_expect_str_eq(p.out, "bound 192.0.2.11 27026\n", "%s", p.err);
 	cr_expect(strstr(body, "tables refreshed"), "%s", body);
 	bs_stop(w);
 	/* Without the daemon, an address change is not seen. */
-	bs_sh(&p, 30, "ip addr add 192.0.2.12/24 dev bsk0 && ip addr del 192.0.2.11/24 dev bsk0 && "
-	      "%s %s bind 0.0.0.0 25027", K.in, STATIC_PROBE);
+	bs_sh(&p, 30, "ip addr add 192.0.2.12/32 dev bsk0 && ip addr del 192.0.2.11/32 dev bsk0 && "
+	      "%s %s bind 0.0.0.0 27027", K.in, STATIC_PROBE);
 	cr_expect_str_eq(p.out, "error bind EADDRNOTAVAIL\n", "%s", p.err);
 	bs_sh(&p, 30, "ip link del bsk0");
 }
@@ -260,14 +264,14 @@ Test(kernel, records_text_and_json_via_kernel)
 	pid_t w;
 
 	kernel_up("version = 1;\nrules = (\n"
-		  "  { name = \"busy\"; match = { port = 25031; }; action = \"deny\"; errno = \"EADDRINUSE\"; },\n"
+		  "  { name = \"busy\"; match = { port = 27031; }; action = \"deny\"; errno = \"EADDRINUSE\"; },\n"
 		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
 	snprintf(log, sizeof(log), "%s/watch", K.dir);
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
 	w = bs_spawn(log, "exec %s system watch --pin %s --log %s --log-format json", BINDSHIM,
 		     K.pin, rec);
 	usleep(300000);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25030; %s %s bind 0.0.0.0 25031", K.in, STATIC_PROBE,
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27030; %s %s bind 0.0.0.0 27031", K.in, STATIC_PROBE,
 	      K.in, STATIC_PROBE);
 	for (int i = 0; i < 100 && bs_count(body, "\n") < 2; i++) {
 		usleep(30000);
@@ -275,9 +279,9 @@ Test(kernel, records_text_and_json_via_kernel)
 	}
 	bs_stop(w);
 	cr_expect(strstr(body, "\"uid\":0,\"user\":\"root\",\"program\":\"probe-static\",\"call\":\"bind\","
-			 "\"event\":\"rewrite\",\"proto\":\"tcp\",\"from\":\"0.0.0.0:25030\",\"to\":\"127.0.0.1:25030\","
+			 "\"event\":\"rewrite\",\"proto\":\"tcp\",\"from\":\"0.0.0.0:27030\",\"to\":\"127.0.0.1:27030\","
 			 "\"rule\":\"wild\",\"source\":\""), "%s", body);
-	cr_expect(strstr(body, "\"event\":\"deny\",\"proto\":\"tcp\",\"from\":\"0.0.0.0:25031\","
+	cr_expect(strstr(body, "\"event\":\"deny\",\"proto\":\"tcp\",\"from\":\"0.0.0.0:27031\","
 			 "\"errno\":\"EADDRINUSE\",\"rule\":\"busy\""), "%s", body);
 	cr_expect_eq(bs_count(body, "\"via\":\"kernel\"}"), 2, "%s", body);
 	cr_expect(strstr(body, "\"pid\":"), "%s", body);
@@ -285,14 +289,14 @@ Test(kernel, records_text_and_json_via_kernel)
 	unlink(rec);
 	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
 	usleep(300000);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25032", K.in, STATIC_PROBE);
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27032", K.in, STATIC_PROBE);
 	body[0] = '\0';
 	for (int i = 0; i < 100 && !strstr(body, "\n"); i++) {
 		usleep(30000);
 		bs_read_file(rec, body, sizeof(body));
 	}
 	bs_stop(w);
-	cr_expect(strstr(body, "] probe-static: rewrite tcp 0.0.0.0:25032 -> 127.0.0.1:25032 "
+	cr_expect(strstr(body, "] probe-static: rewrite tcp 0.0.0.0:27032 -> 127.0.0.1:27032 "
 			 "(rule \"wild\" "), "%s", body);
 	cr_expect(strstr(body, ") via kernel\n"), "%s", body);
 }
@@ -307,20 +311,20 @@ Test(kernel, a_bind_the_shim_rewrote_is_not_judged_again)
 	kernel_up("version = 1;\nrules = (\n"
 		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; },\n"
 		  "  { name = \"no-other\"; match = { address = \"any\"; }; action = \"deny\"; errno = \"EACCES\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 127.0.0.1 25040; %s %s bind 127.0.0.2 25041; "
-	      "%s %s bind --v6only 0 ::ffff:127.0.0.1 25044; %s %s bind --v6only 1 ::1 25045; "
-	      "%s %s bind --v6only 0 ::1 25046",
+	bs_sh(&p, 30, "%s %s bind 127.0.0.1 27040; %s %s bind 127.0.0.2 27041; "
+	      "%s %s bind --v6only 0 ::ffff:127.0.0.1 27044; %s %s bind --v6only 1 ::1 27045; "
+	      "%s %s bind --v6only 0 ::1 27046",
 	      K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE,
 	      K.in, STATIC_PROBE);
 	/* What a dual-stack [::] becomes (::ffff:127.0.0.1) and a V6ONLY one (::1) stay;
 	 * ::1 on a dual-stack socket is not what [::] gives there: denied. */
-	cr_expect_str_eq(p.out, "bound 127.0.0.1 25040\nerror bind EACCES\n"
-			 "bound ::ffff:127.0.0.1 25044\nbound ::1 25045\nerror bind EACCES\n", "%s", p.err);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 27040\nerror bind EACCES\n"
+			 "bound ::ffff:127.0.0.1 27044\nbound ::1 27045\nerror bind EACCES\n", "%s", p.err);
 	/* The shim, as /etc/ld.so.preload would have it, with the same policy. */
 	snprintf(pol, sizeof(pol), "%s", K.policy);
-	bs_sh(&p, 30, "%s %s run -p %s -- %s bind --v6only 1 :: 25042; %s %s run -p %s -- %s bind 0.0.0.0 25043",
+	bs_sh(&p, 30, "%s %s run -p %s -- %s bind --v6only 1 :: 27042; %s %s run -p %s -- %s bind 0.0.0.0 27043",
 	      K.in, BINDSHIM, pol, PROBE, K.in, BINDSHIM, pol, PROBE);
-	cr_expect_str_eq(p.out, "bound ::1 25042\nbound 127.0.0.1 25043\n", "%s", p.err);
+	cr_expect_str_eq(p.out, "bound ::1 27042\nbound 127.0.0.1 27043\n", "%s", p.err);
 	cr_expect_eq(bs_count(p.err, "rewrite tcp"), 2, "the shim logged each once: %s", p.err);
 }
 
@@ -339,9 +343,9 @@ Test(kernel, client_binds_and_never_bound_listeners)
 	pid_t server;
 
 	kernel_up(LOOPBACK_ONLY);
-	server = bs_spawn(NULL, IN_PEER "%s echo tcp 198.51.100.8 25050 1", PROBE);
+	server = bs_spawn(NULL, IN_PEER "%s echo tcp 198.51.100.8 27050 1", PROBE);
 	usleep(300000);
-	bs_sh(&p, 30, "%s %s client tcp 198.51.100.8 25050 --bind 0.0.0.0 0", K.in, STATIC_PROBE);
+	bs_sh(&p, 30, "%s %s client tcp 198.51.100.8 27050 --bind 0.0.0.0 0", K.in, STATIC_PROBE);
 	if (K.lsm) {
 		/* With BPF LSM: the port-0 bind stays, the client reaches the peer. */
 		cr_expect(strstr(p.out, "reply ping from 198.51.100.7 "), "%s%s", p.out, p.err);
@@ -402,6 +406,25 @@ Test(kernel, ip_local_port_range_autobind_is_refused_for_udp)
 	cr_expect(strstr(status(), "IP_LOCAL_PORT_RANGE refused      1"), "%s", status());
 }
 
+/* Red team R2-1 in kernel mode: an MPTCP socket whose connect failed listens on
+ * the wildcard while it still reports 127.0.0.1. Refused at socket(), as on a
+ * kernel without MPTCP; TCP as ever. */
+Test(kernel, mptcp_sockets_are_refused)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s mptcp", bs_build("tests/helpers/attack-static"));
+	if (strstr(p.out, "mptcp EPROTONOSUPPORT") || strstr(p.out, "mptcp EINVAL"))
+		cr_skip("this kernel has no MPTCP: nothing to refuse");
+	cr_expect(!strncmp(p.out, "mptcp 0.0.0.0 ", 14), "natively: %s", p.out);
+	kernel_up(LOOPBACK_ONLY);
+	bs_sh(&p, 30, "%s %s mptcp", K.in, bs_build("tests/helpers/attack-static"));
+	cr_expect_str_eq(p.out, "mptcp EPROTONOSUPPORT\n", "%s", p.err);
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27120", K.in, STATIC_PROBE);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 27120\n", "%s", p.err);
+	cr_expect(strstr(status(), "MPTCP sockets refused            1"), "%s", status());
+}
+
 Test(kernel, reload_under_load_is_never_a_mix)
 {
 	char a[700], b[700], binds[700], out[4096];
@@ -413,14 +436,14 @@ Test(kernel, reload_under_load_is_never_a_mix)
 	 * mix of both (one's header, the other's rules) would fail or land elsewhere. */
 	kernel_up("version = 1;\ndefault = \"deny\";\nrules = (\n"
 		  "  { name = \"a1\"; match = { address = \"10.0.0.0/8\"; }; action = \"deny\"; errno = \"EPERM\"; },\n"
-		  "  { name = \"a2\"; match = { address = \"wildcard\"; port = 25070; }; action = \"rewrite\"; to = \"127.0.0.2\"; }\n);\n");
+		  "  { name = \"a2\"; match = { address = \"wildcard\"; port = 27070; }; action = \"rewrite\"; to = \"127.0.0.2\"; }\n);\n");
 	snprintf(a, sizeof(a), "%s", K.policy);
 	snprintf(b, sizeof(b), "%s/b.cfg", K.dir);
 	snprintf(binds, sizeof(binds), "%s/binds", K.dir);
 	bs_write_file(b, "version = 1;\ndefault = \"allow\";\nrules = (\n"
 		      "  { name = \"b1\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"127.0.0.3\"; }\n);\n");
 	/* Reload back and forth for as long as the binds go on. */
-	bs_sh(&p, 300, "%s %s loop 50000 0.0.0.0 25070 > %s & pid=$!; n=0; "
+	bs_sh(&p, 300, "%s %s loop 50000 0.0.0.0 27070 > %s & pid=$!; n=0; "
 	      "while kill -0 $pid 2>/dev/null; do "
 	      "%s system reload -p %s --pin %s >/dev/null && n=$((n + 1)); "
 	      "%s system reload -p %s --pin %s >/dev/null && n=$((n + 1)); done; wait $pid; "
@@ -454,9 +477,9 @@ Test(kernel, disable_leaves_nothing_attached_or_pinned)
 	cr_expect_eq(access(K.pin, F_OK), -1, "the pin directory is gone");
 	bs_sh(&p, 30, "bpftool cgroup show %s 2>&1; ls -A %s | grep -v debug", K.cg, K.bpffs);
 	cr_expect(!strstr(p.out, "bs_"), "still attached: %s", p.out);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25080; %s system status --pin %s", K.in, STATIC_PROBE,
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27080; %s system status --pin %s", K.in, STATIC_PROBE,
 	      BINDSHIM, K.pin);
-	cr_expect(!strncmp(p.out, "bound 0.0.0.0 25080\nkernel mode: disabled (nothing pinned", 57),
+	cr_expect(!strncmp(p.out, "bound 0.0.0.0 27080\nkernel mode: disabled (nothing pinned", 57),
 		  "%s", p.out);
 }
 
@@ -475,12 +498,12 @@ Test(kernel, status_explain_and_audit)
 		  "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "rewrite [::]:8000 -> [::1]:8000\n"), "%s", p.out);
 	snprintf(log, sizeof(log), "%s/log", K.dir);
-	pid = bs_spawn(log, "exec %s %s bind --listen --hold 20 0.0.0.0 25090", K.in, STATIC_PROBE);
-	cr_assert(bs_wait_port("tcp", 25090, 10000, NULL, 0));
+	pid = bs_spawn(log, "exec %s %s bind --listen --hold 20 0.0.0.0 27090", K.in, STATIC_PROBE);
+	cr_assert(bs_wait_port("tcp", 27090, 10000, NULL, 0));
 	bs_sh(&p, 30, "BINDSHIM_PIN=%s %s audit -l", K.pin, BINDSHIM);
 	bs_stop(pid);
 	cr_expect(strstr(p.out, "Placed by the kernel program"), "%s%s", p.out, p.err);
-	cr_expect(strstr(p.out, "127.0.0.1:25090") && strstr(p.out, "asked 0.0.0.0:25090, rule \"wild\""),
+	cr_expect(strstr(p.out, "127.0.0.1:27090") && strstr(p.out, "asked 0.0.0.0:27090, rule \"wild\""),
 		  "%s", p.out);
 }
 
@@ -492,9 +515,9 @@ Test(kernel, unprivileged_users_cannot_enable_and_uid_rules_apply)
 	bs_sh(&p, 30, "setpriv --reuid nobody --regid nogroup --clear-groups %s system enable -p %s "
 	      "--cgroup %s --pin %s/other", BINDSHIM, K.policy, K.cg, K.bpffs);
 	cr_expect_neq(p.status, 0, "%s%s", p.out, p.err);
-	bs_sh(&p, 30, "%s setpriv --reuid nobody --regid nogroup --clear-groups %s bind 127.0.0.1 25095; "
-	      "%s %s bind 127.0.0.1 25096", K.in, STATIC_PROBE, K.in, STATIC_PROBE);
-	cr_expect_str_eq(p.out, "error bind EACCES\nbound 127.0.0.1 25096\n", "%s", p.err);
+	bs_sh(&p, 30, "%s setpriv --reuid nobody --regid nogroup --clear-groups %s bind 127.0.0.1 27095; "
+	      "%s %s bind 127.0.0.1 27096", K.in, STATIC_PROBE, K.in, STATIC_PROBE);
+	cr_expect_str_eq(p.out, "error bind EACCES\nbound 127.0.0.1 27096\n", "%s", p.err);
 }
 
 Test(kernel, enable_twice_and_bad_reloads_change_nothing)
@@ -511,9 +534,9 @@ Test(kernel, enable_twice_and_bad_reloads_change_nothing)
 	bs_sh(&p, 30, "%s system reload -p %s --pin %s", BINDSHIM, bad, K.pin);
 	cr_expect_eq(p.status, 1);
 	cr_expect(strstr(p.err, "bad.cfg:2: "), "%s", p.err);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25100; %s system bogus; echo $?; %s explain --kernel -l 0.0.0.0:1",
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27100; %s system bogus; echo $?; %s explain --kernel -l 0.0.0.0:1",
 	      K.in, STATIC_PROBE, BINDSHIM, BINDSHIM);
-	cr_expect_str_eq(p.out, "bound 127.0.0.1 25100\n2\n", "%s", p.err);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 27100\n2\n", "%s", p.err);
 	cr_expect(strstr(p.err, "give -p FILE"), "%s", p.err);
 }
 
@@ -523,11 +546,11 @@ Test(kernel, exe_rules_never_match_and_enable_says_so)
 
 	kernel_up("version = 1;\nrules = (\n"
 		  "  { name = \"trusted\"; match = { exe = \"*\"; }; action = \"allow\"; },\n"
-		  "  { name = \"short\"; match = { program = \"probe-stat??\"; port = 25110; }; action = \"deny\"; errno = \"EPERM\"; },\n"
+		  "  { name = \"short\"; match = { program = \"probe-stat??\"; port = 27110; }; action = \"deny\"; errno = \"EPERM\"; },\n"
 		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 25110; %s %s bind 0.0.0.0 25111; %s explain --kernel -p %s "
-	      "--program probe-static 0.0.0.0:25110", K.in, STATIC_PROBE, K.in, STATIC_PROBE, BINDSHIM,
+	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27110; %s %s bind 0.0.0.0 27111; %s explain --kernel -p %s "
+	      "--program probe-static 0.0.0.0:27110", K.in, STATIC_PROBE, K.in, STATIC_PROBE, BINDSHIM,
 	      K.policy);
-	cr_expect(!strncmp(p.out, "error bind EPERM\nbound 127.0.0.1 25111\ndeny 0.0.0.0:25110 EPERM\n"
+	cr_expect(!strncmp(p.out, "error bind EPERM\nbound 127.0.0.1 27111\ndeny 0.0.0.0:27110 EPERM\n"
 			   "rule \"short\" ", 68), "%s%s", p.out, p.err);
 }

@@ -1,7 +1,7 @@
 /* make deb: the Debian package builds, passes lintian, installs, covers a program
  * from the installed tree, and purges without a trace. Installing happens in
  * overlays of /usr, /etc and /var in a private mount namespace: the real system
- * never sees the package. Ports 25xxx. */
+ * never sees the package. Ports 28xxx. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -61,7 +61,7 @@ Test(package, deb_builds_lints_installs_and_purges, .timeout = 600)
 	      "dpkg -i %s > /dev/null\n"
 	      "dpkg -s bindshim | grep ^Status\n"
 	      "bindshim --version\n"
-	      "bindshim run -- %s bind 0.0.0.0 25001\n"
+	      "bindshim run -- %s bind 0.0.0.0 28001\n"
 	      "bindshim run -- sh -c \"echo \\$LD_PRELOAD\"\n"
 	      "dpkg --purge bindshim > /dev/null\n"
 	      "dpkg -s bindshim > /dev/null 2>&1 || echo purged\n"
@@ -72,7 +72,7 @@ Test(package, deb_builds_lints_installs_and_purges, .timeout = 600)
 	      bs_sh_overlay("/usr", usr), bs_sh_overlay("/etc", etc), bs_sh_overlay("/var", var), deb, PROBE,
 	      d, d, d);
 	cr_expect_str_eq(p.out, "Status: install ok installed\nbindshim " BS_VERSION "\n"
-			 "bound 127.0.0.1 25001\n/usr/lib/bindshim/libbindshim.so\npurged\n0\n0\n"
+			 "bound 127.0.0.1 28001\n/usr/lib/bindshim/libbindshim.so\npurged\n0\n0\n"
 			 "dpkg wrote in the overlay\n",
 			 "%s", p.err);
 	bs_sh(&p, 10, "dpkg -s bindshim 2>&1 | head -2");

@@ -120,10 +120,7 @@ void bs_exec_capture(void)
 	}
 }
 
-/* Tells whether starts are looked at: the shim came by LD_PRELOAD (not
- * /etc/ld.so.preload, system-wide mode, whose coverage `bindshim audit` shows) and
- * no supervisor covers this process (BINDSHIM_SUPERVISED at start). */
-static bool looking(void)
+bool bs_exec_looking(void)
 {
 	if (!self[0])
 		return false;
@@ -133,17 +130,11 @@ static bool looking(void)
 	return true;
 }
 
-/* Warns about what the preload cannot reach, when that matters (see looking). */
+/* Warns about what the preload cannot reach, when that matters. */
 static void look(int dirfd, const char *path, int flags, bool search)
 {
-	if (looking())
+	if (bs_exec_looking())
 		bs_uncovered(dirfd, path, flags, search);
-}
-
-void bs_exec_prefork(void)
-{
-	if (looking())
-		bs_uncovered_share();
 }
 
 /* Returns the "NAME=..." entry of env, or NULL. */

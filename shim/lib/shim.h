@@ -133,19 +133,19 @@ bool bs_lookup_produced(const struct sockaddr_storage *ss, struct sockaddr_stora
 /* exec.c: notes the shim's path and BINDSHIM_* values, for the exec hooks to carry
  * into children started with a cleaned environment (from the constructor). */
 void bs_exec_capture(void);
-/* Before a fork: shares the page of executables warned about (uncovered.c) with
- * the child, when starts are looked at. */
-void bs_exec_prefork(void);
+/* Tells whether starts are looked at for what the preload cannot reach: the shim
+ * came by LD_PRELOAD (not /etc/ld.so.preload, system-wide mode, whose coverage
+ * `bindshim audit` shows) and no supervisor covers this process
+ * (BINDSHIM_SUPERVISED at start). */
+bool bs_exec_looking(void);
 
 /* uncovered.c: what a preloaded library cannot reach, as the exec hooks start it. */
 /* Records one warning if the executable an exec family call names (path relative
  * to dirfd, AT_EMPTY_PATH in flags for dirfd itself; looked up in PATH if search)
- * is static, Go, setuid/setgid or has file capabilities, unless this process, one
- * it was forked from or one they forked said so already. Keeps errno; allocates
- * nothing here. */
+ * is static, Go, setuid/setgid or has file capabilities, unless this process (or,
+ * from a vfork child, its parent) said so already. Keeps errno; allocates nothing
+ * here. */
 void bs_uncovered(int dirfd, const char *path, int flags, bool search);
-/* Makes the shared page of executables warned about, if there is none yet. */
-void bs_uncovered_share(void);
 
 /* who.c: who records are about. */
 /* Fills who with this process (pid, program, real uid, and its name where shown). */

@@ -26,11 +26,9 @@ static pthread_once_t forks = PTHREAD_ONCE_INIT;
  * loader's relocations anyway, so taking the name costs no page fault of its own. */
 static char program[64] __attribute__((section(".data")));
 
-/* fork() waits for a load in progress, so a child never inherits half a state; and
- * the child shares what the exec hooks warned about. */
+/* fork() waits for a load in progress, so a child never inherits half a state. */
 static void prepare(void)
 {
-	bs_exec_prefork();
 	pthread_mutex_lock(&lock);
 }
 

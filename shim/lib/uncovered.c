@@ -1,11 +1,11 @@
 /*
- * Without the supervisor, a program that starts a static, Go, setuid or
+ * Without a supervisor, a program that starts a static, Go, setuid or
  * file-capability executable hands it a preload that never sees its binds. The
  * exec hooks ask here first, and such a start leaves one warning record ("not
- * covered: /usr/bin/hugo is a Go program") through the ordinary log path: once per
- * executable in a process and every process it forks, so a shell's loop says it
- * once. The executables already named are kept in a shared anonymous page, made at
- * the first fork (or first warning) and inherited by the children.
+ * covered: /usr/bin/hugo is a Go program") through the ordinary log path, once per
+ * executable in each process. A vfork child (what dash, posix_spawn and Python's
+ * subprocess use) shares its parent's memory, so a loop of theirs says it once; a
+ * fork child inherits what its parent said before the fork.
  *
  * Looking costs a few syscalls per exec and allocates nothing: an exec hook may run
  * in a vfork child, which shares the caller's memory but not its descriptors. So
@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,44 +28,26 @@
 #include "shim/common/elf.h"
 #include "shim/lib/shim.h"
 
-/* Executables named so far, as nonzero keys (a page: 512 of them). */
-#define BS_NAMED_MAX (4096 / sizeof(uint64_t))
+/* Executables named so far, as nonzero keys. */
+#define BS_NAMED_MAX 256
 /* Where execvp looks when PATH is unset (glibc's default). */
 #define BS_DEFAULT_PATH "/bin:/usr/bin"
 
-static _Atomic(_Atomic uint64_t *) named;
+static _Atomic uint64_t named[BS_NAMED_MAX];
 
-void bs_uncovered_share(void)
-{
-	_Atomic uint64_t *page, *none = NULL;
-
-	if (atomic_load(&named))
-		return;
-	page = mmap(NULL, BS_NAMED_MAX * sizeof(*page), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return;
-	if (!atomic_compare_exchange_strong(&named, &none, page))
-		munmap(page, BS_NAMED_MAX * sizeof(*page));
-}
-
-/* Tells whether the executable f has not been named yet, and notes it. With no
- * page (none could be made) or a full one, every start is named. */
+/* Tells whether the executable f has not been named yet, and notes it. With the
+ * table full, every start is named. */
 static bool first_time(const struct bs_exe_facts *f)
 {
 	uint64_t key = ((uint64_t)f->dev * 0x9E3779B97F4A7C15u) ^ (uint64_t)f->ino;
-	_Atomic uint64_t *page;
 
-	bs_uncovered_share();
-	if (!(page = atomic_load(&named)))
-		return true;
 	key = key ? key : 1;
-	/* Every process fills the slots in the same order, so two that race for a
-	 * key meet at the same slot. */
+	/* Every thread fills the slots in the same order, so two that race for a key
+	 * meet at the same slot. */
 	for (size_t i = 0; i < BS_NAMED_MAX; i++) {
 		uint64_t seen = 0;
 
-		if (atomic_compare_exchange_strong(&page[i], &seen, key))
+		if (atomic_compare_exchange_strong(&named[i], &seen, key))
 			return true;
 		if (seen == key)
 			return false;

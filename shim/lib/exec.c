@@ -120,7 +120,11 @@ void bs_exec_capture(void)
 	}
 }
 
-bool bs_exec_looking(void)
+/* Tells whether starts are looked at for what the preload cannot reach: the shim
+ * came by LD_PRELOAD (not /etc/ld.so.preload, system-wide mode, whose coverage
+ * `bindshim audit` shows) and no supervisor covers this process
+ * (BINDSHIM_SUPERVISED at start). */
+static bool looking(void)
 {
 	if (!self[0])
 		return false;
@@ -133,7 +137,7 @@ bool bs_exec_looking(void)
 /* Warns about what the preload cannot reach, when that matters. */
 static void look(int dirfd, const char *path, int flags, bool search)
 {
-	if (bs_exec_looking())
+	if (looking())
 		bs_uncovered(dirfd, path, flags, search);
 }
 

@@ -133,11 +133,6 @@ bool bs_lookup_produced(const struct sockaddr_storage *ss, struct sockaddr_stora
 /* exec.c: notes the shim's path and BINDSHIM_* values, for the exec hooks to carry
  * into children started with a cleaned environment (from the constructor). */
 void bs_exec_capture(void);
-/* Tells whether starts are looked at for what the preload cannot reach: the shim
- * came by LD_PRELOAD (not /etc/ld.so.preload, system-wide mode, whose coverage
- * `bindshim audit` shows) and no supervisor covers this process
- * (BINDSHIM_SUPERVISED at start). */
-bool bs_exec_looking(void);
 
 /* uncovered.c: what a preloaded library cannot reach, as the exec hooks start it. */
 /* Records one warning if the executable an exec family call names (path relative

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,6 +305,24 @@ const char *bs_as_supervised(void)
 	/* The capabilities the supervisor takes from a root command (supervise.c). */
 	return geteuid() ? "" : "setpriv --bounding-set=-sys_ptrace,-sys_admin,-net_admin,-net_raw,"
 				"-bpf,-perfmon,-sys_module,-sys_rawio ";
+}
+
+bool bs_real_root(void)
+{
+	struct stat st;
+
+	/* The initial user namespace's inode number (PROC_USER_INIT_INO). */
+	return geteuid() == 0 && stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
+}
+
+bool bs_can_switch_user(void)
+{
+	static int can = -1;
+	struct bs_proc p;
+
+	if (can < 0)
+		can = bs_sh(&p, 10, "setpriv --reuid=nobody --regid=nogroup --clear-groups true") == 0;
+	return can;
 }
 
 const char *bs_tmpdir(void)

@@ -133,8 +133,11 @@ static enum bs_verdict judge(const struct call *c, const char *call,
 			     const struct sockaddr_storage *from, bool defer, struct bs_outcome *o)
 {
 	const struct bs_layers *l = c->s->e->layers;
+	/* In a user namespace (a rootless container) the supervisor sees its uids,
+	 * not the real ones: rules on uid match nothing, as in the shim. */
 	struct bs_query q = {.proto = c->proto, .program = c->t.program[0] ? c->t.program : NULL,
-			     .exe = c->t.exe[0] ? c->t.exe : NULL, .uid = c->t.uid};
+			     .exe = c->t.exe[0] ? c->t.exe : NULL,
+			     .uid = c->s->uid_known ? c->t.uid : (uid_t)-1};
 	const char *event, *action;
 	enum bs_verdict v;
 	int on = 0;

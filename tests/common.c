@@ -325,6 +325,16 @@ bool bs_can_switch_user(void)
 	return can;
 }
 
+bool bs_can_make_userns(void)
+{
+	static int can = -1;
+	struct bs_proc p;
+
+	if (can < 0)
+		can = bs_sh(&p, 10, "unshare -Ur true") == 0;
+	return can;
+}
+
 const char *bs_tmpdir(void)
 {
 	/* A ring of its own, not bs_build's slots: tests keep a directory across many

@@ -54,6 +54,10 @@ bool bs_real_root(void);
 /* Tells whether a command can run as another user (setpriv to nobody, tried once):
  * not in a user namespace that maps only its own uid 0. */
 bool bs_can_switch_user(void);
+/* Tells whether a user namespace can be made here (unshare -Ur, tried once): not in
+ * a chroot (tests/overlay-root.sh), nor where seccomp (a container's) or a sysctl
+ * forbids it. */
+bool bs_can_make_userns(void);
 /* Why bs_can_switch_user() is false, for a skip's message. */
 #define BS_NO_OTHER_USER "no other user here (a user namespace made by an unprivileged user " \
 	"maps only its uid 0)"

@@ -183,6 +183,7 @@ static void decode_addr(const char *hex, char *out, size_t len)
 static int scan(const char *proto, unsigned port, char *out, size_t len)
 {
 	static const char *suffix[] = {"", "6"};
+	unsigned long seen[256];
 	int found = 0;
 
 	if (len)
@@ -198,12 +199,22 @@ static int scan(const char *proto, unsigned port, char *out, size_t len)
 		while (fgets(line, sizeof(line), f)) {
 			char local[64], addr[64];
 			unsigned p, state;
+			unsigned long ino;
+			int k = 0;
 
-			if (sscanf(line, " %*d: %63[0-9A-F]:%x %*[0-9A-F]:%*x %x", local, &p, &state) != 3)
+			if (sscanf(line, " %*d: %63[0-9A-F]:%x %*[0-9A-F]:%*x %x %*x:%*x %*x:%*x %*x %*u "
+				   "%*d %lu", local, &p, &state, &ino) != 4)
 				continue;
 			/* TCP_LISTEN is 0x0A; a bound UDP socket shows TCP_CLOSE (0x07). */
 			if (p != port || state != (strcmp(proto, "tcp") ? 0x07u : 0x0Au))
 				continue;
+			/* A socket added while the file is read in pieces can make the kernel
+			 * show another line twice: one socket, one inode, counted once. */
+			while (k < found && seen[k] != ino)
+				k++;
+			if (k < found || found == (int)(sizeof(seen) / sizeof(seen[0])))
+				continue;
+			seen[found] = ino;
 			decode_addr(local, addr, sizeof(addr));
 			if (len) {
 				size_t used = strlen(out);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +183,7 @@ static void decode_addr(const char *hex, char *out, size_t len)
 static int scan(const char *proto, unsigned port, char *out, size_t len)
 {
 	static const char *suffix[] = {"", "6"};
+	unsigned long seen[256];
 	int found = 0;
 
 	if (len)
@@ -197,12 +199,22 @@ static int scan(const char *proto, unsigned port, char *out, size_t len)
 		while (fgets(line, sizeof(line), f)) {
 			char local[64], addr[64];
 			unsigned p, state;
+			unsigned long ino;
+			int k = 0;
 
-			if (sscanf(line, " %*d: %63[0-9A-F]:%x %*[0-9A-F]:%*x %x", local, &p, &state) != 3)
+			if (sscanf(line, " %*d: %63[0-9A-F]:%x %*[0-9A-F]:%*x %x %*x:%*x %*x:%*x %*x %*u "
+				   "%*d %lu", local, &p, &state, &ino) != 4)
 				continue;
 			/* TCP_LISTEN is 0x0A; a bound UDP socket shows TCP_CLOSE (0x07). */
 			if (p != port || state != (strcmp(proto, "tcp") ? 0x07u : 0x0Au))
 				continue;
+			/* A socket added while the file is read in pieces can make the kernel
+			 * show another line twice: one socket, one inode, counted once. */
+			while (k < found && seen[k] != ino)
+				k++;
+			if (k < found || found == (int)(sizeof(seen) / sizeof(seen[0])))
+				continue;
+			seen[found] = ino;
 			decode_addr(local, addr, sizeof(addr));
 			if (len) {
 				size_t used = strlen(out);
@@ -304,6 +316,34 @@ const char *bs_as_supervised(void)
 	/* The capabilities the supervisor takes from a root command (supervise.c). */
 	return geteuid() ? "" : "setpriv --bounding-set=-sys_ptrace,-sys_admin,-net_admin,-net_raw,"
 				"-bpf,-perfmon,-sys_module,-sys_rawio ";
+}
+
+bool bs_real_root(void)
+{
+	struct stat st;
+
+	/* The initial user namespace's inode number (PROC_USER_INIT_INO). */
+	return geteuid() == 0 && stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
+}
+
+bool bs_can_switch_user(void)
+{
+	static int can = -1;
+	struct bs_proc p;
+
+	if (can < 0)
+		can = bs_sh(&p, 10, "setpriv --reuid=nobody --regid=nogroup --clear-groups true") == 0;
+	return can;
+}
+
+bool bs_can_make_userns(void)
+{
+	static int can = -1;
+	struct bs_proc p;
+
+	if (can < 0)
+		can = bs_sh(&p, 10, "unshare -Ur true") == 0;
+	return can;
 }
 
 const char *bs_tmpdir(void)

@@ -47,6 +47,20 @@ const char *bs_tmpdir(void);
 /* A prefix for a command run natively that leaves it the capabilities a supervised
  * command keeps, to compare answers with ("" unless root). */
 const char *bs_as_supervised(void);
+/* Tells whether the tests run as the machine's root: uid 0 of the initial user
+ * namespace, not the uid 0 of a user namespace that tests/netns.sh made for an
+ * unprivileged user (which owns no file of the machine). */
+bool bs_real_root(void);
+/* Tells whether a command can run as another user (setpriv to nobody, tried once):
+ * not in a user namespace that maps only its own uid 0. */
+bool bs_can_switch_user(void);
+/* Tells whether a user namespace can be made here (unshare -Ur, tried once): not in
+ * a chroot (tests/overlay-root.sh), nor where seccomp (a container's) or a sysctl
+ * forbids it. */
+bool bs_can_make_userns(void);
+/* Why bs_can_switch_user() is false, for a skip's message. */
+#define BS_NO_OTHER_USER "no other user here (a user namespace made by an unprivileged user " \
+	"maps only its uid 0)"
 /* Writes a file; returns path. */
 const char *bs_write_file(const char *path, const char *content);
 /* Reads a whole file into buf (NUL-terminated); returns bytes read or -1. */

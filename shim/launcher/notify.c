@@ -160,7 +160,9 @@ static enum bs_verdict decide(struct call *c, const struct sockaddr_storage *fro
 		}
 		q.program = c->t.program[0] ? c->t.program : NULL;
 		q.exe = c->t.exe[0] ? c->t.exe : NULL;
-		q.uid = c->t.uid;
+		/* In a user namespace (a rootless container) the supervisor sees its
+		 * uids, not the real ones: rules on uid match nothing, as in the shim. */
+		q.uid = c->s->uid_known ? c->t.uid : (uid_t)-1;
 	}
 	bs_query_set_sockaddr(&q, from);
 	/* The IPv6 wildcard's loopback, and what a wildcard bind is given (the

@@ -335,6 +335,15 @@ bool bs_caller_same_userns(const struct bs_caller *t)
 	return same_file(path, "/proc/self/ns/user");
 }
 
+bool bs_in_initial_userns(void)
+{
+	struct stat st;
+
+	/* The initial user namespace's inode number (PROC_USER_INIT_INO), as the shim
+	 * tells it (shim/lib/who.c). */
+	return stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
+}
+
 bool bs_caller_same_fs(const struct bs_caller *t)
 {
 	const struct bs_caller *me = self();

@@ -17,6 +17,8 @@ struct bs_sup {
 	bool privileged;		/* the supervisor has capabilities: it must not
 					 * lend them to a command that lacks them */
 	unsigned unpriv_port;		/* net.ipv4.ip_unprivileged_port_start */
+	bool uid_known;			/* /proc shows real uids: the supervisor is in
+					 * the initial user namespace */
 	bool warned_foreign;		/* the 32-bit refusal was said once */
 };
 
@@ -59,6 +61,9 @@ bool bs_caller_same_fs(const struct bs_caller *t);
 bool bs_caller_same_creds(const struct bs_caller *t);
 /* Tells whether t is in the supervisor's user namespace. */
 bool bs_caller_same_userns(const struct bs_caller *t);
+/* Tells whether this process is in the initial user namespace, where the uids /proc
+ * shows are the real users': in another, uid 0 is whoever made it. */
+bool bs_in_initial_userns(void);
 
 /* impersonate.c */
 /* Binds sock to buf as t would, from a child process: in t's mount namespace,

@@ -269,7 +269,8 @@ static void release_stdio(void)
 static void supervisor(const struct bs_enforce *e, int report, const sigset_t *old,
 		       const char *path, char **argv)
 {
-	struct bs_sup s = {.e = e, .privileged = geteuid() == 0, .unpriv_port = 1024};
+	struct bs_sup s = {.e = e, .privileged = geteuid() == 0, .unpriv_port = 1024,
+			   .uid_known = bs_in_initial_userns()};
 	sigset_t chld;
 	int sv[2], sigfd;
 	pid_t pid;

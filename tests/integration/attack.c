@@ -159,6 +159,10 @@ Test(attack, supervisor_cannot_be_reached_from_the_command)
 	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
 	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
 	for (size_t i = 0; i < 2; i++) {
+		if (*as[i] && !bs_can_switch_user()) {
+			skip_part("as nobody: " BS_NO_OTHER_USER);
+			continue;
+		}
 		bs_sh(&p, 30, "%s %s run -l -- %s steal %u", as[i], BINDSHIM, copy, 25040 + (unsigned)i);
 		cr_expect(strstr(p.out, "steal pidfd_getfd EPERM\n"), "[%s] %s", as[i], p.out);
 		cr_expect(strstr(p.out, "steal ptrace EPERM\n"), "[%s] %s", as[i], p.out);
@@ -269,6 +273,15 @@ Test(attack, swapping_a_unix_socket_for_an_inet_one)
 	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
 	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
 	for (size_t i = 0; i < 3; i++) {
+		if (*ctx[i] && !bs_can_make_userns()) {
+			skip_part("[%s%s] no user namespace can be made here (a chroot, or seccomp)",
+				  ctx[i], i == 2 ? ", as nobody" : "");
+			continue;
+		}
+		if (i == 2 && !bs_can_switch_user()) {
+			skip_part("as nobody: " BS_NO_OTHER_USER);
+			continue;
+		}
 		bs_sh(&p, 60, "%s %s run -l -- %s %s unix-race %u 1000", i == 2 ?
 		      "setpriv --reuid=nobody --regid=nogroup --clear-groups" : "", BINDSHIM, ctx[i],
 		      copy, 25170 + (unsigned)i);
@@ -284,12 +297,25 @@ Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
 	const char *dir = bs_tmpdir();
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s run -l -- unshare -Urm sh -c 'mount -t tmpfs none %s && cd %s && umask 077 && "
-	      "/usr/bin/python3 -c \"%s\" rel.sock && stat -c %%A %s/rel.sock'", BINDSHIM, dir, dir, py,
-	      dir);
-	cr_expect_str_eq(p.out, "srwx------\n", "%s", p.err);
-	bs_sh(&p, 30, "test -e %s/rel.sock || echo not here", dir);
-	cr_expect_str_eq(p.out, "not here\n", "bound in the target's mount namespace only");
+	if (bs_can_make_userns()) {
+		bs_sh(&p, 30, "%s run -l -- unshare -Urm sh -c 'mount -t tmpfs none %s && cd %s && "
+		      "umask 077 && /usr/bin/python3 -c \"%s\" rel.sock && stat -c %%A %s/rel.sock'",
+		      BINDSHIM, dir, dir, py, dir);
+		cr_expect_str_eq(p.out, "srwx------\n", "%s", p.err);
+		bs_sh(&p, 30, "test -e %s/rel.sock || echo not here", dir);
+		cr_expect_str_eq(p.out, "not here\n", "bound in the target's mount namespace only");
+	} else {
+		skip_part("in another mount namespace: no user namespace can be made here (a chroot, "
+			  "or seccomp)");
+	}
+	/* uid 0 without capabilities may not write a directory of its own mode 500 */
+	bs_sh(&p, 30, "chmod 500 %s && %s run -l -- setpriv --inh-caps=-all --bounding-set=-all "
+	      "/usr/bin/python3 -c \"%s\" %s/c.sock 2>&1 | tail -1", dir, BINDSHIM, py, dir);
+	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent no capability: %s", p.out);
+	if (!bs_can_switch_user()) {
+		skip_part("nobody's bind in root's directory: " BS_NO_OTHER_USER);
+		return;
+	}
 	bs_sh(&p, 30, "chmod 700 %s && %s run -l -- setpriv --reuid=nobody --regid=nogroup "
 	      "--clear-groups /usr/bin/python3 -c \"%s\" %s/x.sock 2>&1 | tail -1", dir, BINDSHIM, py, dir);
 	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent nothing: %s", p.out);
@@ -402,6 +428,10 @@ Test(attack, processes_outside_the_tree_are_out_of_reach)
 	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
 	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
 	for (size_t i = 0; i < 2; i++) {
+		if (*as[i] && !bs_can_switch_user()) {
+			skip_part("as nobody: " BS_NO_OTHER_USER);
+			continue;
+		}
 		/* natively, a process can do this to another of its user's */
 		bs_sh(&p, 30, "%s sh -c 'sleep 20 & S=$!; sleep 0.2; %s outside $S; "
 		      "%s run -l -- %s outside $S; kill $S'", as[i], copy, BINDSHIM, copy);

@@ -33,6 +33,22 @@ static const char *put(const char *dir, const char *name, const char *text)
 	return p;
 }
 
+/* The prefix that runs a command as nobody; where no other user can be had (a user
+ * namespace that maps only its uid 0), none, and the test says so: that uid 0 is no
+ * more root to bindshim than nobody is (rules on uid match neither). */
+static const char *as_nobody(void)
+{
+	if (bs_can_switch_user())
+		return "setpriv --reuid=65534 --regid=65534 --clear-groups";
+	skip_part("as nobody (run as this user namespace's uid 0 instead): " BS_NO_OTHER_USER);
+	return "";
+}
+
+/* Script lines that mount a tmpfs on /dev with /dev/null in it (a syslog socket goes
+ * there): bound from the real one, which a user namespace may not mknod. */
+#define FRESH_DEV "touch $D/null && mount --bind /dev/null $D/null && mount -t tmpfs none /dev && " \
+	"touch /dev/null && mount --bind $D/null /dev/null\n"
+
 /* Runs a script in a private mount namespace whose /etc is an overlay kept in dir.
  * The script sees $D (dir), $B (bindshim), $P (probe) and $SRC (source tree). */
 __attribute__((format(printf, 3, 4)))
@@ -100,7 +116,7 @@ Test(lab, system_wide_mode_covers_every_process)
 	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
 	       "env -u LD_PRELOAD python3 -c 'import socket; s = socket.socket(); "
 	       "s.bind((\"0.0.0.0\", 23010)); print(s.getsockname()[0])'\n"
-	       "setpriv --reuid=65534 --regid=65534 --clear-groups $P bind 0.0.0.0 23011");
+	       "%s $P bind 0.0.0.0 23011", as_nobody());
 	cr_expect_str_eq(p.out, "127.0.0.1\nbound 127.0.0.1 23011\n", "%s", p.err);
 	bs_read_file(log, body, sizeof(body));
 	cr_expect(strstr(body, "python3: rewrite tcp 0.0.0.0:23010 -> 127.0.0.1:23010 (rule \"lab\" "
@@ -260,7 +276,8 @@ Test(lab, audit_lists_exposed_sockets)
 Test(lab, audit_covers_udplite_and_shows_coverage)
 {
 	const char *d = lab_dir();
-	char pol[512], want[1024];
+	char pol[512], want[1024], other[2048] = "";
+	bool nobody = bs_can_switch_user();
 	struct bs_proc p;
 
 	snprintf(pol, sizeof(pol), "%s",
@@ -278,6 +295,12 @@ Test(lab, audit_covers_udplite_and_shows_coverage)
 	    "for s in json.load(sys.stdin):\n"
 	    "    print(s['proto'], s['local'], s['coverage'], s['action'], s.get('to'),\n"
 	    "          s.get('errno'), s.get('rule'), s['source'].replace(sys.argv[1], 'POL'))\n");
+	if (nobody)
+		snprintf(other, sizeof(other), "N='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+			 "$N $B audit -p %s | python3 $D/table.py | sed 's/^/nobody: /'\n"
+			 "$N $B audit -p %s --json | python3 -c 'import json, sys; print(\"nobody:\", "
+			 "[(s.get(\"pid\"), s[\"coverage\"]) for s in json.load(sys.stdin)])'\n",
+			 pol, pol);
 	/* The servers' output goes elsewhere: the test ends when the audits do. */
 	in_netns(&p, d, "python3 $D/plain.py >/dev/null 2>&1 & k=$!\n"
 		 "LD_PRELOAD=$L BINDSHIM_LOG=/dev/null python3 -c 'import socket, time; "
@@ -290,12 +313,8 @@ Test(lab, audit_covers_udplite_and_shows_coverage)
 		 "w 23043 23048 23049 23050 23051\n"
 		 "$B audit -p %s | python3 $D/table.py\n"
 		 "$B audit -p %s --json | python3 $D/fields.py %s\n"
-		 "setpriv --reuid=65534 --regid=65534 --clear-groups $B audit -p %s | "
-		 "python3 $D/table.py | sed 's/^/nobody: /'\n"
-		 "setpriv --reuid=65534 --regid=65534 --clear-groups $B audit -p %s --json | "
-		 "python3 -c 'import json, sys; print(\"nobody:\", "
-		 "[(s.get(\"pid\"), s[\"coverage\"]) for s in json.load(sys.stdin)])'\n"
-		 "kill $k", pol, pol, pol, pol, pol);
+		 "%s"
+		 "kill $k", pol, pol, pol, other);
 	snprintf(want, sizeof(want), "udplite|0.0.0.0:23043|yes|N|python3|root|none|"
 		 "deny EPERM (rule \"no-dgram\" %s:3)\n", pol);
 	cr_expect(strstr(p.out, want), "%s%s", p.out, p.err);
@@ -319,6 +338,10 @@ Test(lab, audit_covers_udplite_and_shows_coverage)
 	cr_expect(strstr(p.out, "tcp 127.0.0.1:23051 ['shim', 'supervised'] allow None None None "
 			 "default\n"), "%s", p.out);
 	/* Another user sees the sockets, not the processes: coverage unknown. */
+	if (!nobody) {
+		skip_part("audit as another user: " BS_NO_OTHER_USER);
+		return;
+	}
 	cr_expect(strstr(p.out, "nobody: tcp|127.0.0.1:23051|no|-|-|root|?|allow (default)\n"),
 		  "%s", p.out);
 	cr_expect(strstr(p.out, "nobody: [(None, None), (None, None), (None, None), (None, None), "
@@ -370,19 +393,22 @@ Test(lab, audit_trail_names_the_user)
 {
 	const char *d = lab_dir();
 	struct bs_proc p;
+	const char *as = as_nobody();
+	char want[256];
 
 	put(d, "syslogd.py", "import os, socket, sys\n"
 	    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('/dev/log')\n"
 	    "os.chmod('/dev/log', 0o666); open(sys.argv[1], 'w').close()\n"
 	    "s.settimeout(10); print(s.recv(4096).decode())\n");
-	in_lab(&p, d, "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3\n"
+	in_lab(&p, d, FRESH_DEV
 	       "python3 $D/syslogd.py $D/ready &\n"
 	       "i=0; while [ ! -e $D/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done\n"
-	       "setpriv --reuid=65534 --regid=65534 --clear-groups "
-	       "$B run -l --log syslog -- $P bind 0.0.0.0 23050 > $D/out\n"
-	       "wait");
-	cr_expect(strstr(p.out, "]: user=nobody uid=65534 probe: rewrite tcp 0.0.0.0:23050"),
-		  "%s %s", p.out, p.err);
+	       "%s $B run -l --log syslog -- $P bind 0.0.0.0 23050 > $D/out\n"
+	       "wait", as);
+	/* (uid 0 of a user namespace is named as that namespace's /etc/passwd names it) */
+	snprintf(want, sizeof(want), "]: user=%s probe: rewrite tcp 0.0.0.0:23050",
+		 *as ? "nobody uid=65534" : "root uid=0");
+	cr_expect(strstr(p.out, want), "%s %s", p.out, p.err);
 }
 
 /* A user name is a field like any other: escaped in syslog's user= prefix and in
@@ -391,9 +417,15 @@ Test(lab, audit_trail_names_the_user)
 Test(lab, user_names_are_escaped)
 {
 	const char *d = lab_dir();
-	char json[512], body[4096];
+	char json[512], body[4096], want[256];
+	/* uid 4242, or, where there is no other user, uid 0 under that name (listed
+	 * first, so that it is the name of uid 0) */
+	unsigned uid = bs_can_switch_user() ? 4242 : 0;
 	struct bs_proc p;
 
+	if (!uid)
+		skip_part("as another user (uid 0 of this user namespace gets the name instead): "
+			  BS_NO_OTHER_USER);
 	snprintf(json, sizeof(json), "%s/u.json", d);
 	put(d, "syslogd.py", "import os, socket, sys\n"
 	    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind('/dev/log')\n"
@@ -403,13 +435,14 @@ Test(lab, user_names_are_escaped)
 	put(d, "user.py", "import json, sys\n"
 	    "for l in open(sys.argv[1], encoding='utf-8'):\n"
 	    "    print(json.loads(l)['user'] == 'ev\\x1b[1mil\\ufffd\\\\')\n");
-	in_lab(&p, d, "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3\n"
-	       "printf 'ev\\033[1mil\\377\\\\:x:4242:4242::/:/bin/false\\n' >> /etc/passwd\n"
+	in_lab(&p, d, FRESH_DEV
+	       "{ printf 'ev\\033[1mil\\377\\\\:x:%u:%u::/:/bin/false\\n'; cat /etc/passwd; } > $D/passwd\n"
+	       "mount --bind $D/passwd /etc/passwd\n"
 	       "cp %s $D/ && chmod 755 $D/probe-static\n"
 	       "touch $D/u.json && chmod 666 $D/u.json\n"
 	       "python3 $D/syslogd.py $D/ready &\n"
 	       "i=0; while [ ! -e $D/ready ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done\n"
-	       "U='setpriv --reuid=4242 --regid=4242 --clear-groups'\n"
+	       "U='%s'\n"
 	       "$U env LD_PRELOAD=$D/libbindshim.so BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=syslog "
 	       "$P bind 0.0.0.0 23060 > $D/out\n"
 	       "$U $B run --enforce -l --log syslog -- $D/probe-static bind 0.0.0.0 23061 >> $D/out\n"
@@ -419,11 +452,14 @@ Test(lab, user_names_are_escaped)
 	       "$U $B run --enforce -l --log $D/u.json --log-format json -- "
 	       "$D/probe-static bind 0.0.0.0 23063 >> $D/out\n"
 	       "python3 $D/user.py $D/u.json",
-	       bs_build("tests/helpers/probe-static"));
-	cr_expect(strstr(p.out, "]: user=ev\\x1b[1mil\\xff\\\\ uid=4242 probe: rewrite tcp "
-			 "0.0.0.0:23060 -> 127.0.0.1:23060 (rule \"not-loopback\" builtin)\n"), "%s %s", p.out, p.err);
-	cr_expect(strstr(p.out, "]: user=ev\\x1b[1mil\\xff\\\\ uid=4242 probe-static: rewrite tcp "
-			 "0.0.0.0:23061 -> 127.0.0.1:23061 (rule \"not-loopback\" builtin) via seccomp\n"), "%s %s", p.out, p.err);
+	       uid, uid, bs_build("tests/helpers/probe-static"),
+	       uid ? "setpriv --reuid=4242 --regid=4242 --clear-groups" : "");
+	snprintf(want, sizeof(want), "]: user=ev\\x1b[1mil\\xff\\\\ uid=%u probe: rewrite tcp "
+		 "0.0.0.0:23060 -> 127.0.0.1:23060 (rule \"not-loopback\" builtin)\n", uid);
+	cr_expect(strstr(p.out, want), "%s %s", p.out, p.err);
+	snprintf(want, sizeof(want), "]: user=ev\\x1b[1mil\\xff\\\\ uid=%u probe-static: rewrite tcp "
+		 "0.0.0.0:23061 -> 127.0.0.1:23061 (rule \"not-loopback\" builtin) via seccomp\n", uid);
+	cr_expect(strstr(p.out, want), "%s %s", p.out, p.err);
 	cr_expect(strstr(p.out, "True\nTrue\n"), "%s %s", p.out, p.err);
 	bs_read_file(json, body, sizeof(body));
 	cr_expect_eq(bs_count(body, "\n"), 2, "%s", body);
@@ -446,7 +482,7 @@ Test(lab, locked_policy_holds_when_the_users_choice_is_broken)
 	    "action = \"rewrite\"; to = \"198.51.100.7\"; } );\n");
 	in_lab(&p, d, "cp $D/system.cfg /etc/bindshim/policy.cfg\n"
 	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
-	       "set +e\nN='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+	       "set +e\nN='%s'\n"
 	       "$N env BINDSHIM_POLICY=/nonexistent BINDSHIM_DRY_RUN=1 $P bind 0.0.0.0 23061\n"
 	       "$N env BINDSHIM_BUILTIN=to:bogus BINDSHIM_DRY_RUN=1 $P bind 0.0.0.0 23062\n"
 	       "$N env BINDSHIM_POLICY=$D/broken.cfg $P bind 0.0.0.0 23060\n"
@@ -454,7 +490,7 @@ Test(lab, locked_policy_holds_when_the_users_choice_is_broken)
 	       "$N env BINDSHIM_POLICY=$D/open.cfg $P bind 127.0.0.1 23064\n"
 	       "$N $B run --preload-only --dry-run -l -- $P bind 0.0.0.0 23065\n"
 	       "$N $B run -p $D/open.cfg -- $P bind 0.0.0.0 23066 2>/dev/null\n"
-	       "$N env BINDSHIM_POLICY=$D/fifo $P bind 0.0.0.0 23067");
+	       "$N env BINDSHIM_POLICY=$D/fifo $P bind 0.0.0.0 23067", as_nobody());
 	cr_expect_str_eq(p.out,
 			 "bound 127.0.0.1 23061\n"	/* a missing user policy: the system's */
 			 "bound 127.0.0.1 23062\n"	/* a bad builtin: the same */
@@ -468,28 +504,49 @@ Test(lab, locked_policy_holds_when_the_users_choice_is_broken)
 }
 
 /* Finding F3 of the red team: inside a user namespace of its own getuid() is 0;
- * a rule for root must not apply to a user who made one. */
+ * a rule for root must not apply to a user who made one, whether the shim decides
+ * or the supervisor alone (a static program), and whether the supervisor is outside
+ * the namespace or in it (a rootless container). */
 Test(lab, a_user_namespace_is_not_root)
 {
 	const char *d = lab_dir();
+	bool root = bs_real_root();
+	char want[256];
 	struct bs_proc p;
 
+	if (root && !bs_can_switch_user())
+		cr_skip_test("as nobody: " BS_NO_OTHER_USER);
+	/* Unprivileged (tests/netns.sh), the tests' uid 0 is itself that of a user
+	 * namespace: what nobody tries, it tries as itself. */
+	if (!root)
+		skip_part("the rule for root, and nobody: the tests' uid 0 is that of a user "
+			  "namespace, not root (it tries what nobody would, as itself)");
 	put(d, "system.cfg", "version = 1;\nlocked = true;\n"
 	    "rules = (\n  { name = \"root\"; match = { uid = 0; }; action = \"allow\"; },\n"
 	    "  { name = \"reserved\"; match = { port = 23070; }; action = \"deny\"; }\n);\n");
+	/* The supervisor alone first: once the shim is in /etc/ld.so.preload it is in
+	 * bindshim too, and judges the binds the supervisor makes for the command. */
 	in_lab(&p, d, "cp $D/system.cfg /etc/bindshim/policy.cfg\n"
+	       "set +e\nN='%s'; S=%s\n"
+	       "$N $B run -- unshare -Ur $S bind 0.0.0.0 23070 2>/dev/null\n"
+	       "$N unshare -Ur $B run -- $S bind 0.0.0.0 23070 2>/dev/null\n"
 	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
-	       "set +e\nN='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
 	       "$P bind 0.0.0.0 23070\n"
 	       "$N $P bind 0.0.0.0 23070\n"
 	       "$N unshare -Ur $P bind 0.0.0.0 23070\n"
-	       "$N $B run -- unshare -Ur $P bind 0.0.0.0 23070 2>/dev/null");
+	       "$N $B run -- unshare -Ur $P bind 0.0.0.0 23070 2>/dev/null",
+	       root ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "",
+	       bs_build("tests/helpers/probe-static"));
 	if (strstr(p.err, "unshare failed") || strstr(p.err, "Operation not permitted"))
 		cr_skip_test("user namespaces are not available to unprivileged users here: %s", p.err);
-	cr_expect_str_eq(p.out, "bound 0.0.0.0 23070\n"	/* root: the rule for root */
-			 "error bind EACCES\n"		/* nobody */
-			 "error bind EACCES\n"		/* nobody as "root" of its namespace */
-			 "error bind EACCES\n", "%s", p.err);	/* and supervised */
+	snprintf(want, sizeof(want), "error bind EACCES\n"	/* the supervisor, outside */
+		 "error bind EACCES\n"		/* the supervisor in the namespace */
+		 "%s"				/* root: the rule for root */
+		 "error bind EACCES\n"		/* nobody */
+		 "error bind EACCES\n"		/* nobody as "root" of its namespace */
+		 "error bind EACCES\n",		/* and supervised */
+		 root ? "bound 0.0.0.0 23070\n" : "error bind EACCES\n");
+	cr_expect_str_eq(p.out, want, "%s%s", p.out, p.err);
 }
 
 /* Finding F1 of the red team: a descriptor number whose kind changed behind the
@@ -506,9 +563,9 @@ Test(lab, descriptor_kind_tricks_under_a_locked_policy)
 	in_lab(&p, d, "cp $D/system.cfg /etc/bindshim/policy.cfg\n"
 	       "cp %s $D/attack && chmod 755 $D/attack\n"
 	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
-	       "N='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+	       "N='%s'\n"
 	       "$N $D/attack kind-dup2 23080\n$N $D/attack kind-vfork 23081\n"
-	       "$N $D/attack kind-clone 23082", bs_build("tests/helpers/attack"));
+	       "$N $D/attack kind-clone 23082", bs_build("tests/helpers/attack"), as_nobody());
 	cr_expect_str_eq(p.out, "listening 127.0.0.1 23080\nlistening 127.0.0.1 23081\n"
 			 "listening 127.0.0.1 23082\n", "%s", p.err);
 }

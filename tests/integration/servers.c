@@ -97,8 +97,11 @@ Test(servers, nginx_ipv4_and_ipv6_wildcards)
 	char conf[4096], path[256], log[256], cmd[512], addrs[256];
 	pid_t pid;
 
+	/* user root: nginx run as root gives its temporary directories to nobody
+	 * otherwise, whom a user namespace of an unprivileged user does not map. */
 	snprintf(conf, sizeof(conf),
-		 "daemon off; master_process off; pid %s/nginx.pid; error_log %s/error.log;\n"
+		 "user root; daemon off; master_process off;\n"
+		 "pid %s/nginx.pid; error_log %s/error.log;\n"
 		 "events {}\n"
 		 "http { access_log off; client_body_temp_path %s; proxy_temp_path %s;\n"
 		 "  fastcgi_temp_path %s; uwsgi_temp_path %s; scgi_temp_path %s;\n"

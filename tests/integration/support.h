@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,22 @@
 
 /* Runs CMD in the "remote host" namespace (tests/netns.sh). */
 #define IN_PEER "nsenter -t \"$BS_PEER_PID\" -n "
+
+/* Says that one part of the running test is skipped, and why; the rest of it still
+ * asserts. On stderr, shown without --verbose (a whole test's skip shows only with
+ * it): cr_log_warn would make the run's exit status a failure. */
+__attribute__((format(printf, 1, 2)))
+static inline void skip_part(const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "[SKIP] %s::%s, in part: %s\n", criterion_current_test->category,
+		criterion_current_test->name, why);
+}
 
 /* Tells whether a comma-separated address list holds loopback addresses only. */
 static inline bool all_loopback(const char *list)

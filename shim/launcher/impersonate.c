@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shim/launcher/raw.h"
 #include "shim/launcher/sup.h"
 
 /* Opens /proc/TID/what (O_PATH); -1 if it cannot. */
@@ -143,7 +144,7 @@ static void child(const struct bs_caller *t, int sock, const void *buf, socklen_
 		_exit(-rc);
 	if ((other || creds) && (rc = keep_caps(t)))
 		_exit(-rc);
-	_exit(bind(sock, buf, len) < 0 ? errno : 0);
+	_exit(bs_raw_bind(sock, buf, len) < 0 ? errno : 0);
 }
 
 int bs_bind_as_caller(const struct bs_caller *t, int sock, const void *buf, socklen_t len,

@@ -47,6 +47,7 @@
 #include "shim/common/sock.h"
 #include "shim/common/sockopt.h"
 #include "shim/common/verdict.h"
+#include "shim/launcher/raw.h"
 #include "shim/launcher/sup.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -204,7 +205,7 @@ static int bind_as(struct call *c, int fd, const void *addr, socklen_t len)
 	    port_of(ss) && port_of(ss) < c->s->unpriv_port &&
 	    (bs_caller_know(&c->t) < 0 || !bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE, fd)))
 		return -EACCES;
-	return bind(fd, addr, len) < 0 ? -errno : 0;
+	return bs_raw_bind(fd, addr, len) < 0 ? -errno : 0;
 }
 
 /* Binds our copy where the decision says; marks it if it got a port. */
@@ -257,7 +258,7 @@ static int unix_path_bind(const struct call *c, const unsigned char *buf, sockle
 		}
 	}
 	old = umask((mode_t)c->t.umask);
-	rc = bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
+	rc = bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
 	umask(old);
 	if (here >= 0 && fchdir(here) < 0)
 		rc = rc ? rc : -EIO;
@@ -285,13 +286,13 @@ static int other_bind(struct call *c, const unsigned char *buf, socklen_t len)
 		/* Autobind and the abstract namespace live in the socket's own network
 		 * namespace and check nothing: nothing of ours is lent. */
 		if (len <= sizeof(sa_family_t) || !sun->sun_path[0])
-			return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
+			return bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
 		if (bs_caller_same_fs(&c->t))
 			return unix_path_bind(c, buf, len);
 		return bs_bind_as_caller(&c->t, c->sock, buf, len, true, !creds && c->s->privileged);
 	}
 	if (creds || (!c->s->privileged && bs_caller_same_userns(&c->t)))
-		return bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
+		return bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
 	return bs_bind_as_caller(&c->t, c->sock, buf, len, false, c->s->privileged);
 }
 
@@ -388,7 +389,7 @@ static int move(struct call *c, const struct sockaddr_storage *to, int backlog)
 		setsockopt(fresh, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		rc = bind_as(c, fresh, to, bs_sockaddr_len(to));
 		/* listen() checks the port again: the old socket still holds it. */
-		if (!rc && listen(fresh, backlog) < 0)
+		if (!rc && bs_raw_listen(fresh, backlog) < 0)
 			rc = -errno;
 		if (!reuse)
 			setsockopt(fresh, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof(zero));
@@ -447,7 +448,7 @@ static void on_listen(struct call *c)
 		break;
 	}
 listen:
-	c->resp->error = listen(c->sock, backlog) < 0 ? -errno : 0;
+	c->resp->error = bs_raw_listen(c->sock, backlog) < 0 ? -errno : 0;
 }
 
 /* A system call through another ABI (a 32-bit program, x32, int $0x80): our filter

@@ -14,6 +14,7 @@
 #include "shim/common/env.h"
 #include "shim/launcher/enforce.h"
 #include "shim/launcher/policyopt.h"
+#include "shim/launcher/raw.h"
 
 #ifndef BS_LIBDIR
 #define BS_LIBDIR "/usr/local/lib/bindshim"
@@ -393,12 +394,12 @@ int bs_exec_command(const char *path, char **argv)
 	const char *name = argv[0];
 	int err;
 
-	execv(path, argv);
+	bs_raw_execve(path, argv, environ);
 	if (errno == ENOEXEC) {
 		/* Like execvp: a file without #! or ELF header is a shell script. */
 		argv[-1] = (char *)"sh";
 		argv[0] = (char *)path;
-		execv("/bin/sh", argv - 1);
+		bs_raw_execve("/bin/sh", argv - 1, environ);
 	}
 	err = errno;
 	fprintf(stderr, "bindshim run: %s: %s\n", name, strerror(err));

@@ -569,3 +569,29 @@ Test(lab, descriptor_kind_tricks_under_a_locked_policy)
 	cr_expect_str_eq(p.out, "listening 127.0.0.1 23080\nlistening 127.0.0.1 23081\n"
 			 "listening 127.0.0.1 23082\n", "%s", p.err);
 }
+
+/* With the shim in /etc/ld.so.preload it is loaded into bindshim too: the binds the
+ * supervisor makes for a command must not be judged again there, as a program
+ * named "bindshim" that the system policy's rules for the command do not name. */
+Test(lab, the_supervisor_is_not_judged_by_a_preloaded_shim)
+{
+	const char *d = lab_dir();
+	struct bs_proc p;
+
+	put(d, "system.cfg", "version = 1;\nrules = (\n"
+	    "  { name = \"lab tools\"; match = { program = ( \"probe\", \"probe-static\" ); }; "
+	    "action = \"allow\"; },\n"
+	    "  { name = \"rest\"; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
+	in_lab(&p, d, "cp $D/system.cfg /etc/bindshim/policy.cfg\n"
+	       "cp %s $D/ && chmod 755 $D/probe-static\n"
+	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
+	       "$B run -- $D/probe-static bind 0.0.0.0 23090\n"
+	       "$B run -- $P bind 0.0.0.0 23091\n"
+	       "$B run -- python3 -c 'import socket; s = socket.socket(); "
+	       "s.bind((\"0.0.0.0\", 23092)); print(s.getsockname()[0])'",
+	       bs_build("tests/helpers/probe-static"));
+	cr_expect_str_eq(p.out, "bound 0.0.0.0 23090\nbound 0.0.0.0 23091\n127.0.0.1\n", "%s", p.err);
+	cr_expect(!strstr(p.err, "bindshim:"), "records name the program, never bindshim: %s", p.err);
+	cr_expect_eq(bs_count(p.err, "python3: rewrite tcp 0.0.0.0:23092 -> 127.0.0.1:23092 (rule "
+				 "\"rest\" /etc/bindshim/policy.cfg:4)"), 1, "%s", p.err);
+}

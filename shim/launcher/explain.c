@@ -50,7 +50,10 @@ int bs_cmd_explain(int argc, char **argv)
 	};
 	struct bs_policyopt po = {0};
 	bool kernel = false;
-	struct bs_query q = {.proto = BS_PROTO_TCP, .uid = getuid()};
+	/* Without --uid, the caller's, as the shim would see it: unknown inside a user
+	 * namespace, where uid 0 is not root. */
+	struct bs_query q = {.proto = BS_PROTO_TCP,
+			     .uid = bs_in_initial_userns() ? getuid() : (uid_t)-1};
 	struct sockaddr_storage ss;
 	struct bs_outcome o;
 	struct bs_layers layers;

@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "shim/launcher/launcher.h"
 #include "shim/launcher/sup.h"
 
 /* pidfd_open's PIDFD_THREAD (Linux 6.9, = O_EXCL): a pidfd for one thread, whose

@@ -61,9 +61,6 @@ bool bs_caller_same_fs(const struct bs_caller *t);
 bool bs_caller_same_creds(const struct bs_caller *t);
 /* Tells whether t is in the supervisor's user namespace. */
 bool bs_caller_same_userns(const struct bs_caller *t);
-/* Tells whether this process is in the initial user namespace, where the uids /proc
- * shows are the real users': in another, uid 0 is whoever made it. */
-bool bs_in_initial_userns(void);
 
 /* impersonate.c */
 /* Binds sock to buf as t would, from a child process: in t's mount namespace,

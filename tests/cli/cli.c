@@ -279,6 +279,26 @@ Test(explain, policy_file_rules_and_keys)
 	expect_explain(args, want);
 }
 
+/* Without --uid, explain answers for the caller as the shim sees it: inside a user
+ * namespace of its own, uid 0 is not root. */
+Test(explain, uid_zero_of_a_user_namespace_is_not_root)
+{
+	const char *f = tmpfile_with("root.cfg", "version = 1;\ndefault = \"deny\";\n"
+				     "rules = ( { name = \"root\"; match = { uid = 0; }; action = \"allow\"; } );\n");
+	struct bs_proc p;
+
+	if (!bs_can_make_userns())
+		cr_skip_test("no user namespace can be made here");
+	bs_sh(&p, 30, "unshare -Ur %s explain -p %s 0.0.0.0:80", BINDSHIM, f);
+	cr_expect_str_eq(p.out, "deny 0.0.0.0:80 EACCES\ndefault\n", "%s", p.err);
+	bs_sh(&p, 30, "unshare -Ur %s explain -p %s --uid 0 0.0.0.0:80", BINDSHIM, f);
+	cr_expect(!strncmp(p.out, "allow 0.0.0.0:80\n", 17), "--uid says whom: %s", p.out);
+	if (bs_real_root()) {
+		bs_sh(&p, 30, "%s explain -p %s 0.0.0.0:80", BINDSHIM, f);
+		cr_expect(!strncmp(p.out, "allow 0.0.0.0:80\n", 17), "real root: %s", p.out);
+	}
+}
+
 /* A rule name holding a newline and a terminal escape stays on the second line. */
 Test(explain, rule_names_are_escaped)
 {

@@ -179,16 +179,24 @@ static enum bs_verdict decide(struct call *c, const struct sockaddr_storage *fro
 	return bs_verdict_of(o, c->s->e->set, false, event, action);
 }
 
-/* Decides from for the target and logs it. defer: a TCP port-0 rewrite (a
- * client's bind, or a server's that will listen) waits for listen(). */
+/* Tells whether outcome o of a bind of from waits for listen(): a TCP port-0
+ * rewrite (a client's bind, or a server's that will listen). */
+static bool waits(const struct call *c, const struct sockaddr_storage *from,
+		  const struct bs_outcome *o)
+{
+	return c->proto == BS_PROTO_TCP && o->d.action == BS_REWRITE && !o->err &&
+	       !port_of(from) && !port_of(&o->to);
+}
+
+/* Decides from for the target and logs it. defer: what waits for listen() is let
+ * through unrecorded. */
 static enum bs_verdict judge(struct call *c, const char *call,
 			     const struct sockaddr_storage *from, bool defer, struct bs_outcome *o)
 {
 	const char *event, *action;
 	enum bs_verdict v = decide(c, from, o, &event, &action);
 
-	if (defer && c->proto == BS_PROTO_TCP && o->d.action == BS_REWRITE && !o->err &&
-	    !port_of(from) && !port_of(&o->to))
+	if (defer && waits(c, from, o))
 		return BS_PASS;
 	if (event)
 		record(c, call, from, o, event, action);
@@ -211,10 +219,16 @@ static int bind_as(struct call *c, int fd, const void *addr, socklen_t len)
 /* Binds our copy where the decision says; marks it if it got a port. */
 static int bind_decided(struct call *c, const struct sockaddr_storage *ss)
 {
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
 	int rc = bind_as(c, c->sock, ss, bs_sockaddr_len(ss));
 
+	/* Marked with the port it got: listen() then knows it was bound here, by a
+	 * bind the kernel holds it to. */
 	if (!rc && port_of(ss))
 		mark(c->sock, ss);
+	else if (!rc && getsockname(c->sock, (struct sockaddr *)&got, &len) == 0)
+		mark(c->sock, &got);
 	return rc;
 }
 
@@ -236,6 +250,9 @@ static int inet_bind(struct call *c, const unsigned char *buf, socklen_t len)
 	case BS_PASS:
 		break;
 	}
+	/* Left for listen() to judge: not marked as put here by a decision. */
+	if (waits(c, &from, &o))
+		return bind_as(c, c->sock, &from, bs_sockaddr_len(&from));
 	return bind_decided(c, &from);
 }
 
@@ -423,29 +440,30 @@ static void on_listen(struct call *c)
 	if ((c->domain != AF_INET && c->domain != AF_INET6) || c->proto != BS_PROTO_TCP ||
 	    getsockname(c->sock, (struct sockaddr *)&from, &len) < 0)
 		goto listen;
-	/* Decided first: a socket the policy leaves where it is, unrecorded, listens
-	 * without asking who put it there or whether it listens already. */
-	v = decide(c, &from, &o, &event, &action);
-	if ((v == BS_PASS && !event) ||
-	    (port_of(&from) && (marked(c->sock, &from) || listening(c->sock))))
+	/* Bound here by a bind of ours, the kernel holds it where it is. (Listening
+	 * already: only a socket from outside the tree, which is not ours to move.) */
+	if (port_of(&from) && (marked(c->sock, &from) || listening(c->sock)))
 		goto listen;
+	v = decide(c, &from, &o, &event, &action);
 	if (event)
 		record(c, "listen", &from, &o, event, action);
-	switch (v) {
-	case BS_FAIL:
+	if (v == BS_FAIL) {
 		c->resp->error = -o.err;
 		return;
-	case BS_USE_TO:
-		/* Never bound: bind it now. Bound: it cannot be bound again. */
-		if (!port_of(&from)) {
-			if ((c->resp->error = bind_decided(c, &o.to)))
-				return;
-			break;
-		}
+	}
+	/* Anything else may be where getsockname() says only for now: a socket that
+	 * a failed connect() left with its source address is unbound again by
+	 * another thread's connect(AF_UNSPEC), and listen() then binds the wildcard.
+	 * So it listens only once bound for good, by a bind of ours: never bound,
+	 * bound now; bound, replaced by a fresh socket bound there. */
+	if (v == BS_PASS)
+		o.to = from;
+	if (!port_of(&from)) {
+		if ((c->resp->error = bind_decided(c, &o.to)))
+			return;
+	} else {
 		c->resp->error = move(c, &o.to, backlog);
 		return;
-	case BS_PASS:
-		break;
 	}
 listen:
 	c->resp->error = bs_raw_listen(c->sock, backlog) < 0 ? -errno : 0;

@@ -26,8 +26,15 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 static void bound_by(int fd, const struct bs_judgement *j, const struct sockaddr_storage *bound,
 		     bool rewritten)
 {
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
+
+	/* Marked with the port it got (a port-0 bind asks the kernel which): listen()
+	 * then knows a bind put it there, which the kernel holds it to. */
 	if (port_of(bound))
 		bs_fd_mark(fd, bound);
+	else if (getsockname(fd, (struct sockaddr *)&got, &len) == 0 && port_of(&got))
+		bs_fd_mark(fd, &got);
 	if (rewritten && !port_of(&j->from))
 		bs_clients_note(fd, &j->from, &j->o, j->proto);
 }

@@ -1,10 +1,13 @@
 /* listen(): judges the address the socket really has at this moment. A socket that
  * was never bound would be bound by the kernel to the wildcard and an ephemeral
  * port, so it is judged like bind(wildcard:0) and bound per policy first. A socket
- * a judged bind put where it is keeps that decision. Any other bound socket (a TCP
- * bind to port 0 kept for a client, a bind libc made internally, one made by a raw
- * syscall) is judged as it is bound, and moved or refused if the policy would not
- * leave it there. */
+ * a judged bind put where it is keeps that decision. Any other socket (one a
+ * failed connect() left with a source address, one bound behind our back) is
+ * judged as it is, and listens only once bound for good where the policy says:
+ * bound now if it has no port, else moved (a fresh socket bound there in its
+ * place), or refused. Where getsockname() puts such a socket holds only for now:
+ * another thread's connect(AF_UNSPEC) unbinds it, and listen() then binds the
+ * wildcard. */
 #include <errno.h>
 #include <netinet/in.h>
 
@@ -41,6 +44,7 @@ static int bs_listen(int fd, int backlog)
 	struct bs_judgement j;
 	socklen_t len = sizeof(j.from);
 	int saved = errno, moved = 0, rc;
+	enum bs_verdict v;
 
 	bs_real_init();
 	bs_judgement_init(&j, "listen");
@@ -54,17 +58,16 @@ static int bs_listen(int fd, int backlog)
 		errno = saved;
 		return bs_kernel_listen(fd, backlog);
 	}
-	switch (bs_judge(fd, &j)) {
-	case BS_FAIL:
+	v = bs_judge(fd, &j);
+	if (v == BS_FAIL) {
 		errno = j.o.err;
 		return -1;
-	case BS_USE_TO:
-		if ((moved = place(fd, &j)) < 0)
-			return -1;
-		break;
-	case BS_PASS:
-		break;
 	}
+	/* Left where it is (BS_PASS) or put elsewhere: held there by a bind. */
+	if (v == BS_PASS)
+		j.o.to = j.from;
+	if ((moved = place(fd, &j)) < 0)
+		return -1;
 	errno = saved;
 	rc = bs_kernel_listen(fd, backlog);
 	bs_socket_replaced(fd, moved);

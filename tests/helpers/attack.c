@@ -47,6 +47,11 @@
  *        loopback: glibc listens for that channel from inside itself. "rexec
  *        listened on ADDR" (from /proc/net/tcp, as the rexecd learns the port),
  *        then "rexec ok", or "rexec ERRNO" if refused
+ *   attack listen-race ROUNDS [6]
+ *        a TCP socket whose non-blocking connect to a closed loopback port was
+ *        refused (getsockname still says 127.0.0.1) listens while another thread
+ *        calls connect(AF_UNSPEC), which unbinds it: "escaped N of ROUNDS" counts
+ *        the listens that ended on the wildcard
  *   attack mptcp
  *        an MPTCP socket connects to a closed loopback port, then listens (the
  *        kernel binds the wildcard while getsockname still says 127.0.0.1):
@@ -495,6 +500,87 @@ static int sctp(void)
 	return 0;
 }
 
+static int race_fd;
+static atomic_int race_go, race_done;
+static volatile unsigned race_delay;
+
+/* Disconnects race_fd each time it is told to, after a varying spin. */
+static void *disconnector(void *arg)
+{
+	struct sockaddr un = {.sa_family = AF_UNSPEC};
+
+	(void)arg;
+	for (;;) {
+		while (!atomic_load(&race_go))
+			;
+		atomic_store(&race_go, 0);
+		for (volatile unsigned i = 0; i < race_delay; i++)
+			;
+		connect(race_fd, &un, sizeof(un));
+		atomic_store(&race_done, 1);
+	}
+	return NULL;
+}
+
+/* A socket whose connect to a closed loopback port was refused. */
+static int refused(int family)
+{
+	struct sockaddr_in a = v4("127.0.0.1", 1);
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(1),
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd p = {fd, POLLOUT, 0};
+
+	if (family == AF_INET)
+		connect(fd, (struct sockaddr *)&a, sizeof(a));
+	else
+		connect(fd, (struct sockaddr *)&a6, sizeof(a6));
+	poll(&p, 1, 1000);
+	return fd;
+}
+
+/* Tells whether fd listens on a wildcard address. */
+static bool listens_on_wildcard(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int on = 0;
+	socklen_t ol = sizeof(on);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) < 0 || !on ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+}
+
+static int listen_race(char **args)
+{
+	int family = args[1] && args[1][0] == '6' ? AF_INET6 : AF_INET;
+	long rounds = atol(args[0]), escaped = 0;
+	pthread_t t;
+
+	pthread_create(&t, NULL, disconnector, NULL);
+	srand((unsigned)getpid());
+	for (long r = 0; r < rounds; r++) {
+		int rc;
+
+		race_fd = refused(family);
+		race_delay = (unsigned)rand() % 20000;
+		atomic_store(&race_done, 0);
+		atomic_store(&race_go, 1);
+		rc = listen(race_fd, 8);
+		while (!atomic_load(&race_done))
+			;
+		if (rc == 0 && listens_on_wildcard(race_fd))
+			escaped++;
+		close(race_fd);
+	}
+	printf("escaped %ld of %ld\n", escaped, rounds);
+	return 0;
+}
+
 static int rexecd_srv;
 
 /* Reads a NUL-terminated string from fd into buf. */
@@ -729,6 +815,8 @@ int main(int argc, char **argv)
 		return sctp();
 	if (!strcmp(cmd, "mptcp"))
 		return mptcp();
+	if (!strcmp(cmd, "listen-race") && argc >= 3)
+		return listen_race(argv + 2);
 	if (!strcmp(cmd, "rexec"))
 		return rexec_back();
 	if (!strcmp(cmd, "kind-dup2") && argc >= 3)

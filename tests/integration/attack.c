@@ -321,6 +321,23 @@ Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
 	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent nothing: %s", p.out);
 }
 
+/* Red team R3-1: listen() judged a socket where getsockname() put it (127.0.0.1,
+ * left by a refused connect), then listened; another thread's connect(AF_UNSPEC)
+ * in between unbinds it, and the kernel's listen binds the wildcard. A socket no
+ * bind of ours put there is now moved to one bound there first. */
+Test(attack, listen_racing_a_disconnect_stays_on_loopback)
+{
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+		struct bs_proc p;
+
+		RUN_ATTACK(&p, m, "%s", "listen-race 3000");
+		cr_expect_str_eq(p.out, "escaped 0 of 3000\n", "%s: %s", m->name, p.err);
+		RUN_ATTACK(&p, m, "%s", "listen-race 1000 6");
+		cr_expect_str_eq(p.out, "escaped 0 of 1000\n", "%s, IPv6: %s", m->name, p.err);
+	}
+}
+
 /* Red team R2-1: an MPTCP socket whose connect failed still reports 127.0.0.1,
  * and its listen() binds the wildcard. Refused as on a kernel without MPTCP. */
 Test(attack, mptcp_is_refused)

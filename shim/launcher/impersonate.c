@@ -129,10 +129,8 @@ static void child(const struct bs_caller *t, int sock, const void *buf, socklen_
 	int rc = 0;
 	bool other = !ours(user, "/proc/self/ns/user");
 
-	/* t in a user namespace of its own: its ids as seen from here, no capability,
-	 * then setns() gives what t's owner has there (or fails: fail closed). */
-	if (other && ((rc = take_ids(t, false)) || setns(user, CLONE_NEWUSER) < 0))
-		_exit(rc ? -rc : errno);
+	/* Its mount namespace, root and working directory first, while this child
+	 * still may (the namespace may belong to ours, not to t's user namespace). */
 	if (mnt >= 0 && !ours(mnt, "/proc/self/ns/mnt") && setns(mnt, CLONE_NEWNS) < 0)
 		_exit(errno);
 	if (root >= 0 && (fchdir(root) < 0 || chroot(".") < 0))
@@ -140,6 +138,10 @@ static void child(const struct bs_caller *t, int sock, const void *buf, socklen_
 	if (cwd >= 0 && fchdir(cwd) < 0)
 		_exit(errno);
 	umask((mode_t)t->umask);
+	/* t in a user namespace of its own: its ids as seen from here, no capability,
+	 * then setns() gives what t's owner has there (or fails: fail closed). */
+	if (other && ((rc = take_ids(t, false)) || setns(user, CLONE_NEWUSER) < 0))
+		_exit(rc ? -rc : errno);
 	if (!other && creds && (rc = take_ids(t, true)))
 		_exit(-rc);
 	if ((other || creds) && (rc = keep_caps(t)))

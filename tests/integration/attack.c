@@ -526,4 +526,9 @@ Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
 	bs_sh(&p, 30, "%s run -l -- %s unshare -Urmn sh -c 'ip link set lo up && %s bind 127.0.0.1 80'",
 	      BINDSHIM, as, PROBE);
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 80\n", "%s", p.err);
+	/* A user namespace without a mount namespace of its own (red team R3-2): a
+	 * socket file where its uid may make one is made, as natively. */
+	bs_sh(&p, 30, "D=$(mktemp -d) && chmod 1777 $D && %s run -l -- %s unshare -Ur %s unix $D/s; "
+	      "rm -rf $D", BINDSHIM, as, PROBE);
+	cr_expect(!strncmp(p.out, "bound unix ", 11), "%s%s", p.out, p.err);
 }

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
@@ -382,13 +383,19 @@ static bool same_netns(int a, int b)
 static int move(struct call *c, const struct sockaddr_storage *to, int backlog)
 {
 	static const int one = 1, zero = 0;
-	int fd = (int)c->req->data.args[0], protocol = 0, flags, fresh, reuse = 0, rc;
+	int fd = (int)c->req->data.args[0], protocol = 0, flags, fresh, reuse = 0, rc, old_fsuid;
 	socklen_t ol = sizeof(protocol);
 	struct seccomp_notif_addfd add = {.id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD,
 					  .newfd = (__u32)fd};
 
 	getsockopt(c->sock, SOL_SOCKET, SO_PROTOCOL, &protocol, &ol);
+	if (bs_caller_know(&c->t) < 0)
+		return -ESRCH;
+	/* Owned by the target's uid, as a socket it made would be: a root supervisor's
+	 * socket could join root's SO_REUSEPORT groups. */
+	old_fsuid = setfsuid(c->t.fsuid);
 	fresh = socket(c->domain, c->type | SOCK_CLOEXEC, protocol);
+	setfsuid((uid_t)old_fsuid);
 	if (fresh < 0)
 		return -errno;
 	/* Made here, it lives in our network namespace: it must be the target's. */

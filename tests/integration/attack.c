@@ -532,3 +532,21 @@ Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
 	      "rm -rf $D", BINDSHIM, as, PROBE);
 	cr_expect(!strncmp(p.out, "bound unix ", 11), "%s%s", p.out, p.err);
 }
+
+/* Red team R3, by reading: a socket the supervisor puts in place of the command's
+ * (a listen moves it) is owned by the command's uid, not by a root supervisor's,
+ * whose sockets could join root's SO_REUSEPORT groups on loopback. */
+Test(attack, a_moved_socket_belongs_to_the_command)
+{
+	const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+	struct bs_proc p;
+
+	if (!bs_real_root() || !bs_can_switch_user())
+		cr_skip_test("needs root and a user nobody to switch to");
+	bs_sh(&p, 30, "%s run -l --log /dev/null -- %s %s port0 --hold 2 & i=0; L=; "
+	      "while [ -z \"$L\" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); "
+	      "L=$(awk 'NR > 1 && $4 == \"0A\" && $2 ~ /^0100007F:/ { print $8 }' /proc/net/tcp); "
+	      "done; echo \"$L\"; wait", BINDSHIM, as, bs_build("tests/helpers/probe-static"));
+	cr_expect(strstr(p.out, "serving 127.0.0.1 ") && strstr(p.out, "\n65534\n"), "%s%s", p.out,
+		  p.err);
+}

@@ -359,6 +359,18 @@ const char *bs_tmpdir(void)
 	return mkdtemp(s) ? s : "/tmp";
 }
 
+const char *bs_put(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	static char paths[8][512];
+	static int n;
+	char *p = paths[n++ % 8];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+	bs_write_file(p, text);
+	chmod(p, mode);
+	return p;
+}
+
 const char *bs_write_file(const char *path, const char *content)
 {
 	FILE *f = fopen(path, "w");

@@ -63,6 +63,8 @@ bool bs_can_make_userns(void);
 	"maps only its uid 0)"
 /* Writes a file; returns path. */
 const char *bs_write_file(const char *path, const char *content);
+/* Writes dir/name with text and mode; returns its path (one of 8 static slots). */
+const char *bs_put(const char *dir, const char *name, const char *text, mode_t mode);
 /* Reads a whole file into buf (NUL-terminated); returns bytes read or -1. */
 long bs_read_file(const char *path, char *buf, size_t len);
 /* A shell command (no single quotes in it, for use inside sh -c '...') that mounts

@@ -32,18 +32,8 @@ static void need_root(void)
 		cr_skip_test("not root of the machine: set-id copies and runs as nobody need it");
 }
 
-/* Writes dir/name with text, readable by all; returns its path (static per slot). */
-static const char *put(const char *dir, const char *name, const char *text)
-{
-	static char paths[8][512];
-	static int n;
-	char *p = paths[n++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	bs_write_file(p, text);
-	chmod(p, 0755);
-	return p;
-}
+/* Writes a file (mode 0755) in dir; returns its path. */
+#define put(dir, name, text) bs_put((dir), (name), (text), 0755)
 
 /* The serve.sh of the issue: a script that becomes a Go server on port. */
 static const char *serve_script(const char *dir, unsigned port)

@@ -20,18 +20,8 @@ static const char *lab_dir(void)
 	return d;
 }
 
-/* Writes a file readable by all; returns its path (static per slot). */
-static const char *put(const char *dir, const char *name, const char *text)
-{
-	static char paths[8][512];
-	static int n;
-	char *p = paths[n++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	bs_write_file(p, text);
-	chmod(p, 0644);
-	return p;
-}
+/* Writes a file (mode 0644) in dir; returns its path. */
+#define put(dir, name, text) bs_put((dir), (name), (text), 0644)
 
 /* The prefix that runs a command as nobody; where no other user can be had (a user
  * namespace that maps only its uid 0), none, and the test says so: that uid 0 is no

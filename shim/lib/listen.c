@@ -63,9 +63,19 @@ static int bs_listen(int fd, int backlog)
 		errno = j.o.err;
 		return -1;
 	}
-	/* Left where it is (BS_PASS) or put elsewhere: held there by a bind. */
-	if (v == BS_PASS)
+	/* Left where it is (BS_PASS) or put elsewhere: held there by a bind. Only a
+	 * TCP socket that does not listen yet is held: UDP never listens, and one
+	 * handed over listening keeps its place. */
+	if (v == BS_PASS) {
+		unsigned proto = j.proto;
+
+		if ((!proto && bs_sock_proto(fd, &proto) < 0) || proto != BS_PROTO_TCP ||
+		    bs_fd_listening(fd)) {
+			errno = saved;
+			return bs_kernel_listen(fd, backlog);
+		}
 		j.o.to = j.from;
+	}
 	if ((moved = place(fd, &j)) < 0)
 		return -1;
 	errno = saved;

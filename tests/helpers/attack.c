@@ -461,11 +461,20 @@ static void *swapper(void *arg)
 static int unix_race(char **argv)
 {
 	int port = atoi(argv[0]), n = atoi(argv[1]), escaped = 0;
-	char dir[] = "/tmp/attack-unix-XXXXXX", wild[32];
+	const char *tmp = getenv("TMPDIR");
+	char dir[64], wild[32];
 	pthread_t t;
 
-	if (!mkdtemp(dir))
-		return 1;
+	/* Short enough for a sun_path with a file name. */
+	if (!tmp || !*tmp || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/attack-unix-XXXXXX", tmp);
+	if (!mkdtemp(dir)) {
+		/* TMPDIR may be closed to the user this runs as. */
+		snprintf(dir, sizeof(dir), "/tmp/attack-unix-XXXXXX");
+		if (!mkdtemp(dir))
+			return 1;
+	}
 	swap_fd = 100;
 	atomic_store(&flipping, 1);
 	for (int i = 0; i < n && i < 2000 && !escaped; i++) {
@@ -486,7 +495,9 @@ static int unix_race(char **argv)
 			escaped++;
 		close(swap_unix);
 		close(swap_inet);
+		unlink(swap_buf.un.sun_path);
 	}
+	rmdir(dir);
 	printf("escaped %d of %d\n", escaped, n);
 	return 0;
 }

@@ -224,6 +224,8 @@ char *bs_endpoint_format(const struct sockaddr_storage *ss, char *buf, size_t le
 int bs_endpoint_parse(const char *s, struct sockaddr_storage *ss);
 /* Length of the sockaddr for ss's family. */
 socklen_t bs_sockaddr_len(const struct sockaddr_storage *ss);
+/* The port of an inet sockaddr, in host order. */
+uint16_t bs_sockaddr_port(const struct sockaddr_storage *ss);
 /* A hash of where an inet sockaddr binds (address, port, scope); never 0. */
 uint32_t bs_sockaddr_hash(const struct sockaddr_storage *ss);
 

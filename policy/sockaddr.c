@@ -13,6 +13,12 @@ socklen_t bs_sockaddr_len(const struct sockaddr_storage *ss)
 					 : sizeof(struct sockaddr_in);
 }
 
+uint16_t bs_sockaddr_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
 int bs_sockaddr_copy(const struct sockaddr *sa, socklen_t len, struct sockaddr_storage *ss)
 {
 	sa_family_t family;

@@ -13,5 +13,10 @@
 /* Reads the family (SO_DOMAIN) and type (SO_TYPE) of fd; returns 0 or -errno
  * (ENOTSOCK, EBADF). */
 int bs_sock_kind(int fd, int *domain, int *type);
+/* An int socket option of fd, from the kernel; 0 if it cannot be read. */
+int bs_sock_int(int fd, int level, int name);
+/* The BS_PROTO_* of a socket type: TCP for stream and seqpacket sockets (SCTP
+ * listens like TCP), UDP for datagram ones; 0 for a type that is not judged. */
+unsigned bs_sock_proto_of(int type);
 
 #endif

@@ -100,12 +100,6 @@ static bool marked(int fd, const struct sockaddr_storage *bound)
 	       marks[ino % BS_MARKS].hash == bs_sockaddr_hash(bound);
 }
 
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
-					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
 /* Tells whether the notification is still pending (the target did not die). */
 static bool still_valid(const struct call *c)
 {
@@ -131,15 +125,6 @@ static void record(struct call *c, const char *call, const struct sockaddr_stora
 	if (o->d.action == BS_REWRITE && !o->err)
 		r.to = &o->to;
 	bs_log(&c->s->e->set->logger, &r);
-}
-
-/* Tells whether the IPv6 socket has IPV6_V6ONLY set. */
-static bool v6only(const struct call *c)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	return getsockopt(c->sock, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
 }
 
 /* Decides from for the target, as the shim does (bs_judge): what the target is
@@ -170,10 +155,10 @@ static enum bs_verdict decide(struct call *c, const struct sockaddr_storage *fro
 	/* The IPv6 wildcard's loopback, and what a wildcard bind is given (the
 	 * decision made once), depend on it. */
 	if (bs_sockaddr_is_dualstack_wildcard(from))
-		q.v6only = v6only(c);
+		q.v6only = bs_sock_int(c->sock, IPPROTO_IPV6, IPV6_V6ONLY);
 	bs_resolve_bind(l->system, l->user, &q, from, o);
 	if (from->ss_family == AF_INET6 && !bs_sockaddr_is_dualstack_wildcard(from) && !o->kept &&
-	    (o->err || o->d.action == BS_REWRITE) && v6only(c)) {
+	    (o->err || o->d.action == BS_REWRITE) && bs_sock_int(c->sock, IPPROTO_IPV6, IPV6_V6ONLY)) {
 		q.v6only = true;
 		bs_resolve_bind(l->system, l->user, &q, from, o);
 	}
@@ -186,7 +171,7 @@ static bool waits(const struct call *c, const struct sockaddr_storage *from,
 		  const struct bs_outcome *o)
 {
 	return c->proto == BS_PROTO_TCP && o->d.action == BS_REWRITE && !o->err &&
-	       !port_of(from) && !port_of(&o->to);
+	       !bs_sockaddr_port(from) && !bs_sockaddr_port(&o->to);
 }
 
 /* Decides from for the target and logs it. defer: what waits for listen() is let
@@ -211,7 +196,7 @@ static int bind_as(struct call *c, int fd, const void *addr, socklen_t len)
 	const struct sockaddr_storage *ss = addr;
 
 	if (c->s->privileged && (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) &&
-	    port_of(ss) && port_of(ss) < c->s->unpriv_port &&
+	    bs_sockaddr_port(ss) && bs_sockaddr_port(ss) < c->s->unpriv_port &&
 	    (bs_caller_know(&c->t) < 0 || !bs_caller_capable(&c->t, CAP_NET_BIND_SERVICE, fd)))
 		return -EACCES;
 	return bs_raw_bind(fd, addr, len) < 0 ? -errno : 0;
@@ -226,7 +211,7 @@ static int bind_decided(struct call *c, const struct sockaddr_storage *ss)
 
 	/* Marked with the port it got: listen() then knows it was bound here, by a
 	 * bind the kernel holds it to. */
-	if (!rc && port_of(ss))
+	if (!rc && bs_sockaddr_port(ss))
 		mark(c->sock, ss);
 	else if (!rc && getsockname(c->sock, (struct sockaddr *)&got, &len) == 0)
 		mark(c->sock, &got);
@@ -339,15 +324,6 @@ static void on_bind(struct call *c)
 	c->resp->error = other_bind(c, buf, (socklen_t)len);
 }
 
-/* Tells whether fd is listening already (a socket handed in listening). */
-static bool listening(int fd)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
-}
-
 /* The close-on-exec flag of the target's descriptor fd, from /proc. */
 static bool target_cloexec(const struct call *c, int fd)
 {
@@ -449,7 +425,8 @@ static void on_listen(struct call *c)
 		goto listen;
 	/* Bound here by a bind of ours, the kernel holds it where it is. (Listening
 	 * already: only a socket from outside the tree, which is not ours to move.) */
-	if (port_of(&from) && (marked(c->sock, &from) || listening(c->sock)))
+	if (bs_sockaddr_port(&from) &&
+	    (marked(c->sock, &from) || bs_sock_int(c->sock, SOL_SOCKET, SO_ACCEPTCONN)))
 		goto listen;
 	v = decide(c, &from, &o, &event, &action);
 	if (event)
@@ -465,7 +442,7 @@ static void on_listen(struct call *c)
 	 * bound now; bound, replaced by a fresh socket bound there. */
 	if (v == BS_PASS)
 		o.to = from;
-	if (!port_of(&from)) {
+	if (!bs_sockaddr_port(&from)) {
 		if ((c->resp->error = bind_decided(c, &o.to)))
 			return;
 	} else {
@@ -525,10 +502,7 @@ void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
 	}
 	if ((resp->error = bs_sock_kind(c.sock, &c.domain, &c.type)))
 		goto out;
-	if (c.type == SOCK_STREAM || c.type == SOCK_SEQPACKET)
-		c.proto = BS_PROTO_TCP;
-	else if (c.type == SOCK_DGRAM)
-		c.proto = BS_PROTO_UDP;
+	c.proto = bs_sock_proto_of(c.type);
 	if (req->data.nr == __NR_bind)
 		on_bind(&c);
 	else

@@ -14,13 +14,6 @@ static int domain_of(int fd)
 	return bs_sock_kind(fd, &domain, &type) < 0 ? -1 : domain;
 }
 
-/* Port of an inet sockaddr. */
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
-					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
 /* After a successful bind to bound by decision j (rewritten: as j said): what
  * listen() and a later client send need to know. */
 static void bound_by(int fd, const struct bs_judgement *j, const struct sockaddr_storage *bound,
@@ -31,11 +24,11 @@ static void bound_by(int fd, const struct bs_judgement *j, const struct sockaddr
 
 	/* Marked with the port it got (a port-0 bind asks the kernel which): listen()
 	 * then knows a bind put it there, which the kernel holds it to. */
-	if (port_of(bound))
+	if (bs_sockaddr_port(bound))
 		bs_fd_mark(fd, bound);
-	else if (getsockname(fd, (struct sockaddr *)&got, &len) == 0 && port_of(&got))
+	else if (getsockname(fd, (struct sockaddr *)&got, &len) == 0 && bs_sockaddr_port(&got))
 		bs_fd_mark(fd, &got);
-	if (rewritten && !port_of(&j->from))
+	if (rewritten && !bs_sockaddr_port(&j->from))
 		bs_clients_note(fd, &j->from, &j->o, j->proto);
 }
 

@@ -119,35 +119,12 @@ bool bs_fd_marked(int fd, const struct sockaddr_storage *bound)
 
 int bs_sock_proto(int fd, unsigned *proto)
 {
-	int type;
-	socklen_t len = sizeof(type);
+	unsigned p = bs_sock_proto_of(bs_sock_int(fd, SOL_SOCKET, SO_TYPE));
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+	if (!p)
 		return -1;
-	/* SOCK_SEQPACKET (SCTP) listens like a stream socket. */
-	if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
-		*proto = BS_PROTO_TCP;
-	else if (type == SOCK_DGRAM)
-		*proto = BS_PROTO_UDP;
-	else
-		return -1;
+	*proto = p;
 	return 0;
-}
-
-bool bs_fd_v6only(int fd)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &len) == 0 && on;
-}
-
-bool bs_fd_listening(int fd)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
 }
 
 /* The hooks: a descriptor number closed or replaced through libc. */

@@ -19,18 +19,12 @@ static int learn_socket(int fd, struct bs_judgement *j)
 	return j->proto || bs_sock_proto(fd, &j->proto) == 0 ? 0 : -1;
 }
 
-/* Tells whether the hook may act on fd as j says: the socket is one we judge and,
- * for listen(), a TCP socket not listening yet (one handed over listening keeps its
- * place). Asked only once a decision would act, so an allowed call pays nothing. */
-static bool may_act(int fd, struct bs_judgement *j)
+bool bs_judge_may_act(int fd, struct bs_judgement *j)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&j->from;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&j->from;
-	bool bound = j->from.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port;
-
 	if (learn_socket(fd, j) < 0)
 		return false;
-	return !j->listen || (j->proto == BS_PROTO_TCP && !(bound && bs_fd_listening(fd)));
+	return !j->listen || (j->proto == BS_PROTO_TCP && !(bs_sockaddr_port(&j->from) &&
+							  bs_sock_int(fd, SOL_SOCKET, SO_ACCEPTCONN)));
 }
 
 /* Logs the outcome in j as event (with action for dry runs). */
@@ -62,7 +56,7 @@ static enum bs_verdict judge_starting(int fd, struct bs_judgement *j)
 
 	bs_query_set_sockaddr(&q, &j->from);
 	bs_resolve(bs_policy_static_loopback(), &q, &j->from, &j->o);
-	if (j->o.d.action != BS_REWRITE || !may_act(fd, j))
+	if (j->o.d.action != BS_REWRITE || !bs_judge_may_act(fd, j))
 		return BS_PASS;
 	return j->o.err ? BS_FAIL : BS_USE_TO;
 }
@@ -94,19 +88,20 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	/* The IPv6 wildcard's loopback depends on IPV6_V6ONLY; a lookup (no socket
 	 * yet) gets ::1, which any IPv6 socket can bind. */
 	if (bs_sockaddr_is_dualstack_wildcard(&j->from))
-		q.v6only = fd < 0 || bs_fd_v6only(fd);
+		q.v6only = fd < 0 || bs_sock_int(fd, IPPROTO_IPV6, IPV6_V6ONLY);
 	bs_resolve_bind(st->system, st->policy, &q, &j->from, &j->o);
 	/* Whether another IPv6 address is what the wildcard gets depends on it too:
 	 * asked for only then, so an allowed bind makes no syscall. */
 	if (j->from.ss_family == AF_INET6 && fd >= 0 && !bs_sockaddr_is_dualstack_wildcard(&j->from) &&
-	    !j->o.kept && (j->o.err || j->o.d.action == BS_REWRITE) && bs_fd_v6only(fd)) {
+	    !j->o.kept && (j->o.err || j->o.d.action == BS_REWRITE) &&
+	    bs_sock_int(fd, IPPROTO_IPV6, IPV6_V6ONLY)) {
 		q.v6only = true;
 		bs_resolve_bind(st->system, st->policy, &q, &j->from, &j->o);
 	}
 	/* The common case, allowed and not logged, makes no syscall at all. */
 	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->set.log_allowed)
 		return BS_PASS;
-	if (!may_act(fd, j))
+	if (!bs_judge_may_act(fd, j))
 		return BS_PASS;
 	v = bs_verdict_of(&j->o, &st->set, false, &event, &action);
 	/* A call that goes on unchanged reaches the supervisor, which judges it the

@@ -13,13 +13,6 @@
 
 #include "shim/lib/shim.h"
 
-/* Port of an inet sockaddr. */
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
-					      : ((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
 /* Puts fd where decision j says, before it listens; returns -1 with errno set, or
  * what bs_socket_replaced needs after the listen. */
 static int place(int fd, const struct bs_judgement *j)
@@ -27,14 +20,14 @@ static int place(int fd, const struct bs_judgement *j)
 	int rc = 0;
 
 	/* An unbound socket can still be bound; a bound one is replaced. */
-	if (!port_of(&j->from)) {
+	if (!bs_sockaddr_port(&j->from)) {
 		if (bs_kernel_bind(fd, (const struct sockaddr *)&j->o.to, bs_sockaddr_len(&j->o.to)) < 0)
 			return -1;
 	} else if ((rc = bs_socket_replace(fd, &j->o.to)) < 0) {
 		errno = -rc;
 		return -1;
 	}
-	if (port_of(&j->o.to))
+	if (bs_sockaddr_port(&j->o.to))
 		bs_fd_mark(fd, &j->o.to);
 	return rc;
 }
@@ -54,7 +47,7 @@ static int bs_listen(int fd, int backlog)
 	j.listen = true;
 	if (getsockname(fd, (struct sockaddr *)&j.from, &len) < 0 ||
 	    (j.from.ss_family != AF_INET && j.from.ss_family != AF_INET6) ||
-	    (port_of(&j.from) && bs_fd_marked(fd, &j.from))) {
+	    (bs_sockaddr_port(&j.from) && bs_fd_marked(fd, &j.from))) {
 		errno = saved;
 		return bs_kernel_listen(fd, backlog);
 	}
@@ -63,14 +56,11 @@ static int bs_listen(int fd, int backlog)
 		errno = j.o.err;
 		return -1;
 	}
-	/* Left where it is (BS_PASS) or put elsewhere: held there by a bind. Only a
-	 * TCP socket that does not listen yet is held: UDP never listens, and one
-	 * handed over listening keeps its place. */
+	/* Left where it is (BS_PASS) or put elsewhere: held there by a bind, if it is
+	 * one the hook may act on (not UDP, which never listens, nor a socket handed
+	 * over listening). */
 	if (v == BS_PASS) {
-		unsigned proto = j.proto;
-
-		if ((!proto && bs_sock_proto(fd, &proto) < 0) || proto != BS_PROTO_TCP ||
-		    bs_fd_listening(fd)) {
+		if (!bs_judge_may_act(fd, &j)) {
 			errno = saved;
 			return bs_kernel_listen(fd, backlog);
 		}

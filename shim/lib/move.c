@@ -20,15 +20,6 @@
 #include "shim/common/sockopt.h"
 #include "shim/lib/shim.h"
 
-/* Reads an int socket option; 0 if it cannot. */
-static int int_opt(int fd, int level, int name)
-{
-	int v = 0;
-	socklen_t len = sizeof(v);
-
-	return getsockopt(fd, level, name, &v, &len) < 0 ? 0 : v;
-}
-
 int bs_socket_replace(int fd, const struct sockaddr_storage *to)
 {
 	static const int one = 1;
@@ -36,7 +27,7 @@ int bs_socket_replace(int fd, const struct sockaddr_storage *to)
 
 	if ((rc = bs_sock_kind(fd, &domain, &type)) < 0)
 		return rc;
-	protocol = int_opt(fd, SOL_SOCKET, SO_PROTOCOL);
+	protocol = bs_sock_int(fd, SOL_SOCKET, SO_PROTOCOL);
 	if ((flags = fcntl(fd, F_GETFL)) < 0 || (fdflags = fcntl(fd, F_GETFD)) < 0)
 		return -errno;
 	fresh = bs_real.socket(domain, type | SOCK_CLOEXEC, protocol);
@@ -46,7 +37,7 @@ int bs_socket_replace(int fd, const struct sockaddr_storage *to)
 	fcntl(fresh, F_SETFL, flags);
 	if (!to) {
 		rc = 0;		/* left unbound: the kernel binds it as it is used */
-	} else if (!int_opt(fresh, SOL_SOCKET, SO_REUSEADDR)) {
+	} else if (!bs_sock_int(fresh, SOL_SOCKET, SO_REUSEADDR)) {
 		bs_sys_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		bs_sys_setsockopt(fresh, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		rc = bs_kernel_bind(fresh, (const struct sockaddr *)to, bs_sockaddr_len(to));

@@ -104,6 +104,11 @@ static inline void bs_judgement_init(struct bs_judgement *j, const char *call)
 /* Decides j->from for socket fd (-1: no socket, j->proto must be set), logs the
  * decision, and says what the caller does next. */
 enum bs_verdict bs_judge(int fd, struct bs_judgement *j);
+/* Tells whether the hook may act on fd as j says: the socket is one we judge and,
+ * for listen(), a TCP socket not listening yet (one handed over listening keeps its
+ * place). bs_judge asks it only once a decision would act, so an allowed call pays
+ * nothing. */
+bool bs_judge_may_act(int fd, struct bs_judgement *j);
 /* Writes the record of a decision j that a caller carried out itself. */
 void bs_judge_record(const struct bs_judgement *j, const char *event);
 
@@ -111,10 +116,6 @@ void bs_judge_record(const struct bs_judgement *j, const char *event);
 /* Reads BS_PROTO_* of socket fd (SOCK_TYPE); returns 0, or -1 if it is not a
  * stream, seqpacket or datagram socket. */
 int bs_sock_proto(int fd, unsigned *proto);
-/* Tells whether the IPv6 socket fd has IPV6_V6ONLY set. */
-bool bs_fd_v6only(int fd);
-/* Tells whether socket fd is listening already (SO_ACCEPTCONN). */
-bool bs_fd_listening(int fd);
 /* Marks fd as put at bound by a decision of the shim's (bound has a port). */
 void bs_fd_mark(int fd, const struct sockaddr_storage *bound);
 /* Tells whether fd's mark is for exactly bound. */

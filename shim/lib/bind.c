@@ -23,10 +23,12 @@ static void bound_by(int fd, const struct bs_judgement *j, const struct sockaddr
 	socklen_t len = sizeof(got);
 
 	/* Marked with the port it got (a port-0 bind asks the kernel which): listen()
-	 * then knows a bind put it there, which the kernel holds it to. */
+	 * then knows a bind put it there, which the kernel holds it to. A UDP socket
+	 * never listens: nothing to ask. */
 	if (bs_sockaddr_port(bound))
 		bs_fd_mark(fd, bound);
-	else if (getsockname(fd, (struct sockaddr *)&got, &len) == 0 && bs_sockaddr_port(&got))
+	else if (j->proto != BS_PROTO_UDP &&
+		 getsockname(fd, (struct sockaddr *)&got, &len) == 0 && bs_sockaddr_port(&got))
 		bs_fd_mark(fd, &got);
 	if (rewritten && !bs_sockaddr_port(&j->from))
 		bs_clients_note(fd, &j->from, &j->o, j->proto);

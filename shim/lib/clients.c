@@ -27,8 +27,6 @@
 
 #include "shim/lib/shim.h"
 
-#define BS_CLIENTS_MAX 65536
-
 struct client {
 	atomic_bool noted;		/* a hint, read without the lock: an entry is here */
 	atomic_flag busy;		/* held while the entry is read or written */
@@ -39,35 +37,12 @@ struct client {
 	unsigned char proto;
 };
 
-static _Atomic(struct client *) table;
+static void *_Atomic table;
 
-/* The table, mapped on first use; NULL if that failed. */
+/* The table, mapped on first use; NULL if there is none. */
 static struct client *clients(bool create)
 {
-	struct client *t = atomic_load_explicit(&table, memory_order_acquire), *fresh, *none = NULL;
-
-	if (t || !create)
-		return t == MAP_FAILED ? NULL : t;
-	fresh = mmap(NULL, BS_CLIENTS_MAX * sizeof(*t), PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (atomic_compare_exchange_strong(&table, &none, fresh))
-		return fresh == MAP_FAILED ? NULL : fresh;
-	if (fresh != MAP_FAILED)
-		munmap(fresh, BS_CLIENTS_MAX * sizeof(*t));
-	return none == MAP_FAILED ? NULL : none;
-}
-
-/* Entries change hands when descriptor numbers do, between threads the kernel
- * orders but the compiler does not know: a per-entry spin lock, held for a copy. */
-static void lock(struct client *c)
-{
-	while (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire))
-		;
-}
-
-static void unlock(struct client *c)
-{
-	atomic_flag_clear_explicit(&c->busy, memory_order_release);
+	return bs_fd_table(&table, sizeof(struct client), create);
 }
 
 /* Copies an inet sockaddr into a sockaddr_in6-sized slot, and back. */
@@ -88,17 +63,17 @@ void bs_clients_note(int fd, const struct sockaddr_storage *from, const struct b
 {
 	struct client *t = clients(true), *c;
 
-	if (!t || fd < 0 || fd >= BS_CLIENTS_MAX)
+	if (!t || fd < 0 || fd >= BS_FDS_MAX)
 		return;
 	c = &t[fd];
-	lock(c);
+	bs_spin_lock(&c->busy);
 	store(&c->from, from);
 	store(&c->put, &o->to);
 	c->policy = o->policy;
 	c->rule = o->d.rule;
 	c->proto = (unsigned char)proto;
 	atomic_store_explicit(&c->noted, true, memory_order_relaxed);
-	unlock(c);
+	bs_spin_unlock(&c->busy);
 }
 
 bool bs_peer_is_remote(const struct sockaddr *peer, socklen_t len)
@@ -150,7 +125,7 @@ static void restore(struct client *c, int fd, const struct sockaddr *peer, sockl
 
 	if (bs_busy || bs_sockaddr_copy(peer, plen, &p))
 		return;
-	lock(c);
+	bs_spin_lock(&c->busy);
 	load(&from, &c->from);
 	load(&put, &c->put);
 	d.rule = c->rule;
@@ -158,7 +133,7 @@ static void restore(struct client *c, int fd, const struct sockaddr *peer, sockl
 	r.proto = c->proto;
 	/* Used now, or another socket's leftover: either way the entry is done. */
 	atomic_store_explicit(&c->noted, false, memory_order_relaxed);
-	unlock(c);
+	bs_spin_unlock(&c->busy);
 	if (!still_put(fd, &put)) {
 		errno = saved;
 		return;
@@ -182,7 +157,7 @@ bool bs_clients_noted(int fd)
 
 	/* Every connect and send asks: two loads unless this descriptor's port-0
 	 * bind was rewritten. */
-	return t && fd >= 0 && fd < BS_CLIENTS_MAX &&
+	return t && fd >= 0 && fd < BS_FDS_MAX &&
 	       atomic_load_explicit(&t[fd].noted, memory_order_relaxed);
 }
 

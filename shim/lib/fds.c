@@ -28,8 +28,6 @@
 #include "shim/common/sock.h"
 #include "shim/lib/shim.h"
 
-#define BS_FDS_MAX 65536
-
 struct mark {
 	atomic_flag busy;
 	uint16_t family;		/* 0: none */
@@ -38,22 +36,27 @@ struct mark {
 	uint8_t addr[16];
 };
 
-static _Atomic(struct mark *) marks;
+static void *_Atomic marks;
 
-/* The table, mapped on first use (create); NULL if there is none. */
-static struct mark *table(bool create)
+void *bs_fd_table(void *_Atomic *slot, size_t size, bool create)
 {
-	struct mark *t = atomic_load_explicit(&marks, memory_order_acquire), *fresh, *none = NULL;
+	void *t = atomic_load_explicit(slot, memory_order_acquire), *fresh, *none = NULL;
 
 	if (t || !create)
 		return t == MAP_FAILED ? NULL : t;
-	fresh = mmap(NULL, BS_FDS_MAX * sizeof(*t), PROT_READ | PROT_WRITE,
+	fresh = mmap(NULL, BS_FDS_MAX * size, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (atomic_compare_exchange_strong(&marks, &none, fresh))
+	if (atomic_compare_exchange_strong(slot, &none, fresh))
 		return fresh == MAP_FAILED ? NULL : fresh;
 	if (fresh != MAP_FAILED)
-		munmap(fresh, BS_FDS_MAX * sizeof(*t));
+		munmap(fresh, BS_FDS_MAX * size);
 	return none == MAP_FAILED ? NULL : none;
+}
+
+/* The marks, mapped on first use (create); NULL if there are none. */
+static struct mark *table(bool create)
+{
+	return bs_fd_table(&marks, sizeof(struct mark), create);
 }
 
 /* Fills m's address fields from an inet sockaddr (the fields the kernel uses). */
@@ -76,17 +79,6 @@ static void canonical(struct mark *m, const struct sockaddr_storage *ss)
 	}
 }
 
-static void lock(struct mark *m)
-{
-	while (atomic_flag_test_and_set_explicit(&m->busy, memory_order_acquire))
-		;
-}
-
-static void unlock(struct mark *m)
-{
-	atomic_flag_clear_explicit(&m->busy, memory_order_release);
-}
-
 void bs_fd_mark(int fd, const struct sockaddr_storage *bound)
 {
 	struct mark *t = table(true), c;
@@ -94,12 +86,12 @@ void bs_fd_mark(int fd, const struct sockaddr_storage *bound)
 	if (!t || fd < 0 || fd >= BS_FDS_MAX)
 		return;
 	canonical(&c, bound);
-	lock(&t[fd]);
+	bs_spin_lock(&t[fd].busy);
 	t[fd].family = c.family;
 	t[fd].port = c.port;
 	t[fd].scope = c.scope;
 	memcpy(t[fd].addr, c.addr, sizeof(c.addr));
-	unlock(&t[fd]);
+	bs_spin_unlock(&t[fd].busy);
 }
 
 bool bs_fd_marked(int fd, const struct sockaddr_storage *bound)
@@ -110,10 +102,10 @@ bool bs_fd_marked(int fd, const struct sockaddr_storage *bound)
 	if (!t || fd < 0 || fd >= BS_FDS_MAX)
 		return false;
 	canonical(&c, bound);
-	lock(&t[fd]);
+	bs_spin_lock(&t[fd].busy);
 	same = t[fd].family == c.family && t[fd].port == c.port && t[fd].scope == c.scope &&
 	       !memcmp(t[fd].addr, c.addr, sizeof(c.addr));
-	unlock(&t[fd]);
+	bs_spin_unlock(&t[fd].busy);
 	return same;
 }
 

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -113,6 +114,23 @@ bool bs_judge_may_act(int fd, struct bs_judgement *j);
 void bs_judge_record(const struct bs_judgement *j, const char *event);
 
 /* fds.c: marks of the decisions binds made, and socket facts asked of the kernel. */
+/* The shim's per-descriptor tables (marks here, client entries in clients.c):
+ * BS_FDS_MAX entries of size bytes, mapped in *slot on a process's first use
+ * (create), so a process that never binds pays nothing. NULL if there is none. */
+#define BS_FDS_MAX 65536
+void *bs_fd_table(void *_Atomic *slot, size_t size, bool create);
+/* A per-entry spin lock, held for a copy: entries change hands when descriptor
+ * numbers do, between threads (and signal handlers) the compiler knows nothing of. */
+static inline void bs_spin_lock(atomic_flag *f)
+{
+	while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
+		;
+}
+
+static inline void bs_spin_unlock(atomic_flag *f)
+{
+	atomic_flag_clear_explicit(f, memory_order_release);
+}
 /* Reads BS_PROTO_* of socket fd (SOCK_TYPE); returns 0, or -1 if it is not a
  * stream, seqpacket or datagram socket. */
 int bs_sock_proto(int fd, unsigned *proto);

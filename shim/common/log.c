@@ -1,8 +1,9 @@
 /*
  * Log records: one per decision, formatted on the stack and written with a single
  * write(2) (a single send(2) for syslog), so records of many threads and processes
- * never interleave. Files are opened O_APPEND. The app may close or reuse our
- * descriptor at any time, so each write first checks the descriptor is still ours.
+ * never interleave. Files are opened O_APPEND. The program may close or reuse our
+ * descriptor at any time: the shim's close-family hooks say when (bs_log_forget),
+ * and a sink is classified once when adopted, so a record costs its write alone.
  */
 #include <errno.h>
 #include <fcntl.h>

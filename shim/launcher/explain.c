@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "shim/common/escape.h"
+#include "shim/common/userns.h"
 #include "shim/launcher/policyopt.h"
 #include "shim/launcher/system.h"
 

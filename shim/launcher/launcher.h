@@ -50,8 +50,4 @@ int bs_try_help(const char *verb);
  * usage exit status. */
 int bs_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Tells whether this process is in the initial user namespace, where the uids /proc
- * shows are the real users': in another, uid 0 is whoever made it (proc.c). */
-bool bs_in_initial_userns(void);
-
 #endif

@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "shim/common/userns.h"
 #include "shim/launcher/launcher.h"
 #include "shim/launcher/sup.h"
 
@@ -334,15 +335,6 @@ bool bs_caller_same_userns(const struct bs_caller *t)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)t->tid);
 	return same_file(path, "/proc/self/ns/user");
-}
-
-bool bs_in_initial_userns(void)
-{
-	struct stat st;
-
-	/* The initial user namespace's inode number (PROC_USER_INIT_INO), as the shim
-	 * tells it (shim/lib/who.c). */
-	return stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFDu;
 }
 
 bool bs_caller_same_fs(const struct bs_caller *t)

@@ -43,6 +43,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shim/common/userns.h"
 #include "shim/launcher/launcher.h"
 #include "shim/launcher/sup.h"
 

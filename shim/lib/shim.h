@@ -166,9 +166,6 @@ void bs_uncovered(int dirfd, const char *path, int flags, bool search);
 void bs_self(const struct bs_state *st, struct bs_who *who);
 /* Forgets the cached pid and uid (a fork child). */
 void bs_who_forget(void);
-/* Tells whether this process is in the initial user namespace, where getuid() is
- * the real user. */
-bool bs_uid_known(void);
 /* The uid rules see: the real uid, or (uid_t)-1 (matching no rule) where unknown. */
 uid_t bs_query_uid(const struct bs_state *st);
 

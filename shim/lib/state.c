@@ -16,6 +16,7 @@
 #include "policy/sys.h"
 #include "shim/common/env.h"
 #include "shim/common/select.h"
+#include "shim/common/userns.h"
 #include "shim/lib/shim.h"
 
 static struct bs_state S;
@@ -157,7 +158,7 @@ static void load(void)
 			p = NULL;
 	}
 	S.needs = (p ? p->needs : 0) | (S.system ? S.system->needs : 0);
-	S.uid_known = !(S.needs & BS_NEED_UID) || bs_uid_known();
+	S.uid_known = !(S.needs & BS_NEED_UID) || bs_in_initial_userns();
 	if (S.needs & BS_NEED_EXE) {
 		ssize_t n = readlink("/proc/self/exe", S.exe, sizeof(S.exe) - 1);
 

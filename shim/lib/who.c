@@ -19,9 +19,6 @@
 
 #include "shim/lib/shim.h"
 
-/* The initial user namespace's inode number (PROC_USER_INIT_INO). */
-#define BS_INIT_USERNS_INO 0xEFFFFFFDu
-
 static atomic_int pid;
 static atomic_uint uid, user_uid = (unsigned)-1;
 static atomic_int have_uid, have_user;
@@ -40,13 +37,6 @@ static uid_t real_uid(void)
 		atomic_store(&have_uid, 1);
 	}
 	return (uid_t)atomic_load(&uid);
-}
-
-bool bs_uid_known(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/user", &st) == 0 && st.st_ino == BS_INIT_USERNS_INO;
 }
 
 uid_t bs_query_uid(const struct bs_state *st)

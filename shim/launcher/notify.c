@@ -152,16 +152,7 @@ static enum bs_verdict decide(struct call *c, const struct sockaddr_storage *fro
 		q.uid = c->s->uid_known ? c->t.uid : (uid_t)-1;
 	}
 	bs_query_set_sockaddr(&q, from);
-	/* The IPv6 wildcard's loopback, and what a wildcard bind is given (the
-	 * decision made once), depend on it. */
-	if (bs_sockaddr_is_dualstack_wildcard(from))
-		q.v6only = bs_sock_int(c->sock, IPPROTO_IPV6, IPV6_V6ONLY);
-	bs_resolve_bind(l->system, l->user, &q, from, o);
-	if (from->ss_family == AF_INET6 && !bs_sockaddr_is_dualstack_wildcard(from) && !o->kept &&
-	    (o->err || o->d.action == BS_REWRITE) && bs_sock_int(c->sock, IPPROTO_IPV6, IPV6_V6ONLY)) {
-		q.v6only = true;
-		bs_resolve_bind(l->system, l->user, &q, from, o);
-	}
+	bs_decide_bind(l->system, l->user, &q, from, c->sock, o);
 	return bs_verdict_of(o, c->s->e->set, false, event, action);
 }
 

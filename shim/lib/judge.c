@@ -85,19 +85,7 @@ enum bs_verdict bs_judge(int fd, struct bs_judgement *j)
 	q.proto = j->proto;
 	if (st->needs & BS_NEED_UID)
 		q.uid = bs_query_uid(st);
-	/* The IPv6 wildcard's loopback depends on IPV6_V6ONLY; a lookup (no socket
-	 * yet) gets ::1, which any IPv6 socket can bind. */
-	if (bs_sockaddr_is_dualstack_wildcard(&j->from))
-		q.v6only = fd < 0 || bs_sock_int(fd, IPPROTO_IPV6, IPV6_V6ONLY);
-	bs_resolve_bind(st->system, st->policy, &q, &j->from, &j->o);
-	/* Whether another IPv6 address is what the wildcard gets depends on it too:
-	 * asked for only then, so an allowed bind makes no syscall. */
-	if (j->from.ss_family == AF_INET6 && fd >= 0 && !bs_sockaddr_is_dualstack_wildcard(&j->from) &&
-	    !j->o.kept && (j->o.err || j->o.d.action == BS_REWRITE) &&
-	    bs_sock_int(fd, IPPROTO_IPV6, IPV6_V6ONLY)) {
-		q.v6only = true;
-		bs_resolve_bind(st->system, st->policy, &q, &j->from, &j->o);
-	}
+	bs_decide_bind(st->system, st->policy, &q, &j->from, fd, &j->o);
 	/* The common case, allowed and not logged, makes no syscall at all. */
 	if (j->o.d.action == BS_ALLOW && !j->o.err && !st->set.log_allowed)
 		return BS_PASS;

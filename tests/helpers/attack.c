@@ -42,11 +42,11 @@
  *   attack sctp
  *        SCTP sockets (which bind with setsockopt too): "seqpacket ERRNO",
  *        "sctp ERRNO"
- *   attack rexec
- *        rexec() with a stderr channel, to an "rexecd" thread of its own on
- *        loopback: glibc listens for that channel from inside itself. "rexec
- *        listened on ADDR" (from /proc/net/tcp, as the rexecd learns the port),
- *        then "rexec ok", or "rexec ERRNO" if refused
+ *   attack rexec | rcmd
+ *        rexec() or rcmd() (root: it binds a reserved port) with a stderr channel,
+ *        to a daemon thread of its own on loopback: glibc listens for that channel
+ *        from inside itself. "NAME listened on ADDR" (from /proc/net/tcp, as the
+ *        daemon learns the port), then "NAME ok", or "NAME ERRNO" if refused
  *   attack listen-race ROUNDS [6]
  *        a TCP socket whose non-blocking connect to a closed loopback port was
  *        refused (getsockname still says 127.0.0.1) listens while another thread
@@ -607,15 +607,17 @@ static void read_str(int fd, char *buf, size_t len)
 
 /* The rexecd: learns the stderr port, says where it listens, connects to it, and
  * answers the request. */
+/* The daemon: learns the stderr port, says where it listens, connects to it (from
+ * a reserved port, as rcmd wants, where it may), and answers the request. */
 static void *rexecd(void *arg)
 {
+	const char *name = arg;
 	char port[32], skip[128], line[256];
 	int c = accept(rexecd_srv, NULL, NULL), back;
 	unsigned a, p, st;
-	struct sockaddr_in to;
+	struct sockaddr_in to, from;
 	FILE *f;
 
-	(void)arg;
 	read_str(c, port, sizeof(port));
 	f = fopen("/proc/net/tcp", "r");
 	while (f && fgets(line, sizeof(line), f))
@@ -623,14 +625,19 @@ static void *rexecd(void *arg)
 		    p == (unsigned)atoi(port)) {
 			struct in_addr in = {a};
 
-			printf("rexec listened on %s\n", inet_ntoa(in));
+			printf("%s listened on %s\n", name, inet_ntoa(in));
 		}
 	if (f)
 		fclose(f);
 	to = v4("127.0.0.1", atoi(port));
 	back = socket(AF_INET, SOCK_STREAM, 0);
+	for (int rp = 1023; rp >= 600; rp--) {
+		from = v4("127.0.0.1", rp);
+		if (bind(back, (struct sockaddr *)&from, sizeof(from)) == 0 || errno != EADDRINUSE)
+			break;
+	}
 	if (connect(back, (struct sockaddr *)&to, sizeof(to)) < 0)
-		printf("rexecd: connect back %s\n", ename(errno));
+		printf("%sd: connect back %s\n", name, ename(errno));
 	for (int i = 0; i < 3; i++)
 		read_str(c, skip, sizeof(skip));
 	if (write(c, "", 1) < 0)
@@ -638,7 +645,8 @@ static void *rexecd(void *arg)
 	return NULL;
 }
 
-static int rexec_back(void)
+/* rexec() or rcmd() (name) with a stderr channel, to the daemon above. */
+static int remote_command(const char *name)
 {
 	struct sockaddr_in lo = v4("127.0.0.1", 0);
 	socklen_t len = sizeof(lo);
@@ -650,16 +658,19 @@ static int rexec_back(void)
 	if (bind(rexecd_srv, (struct sockaddr *)&lo, sizeof(lo)) < 0 || listen(rexecd_srv, 4) < 0 ||
 	    getsockname(rexecd_srv, (struct sockaddr *)&lo, &len) < 0)
 		return 1;
-	pthread_create(&t, NULL, rexecd, NULL);
+	pthread_create(&t, NULL, rexecd, (void *)name);
 	alarm(10);
 	setenv("HOME", "/nonexistent", 1);	/* no ~/.netrc */
-	s = rexec(&host, lo.sin_port, "user", "pass", "cmd", &fd2);
+	if (!strcmp(name, "rcmd"))
+		s = rcmd(&host, lo.sin_port, "root", "root", "cmd", &fd2);
+	else
+		s = rexec(&host, lo.sin_port, "user", "pass", "cmd", &fd2);
 	if (s < 0) {
-		printf("rexec %s\n", ename(errno));
+		printf("%s %s\n", name, ename(errno));
 		return 0;
 	}
 	pthread_join(t, NULL);
-	printf("rexec ok\n");
+	printf("%s ok\n", name);
 	return 0;
 }
 
@@ -828,8 +839,8 @@ int main(int argc, char **argv)
 		return mptcp();
 	if (!strcmp(cmd, "listen-race") && argc >= 3)
 		return listen_race(argv + 2);
-	if (!strcmp(cmd, "rexec"))
-		return rexec_back();
+	if (!strcmp(cmd, "rexec") || !strcmp(cmd, "rcmd"))
+		return remote_command(cmd);
 	if (!strcmp(cmd, "kind-dup2") && argc >= 3)
 		return kind_dup2(argv + 2);
 	if (!strcmp(cmd, "kind-vfork") && argc >= 3)

@@ -383,6 +383,29 @@ Test(attack, rexec_back_channel_is_judged)
 	cr_expect_str_eq(p.out, "rexec listened on 0.0.0.0\nrexec ok\n", "%s", p.err);
 }
 
+/* The same for rcmd(), whose stderr channel libc binds to a reserved port of the
+ * wildcard (its own rresvport_af) and listens on. */
+Test(attack, rcmd_back_channel_is_judged)
+{
+	static const char *const want[] = {"rcmd EACCES\n", "rcmd EACCES\n",
+					   "rcmd listened on 127.0.0.1\nrcmd ok\n"};
+	struct bs_proc p;
+
+	if (!bs_real_root())
+		cr_skip_test("rcmd() needs root (it binds reserved ports)");
+	bs_sh(&p, 30, "%s rcmd", ATTACK);
+	cr_assert_str_eq(p.out, "rcmd listened on 0.0.0.0\nrcmd ok\n", "natively: %s", p.err);
+	for (size_t i = 0; i < NMODES; i++) {
+		const struct mode *m = &modes[i];
+
+		RUN_ATTACK(&p, m, "%s", "rcmd");
+		cr_expect_str_eq(p.out, want[i], "%s: %s", m->name, p.err);
+	}
+	RUN_ATTACK(&p, &modes[0], "%s", "rcmd");
+	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:0 EACCES (rule \"not-loopback\" builtin) in rcmd()\n"),
+		  "%s", p.err);
+}
+
 Test(attack, sctp_is_refused)
 {
 	for (size_t i = 0; i < NMODES; i++) {

@@ -361,6 +361,48 @@ int bs_log_probe_syslog(void)
 	return 0;
 }
 
+/* write(2) that cannot raise SIGPIPE in the program: a record to a pipe nobody
+ * reads (the program's stderr, a FIFO) must not kill a program that would never
+ * have written there itself. SIGPIPE is blocked around the write and, if the write
+ * raised it and it was not pending before, taken off the queue again. */
+static void write_quietly(int fd, const char *buf, size_t len)
+{
+	static const struct timespec now;
+	sigset_t pipe_set, old, pending;
+	int was_pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	if (write(fd, buf, len) < 0 && errno == EPIPE && !was_pending)
+		sigtimedwait(&pipe_set, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Writes rec to fd as a descriptor of kind allows. */
+static void write_as(enum sink_kind kind, int fd, const char *rec, size_t len)
+{
+	switch (kind) {
+	case SINK_PLAIN:
+		if (write(fd, rec, len) < 0)
+			(void)0;	/* a record lost, never the program's business */
+		break;
+	case SINK_PIPE:
+		write_quietly(fd, rec, len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Writes rec to sink s's descriptor fd as its kind allows. */
+static void sink_write(const struct sink *s, int fd, const char *rec, size_t len)
+{
+	write_as((enum sink_kind)atomic_load(&s->kind), fd, rec, len);
+}
+
 /* The descriptor "stderr" records go to: fd 2 (whatever it is now), or the
  * launcher's stderr inherited as lg->fd. If the program closed that one, records for
  * it are lost, and fd 2 is told so once. */
@@ -380,8 +422,8 @@ static int stderr_fd(const struct bs_logger *lg, const struct bs_who *w)
 		n = snprintf(msg, sizeof(msg), "bindshim[%d]: the descriptor for records (%d) was "
 			     "closed by the program: records are lost from here on\n", (int)w->pid,
 			     lg->fd);
-		if (n > 0 && classify(2) == SINK_PLAIN && write(2, msg, (size_t)n) < 0)
-			(void)0;
+		if (n > 0)
+			write_as(classify(2), 2, msg, (size_t)n);
 		return -1;
 	}
 	atomic_store(&stderr_sink.kind, classify(lg->fd));
@@ -423,42 +465,6 @@ static void emit_syslog(const struct bs_who *w, const char *rec, size_t len, int
 			return;
 		/* syslogd restarted, or the program closed our socket: reconnect once. */
 		sink_adopt(&syslog_sink, open_syslog());
-	}
-}
-
-/* write(2) that cannot raise SIGPIPE in the program: a record to a pipe nobody
- * reads (the program's stderr, a FIFO) must not kill a program that would never
- * have written there itself. SIGPIPE is blocked around the write and, if the write
- * raised it and it was not pending before, taken off the queue again. */
-static void write_quietly(int fd, const char *buf, size_t len)
-{
-	static const struct timespec now;
-	sigset_t pipe_set, old, pending;
-	int was_pending;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	if (write(fd, buf, len) < 0 && errno == EPIPE && !was_pending)
-		sigtimedwait(&pipe_set, NULL, &now);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-/* Writes rec to sink s's descriptor fd as its kind allows. */
-static void sink_write(const struct sink *s, int fd, const char *rec, size_t len)
-{
-	switch (atomic_load(&s->kind)) {
-	case SINK_PLAIN:
-		if (write(fd, rec, len) < 0)
-			(void)0;	/* a record lost, never the program's business */
-		break;
-	case SINK_PIPE:
-		write_quietly(fd, rec, len);
-		break;
-	default:
-		break;
 	}
 }
 

@@ -109,6 +109,30 @@ Test(logging, records_go_to_stderr_never_stdout)
 	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:21014"), "%s", p.err);
 }
 
+/* Records go through a descriptor the command inherits from run. A program that
+ * closes it (closerange over everything but stdio) loses the records after that,
+ * and is told so once, on its own stderr; before a first record, the shim sees the
+ * descriptor is gone and writes to fd 2. */
+Test(logging, a_closed_record_descriptor_is_said_once)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "%s run -l -- python3 -c 'import os, socket\n"
+	      "a = socket.socket(); a.bind((\"0.0.0.0\", 21101)); a.detach()\n"
+	      "os.closerange(3, 1024)\n"
+	      "b = socket.socket(); b.bind((\"0.0.0.0\", 21102))\n"
+	      "c = socket.socket(); c.bind((\"0.0.0.0\", 21103)); print(c.getsockname()[0])'",
+	      BINDSHIM);
+	cr_expect_str_eq(p.out, "127.0.0.1\n", "%s", p.err);
+	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:21101 -> 127.0.0.1:21101"), "%s", p.err);
+	cr_expect(!strstr(p.err, "21102") && !strstr(p.err, "21103"), "%s", p.err);
+	cr_expect_eq(bs_count(p.err, "was closed by the program: records are lost from here on\n"), 1,
+		     "%s", p.err);
+	bs_sh(&p, 30, "%s run -l -- python3 -c 'import os, socket\nos.closerange(3, 1024)\n"
+	      "socket.socket().bind((\"0.0.0.0\", 21104))'", BINDSHIM);
+	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:21104 -> 127.0.0.1:21104"), "%s", p.err);
+}
+
 Test(logging, environment_overrides_policy_log_settings)
 {
 	const char *dir = bs_tmpdir();

@@ -373,6 +373,29 @@ Test(run, exit_codes)
 	cr_expect_eq(bs_sh(&p, 30, "%s run --log-format xml -- true", BINDSHIM), 125);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -t bogus:target -- true", BINDSHIM), 125);
 	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- sh -c 'kill -TERM $$'", BINDSHIM), 128 + 15);
+	/* Options that cannot go together: nothing is run. */
+	cr_expect_eq(bs_sh(&p, 30, "%s run --enforce --preload-only -l -- echo ran", BINDSHIM), 125);
+	cr_expect(!*p.out && strstr(p.err, "--enforce and --preload-only contradict each other"),
+		  "%s%s", p.out, p.err);
+	cr_expect_eq(bs_sh(&p, 30, "%s run --preload-only --io-uring-errno EPERM -l -- echo ran",
+			   BINDSHIM), 125);
+	cr_expect(!*p.out && strstr(p.err, "--io-uring-errno needs the supervisor"), "%s", p.err);
+}
+
+/* A 32-bit program's system calls go through another table, which the supervisor
+ * cannot read: run refuses it up front (an ELF32 header is all it looks at). */
+Test(run, a_32_bit_command_is_refused_under_the_supervisor)
+{
+	struct bs_proc p;
+	const char *f = tmpfile_with("elf32", "");
+
+	bs_sh(&p, 30, "printf '\\177ELF\\001\\001\\001' > %s && head -c 45 /dev/zero >> %s && "
+	      "chmod +x %s", f, f, f);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	/* Found, but it cannot be run as asked: 126, as for any command run cannot run. */
+	cr_expect_eq(bs_sh(&p, 30, "%s run -l -- %s", BINDSHIM, f), 126, "%s", p.err);
+	cr_expect(strstr(p.err, "is a 32-bit program: the supervisor cannot read its system calls; "
+			 "run it with --preload-only"), "%s", p.err);
 }
 
 Test(run, invalid_policy_runs_nothing)

@@ -548,7 +548,7 @@ Test(attack, a_moved_socket_belongs_to_the_command)
 	bs_sh(&p, 30, "%s run -l --log /dev/null -- %s %s port0 --hold 2 & i=0; L=; "
 	      "while [ -z \"$L\" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); "
 	      "L=$(awk 'NR > 1 && $4 == \"0A\" && $2 ~ /^0100007F:/ { print $8 }' /proc/net/tcp); "
-	      "done; echo \"$L\"; wait", BINDSHIM, as, bs_build("tests/helpers/probe-static"));
+	      "done; wait; echo \"$L\"", BINDSHIM, as, bs_build("tests/helpers/probe-static"));
 	cr_expect(strstr(p.out, "serving 127.0.0.1 ") && strstr(p.out, "\n65534\n"), "%s%s", p.out,
 		  p.err);
 }

@@ -12,8 +12,8 @@
 
 #include "tests/integration/support.h"
 
-#define ATTACK bs_build("tests/helpers/attack")
-#define ATTACK_STATIC bs_build("tests/helpers/attack-static")
+#define ATTACK HELPER("attack")
+#define ATTACK_STATIC HELPER("attack-static")
 
 /* The modes an attack runs in: run's options and the attacking program. */
 struct mode {
@@ -141,7 +141,7 @@ Test(attack, supervised_command_cannot_configure_its_way_out)
 				 strstr(envs[i], "ALLOW") + 5);
 		/* The last one execs a static program: no shim, whatever LD_PRELOAD says. */
 		bs_sh(&p, 30, "%s run -l -- env %s %s bind 0.0.0.0 %u", BINDSHIM, env,
-		      i == 3 ? bs_build("tests/helpers/probe-static") : PROBE, 25030 + (unsigned)i);
+		      i == 3 ? STATIC_PROBE : PROBE, 25030 + (unsigned)i);
 		cr_expect(!strncmp(p.out, "bound 127.0.0.1 ", 16), "%s: %s%s", env, p.out, p.err);
 		cr_expect(strstr(p.err, " via seccomp\n"), "the supervisor decided: %s", p.err);
 	}
@@ -185,7 +185,7 @@ Test(attack, killing_the_supervisor_fails_closed)
 	      "done; %s bind 0.0.0.0 25045' & until test -s %s/sup; do sleep 0.05; done; "
 	      "S=$(cat %s/sup); kill -KILL $S; while grep -qs '^State:.*[RSD]' /proc/$S/status; "
 	      "do sleep 0.05; done; touch %s/killed; wait", BINDSHIM, d, d,
-	      bs_build("tests/helpers/probe-static"), d, d, d);
+	      STATIC_PROBE, d, d, d);
 	cr_expect_str_eq(p.out, "error bind ENOSYS\n", "%s", p.err);
 	cr_expect(strstr(p.err, "the supervisor died"), "%s", p.err);
 }
@@ -406,7 +406,7 @@ Test(attack, a_daemon_stays_supervised_after_the_command_exits)
 	/* (setsid: out of the process group the test harness kills afterwards) */
 	cr_expect_eq(bs_sh(&p, 30, "setsid -w %s run -l -- sh -c '(sleep 0.5; exec %s bind --listen "
 			   "--hold 5 0.0.0.0 25180 > /dev/null 2>&1) & exit 3' 2> %s", BINDSHIM,
-			   bs_build("tests/helpers/probe-static"), err), 3, "the command's own status, at once");
+			   STATIC_PROBE, err), 3, "the command's own status, at once");
 	assert_tcp_loopback_only(25180, err);
 	bs_read_file(err, body, sizeof(body));
 	cr_expect(strstr(body, "rewrite tcp 0.0.0.0:25180 -> 127.0.0.1:25180 (rule \"not-loopback\" "
@@ -548,7 +548,7 @@ Test(attack, a_moved_socket_belongs_to_the_command)
 	bs_sh(&p, 30, "%s run -l --log /dev/null -- %s %s port0 --hold 2 & i=0; L=; "
 	      "while [ -z \"$L\" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); "
 	      "L=$(awk 'NR > 1 && $4 == \"0A\" && $2 ~ /^0100007F:/ { print $8 }' /proc/net/tcp); "
-	      "done; wait; echo \"$L\"", BINDSHIM, as, bs_build("tests/helpers/probe-static"));
+	      "done; wait; echo \"$L\"", BINDSHIM, as, STATIC_PROBE);
 	cr_expect(strstr(p.out, "serving 127.0.0.1 ") && strstr(p.out, "\n65534\n"), "%s%s", p.out,
 		  p.err);
 }

@@ -14,9 +14,9 @@
 
 #include "tests/integration/support.h"
 
-#define COST bs_build("tests/helpers/cost")
+#define COST HELPER("cost")
 #define SHIM bs_build("libbindshim.so")
-#define EMPTY bs_build("tests/helpers/libempty.so")
+#define EMPTY HELPER("libempty.so")
 
 static void need(const char *tool)
 {

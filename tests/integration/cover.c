@@ -7,8 +7,7 @@
 
 #include "tests/integration/support.h"
 
-#define GOSERVER bs_build("tests/helpers/goserver")
-#define STATIC_PROBE bs_build("tests/helpers/probe-static")
+#define GOSERVER HELPER("goserver")
 #define NOT_COVERED "warning not covered: "
 
 /* A temp dir everyone may enter (some runs are as nobody). */

@@ -17,8 +17,6 @@
 
 #include "tests/integration/support.h"
 
-#define HELPER(name) bs_build("tests/helpers/" name)
-#define STATIC_PROBE HELPER("probe-static")
 #define KBINDS HELPER("kbinds-static")
 
 static struct {
@@ -413,12 +411,12 @@ Test(kernel, mptcp_sockets_are_refused)
 {
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s mptcp", bs_build("tests/helpers/attack-static"));
+	bs_sh(&p, 30, "%s mptcp", HELPER("attack-static"));
 	if (strstr(p.out, "mptcp EPROTONOSUPPORT") || strstr(p.out, "mptcp EINVAL"))
 		cr_skip("this kernel has no MPTCP: nothing to refuse");
 	cr_expect(!strncmp(p.out, "mptcp 0.0.0.0 ", 14), "natively: %s", p.out);
 	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "%s %s mptcp", K.in, bs_build("tests/helpers/attack-static"));
+	bs_sh(&p, 30, "%s %s mptcp", K.in, HELPER("attack-static"));
 	cr_expect_str_eq(p.out, "mptcp EPROTONOSUPPORT\n", "%s", p.err);
 	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27120", K.in, STATIC_PROBE);
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 27120\n", "%s", p.err);

@@ -211,7 +211,7 @@ static int in_netns(struct bs_proc *p, const char *dir, const char *fmt, ...)
 		 "sleep 0.05; i=$((i + 1)); done; done; }\n"
 		 "ip link set lo up\nip link add bs0 type veth peer name bs1\n"
 		 "ip link set bs0 up\nip link set bs1 up\n%s\n",
-		 dir, BINDSHIM, PROBE, bs_build("tests/helpers/probe-static"), bs_build("libbindshim.so"),
+		 dir, BINDSHIM, PROBE, STATIC_PROBE, bs_build("libbindshim.so"),
 		 body);
 	put(dir, "ns.sh", script);
 	return bs_sh(p, 60, "unshare --net sh %s/ns.sh", dir);
@@ -442,7 +442,7 @@ Test(lab, user_names_are_escaped)
 	       "$U $B run --enforce -l --log $D/u.json --log-format json -- "
 	       "$D/probe-static bind 0.0.0.0 23063 >> $D/out\n"
 	       "python3 $D/user.py $D/u.json",
-	       uid, uid, bs_build("tests/helpers/probe-static"),
+	       uid, uid, STATIC_PROBE,
 	       uid ? "setpriv --reuid=4242 --regid=4242 --clear-groups" : "");
 	snprintf(want, sizeof(want), "]: user=ev\\x1b[1mil\\xff\\\\ uid=%u probe: rewrite tcp "
 		 "0.0.0.0:23060 -> 127.0.0.1:23060 (rule \"not-loopback\" builtin)\n", uid);
@@ -526,7 +526,7 @@ Test(lab, a_user_namespace_is_not_root)
 	       "$N unshare -Ur $P bind 0.0.0.0 23070\n"
 	       "$N $B run -- unshare -Ur $P bind 0.0.0.0 23070 2>/dev/null",
 	       root ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "",
-	       bs_build("tests/helpers/probe-static"));
+	       STATIC_PROBE);
 	if (strstr(p.err, "unshare failed") || strstr(p.err, "Operation not permitted"))
 		cr_skip_test("user namespaces are not available to unprivileged users here: %s", p.err);
 	snprintf(want, sizeof(want), "error bind EACCES\n"	/* the supervisor, outside */
@@ -555,7 +555,7 @@ Test(lab, descriptor_kind_tricks_under_a_locked_policy)
 	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
 	       "N='%s'\n"
 	       "$N $D/attack kind-dup2 23080\n$N $D/attack kind-vfork 23081\n"
-	       "$N $D/attack kind-clone 23082", bs_build("tests/helpers/attack"), as_nobody());
+	       "$N $D/attack kind-clone 23082", HELPER("attack"), as_nobody());
 	cr_expect_str_eq(p.out, "listening 127.0.0.1 23080\nlistening 127.0.0.1 23081\n"
 			 "listening 127.0.0.1 23082\n", "%s", p.err);
 }
@@ -579,7 +579,7 @@ Test(lab, the_supervisor_is_not_judged_by_a_preloaded_shim)
 	       "$B run -- $P bind 0.0.0.0 23091\n"
 	       "$B run -- python3 -c 'import socket; s = socket.socket(); "
 	       "s.bind((\"0.0.0.0\", 23092)); print(s.getsockname()[0])'",
-	       bs_build("tests/helpers/probe-static"));
+	       STATIC_PROBE);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 23090\nbound 0.0.0.0 23091\n127.0.0.1\n", "%s", p.err);
 	cr_expect(!strstr(p.err, "bindshim:"), "records name the program, never bindshim: %s", p.err);
 	cr_expect_eq(bs_count(p.err, "python3: rewrite tcp 0.0.0.0:23092 -> 127.0.0.1:23092 (rule "

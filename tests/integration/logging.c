@@ -203,8 +203,8 @@ Test(logging, hostile_argv0_cannot_forge_a_supervisor_record)
 	/* A static program: the supervisor names it from /proc/PID/cmdline. */
 	bs_sh(&p, 30, "%s run --enforce -l --log %s -- bash %s %s bind 0.0.0.0 21022; "
 	      "%s run --enforce -l --log %s --log-format json -- bash %s %s bind 0.0.0.0 21023",
-	      BINDSHIM, text, sh, bs_build("tests/helpers/probe-static"),
-	      BINDSHIM, json, sh, bs_build("tests/helpers/probe-static"));
+	      BINDSHIM, text, sh, STATIC_PROBE,
+	      BINDSHIM, json, sh, STATIC_PROBE);
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21022\nbound 127.0.0.1 21023\n", "%s", p.err);
 	bs_read_file(text, body, sizeof(body));
 	cr_expect(exactly_lines(body, 1), "%s", body);
@@ -243,7 +243,7 @@ Test(logging, hostile_comm_cannot_forge_a_record)
 	      "bash -c 'exec -a \"\" \"$0\" bind 0.0.0.0 21025' \"$L\"; "
 	      "%s run --enforce -l --log %s -- "
 	      "bash -c 'exec -a \"\" \"$0\" %s 21026' \"$(python3 -c 'import sys; print(sys.executable)')\"",
-	      dir, PROBE, bs_build("libbindshim.so"), log, bs_build("tests/helpers/probe-static"),
+	      dir, PROBE, bs_build("libbindshim.so"), log, STATIC_PROBE,
 	      BINDSHIM, log, BINDSHIM, log, py);
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21024\nbound 127.0.0.1 21025\n0 127.0.0.1\n",
 			 "%s", p.err);

@@ -7,8 +7,6 @@
 
 #include "tests/integration/support.h"
 
-#define HELPER(name) bs_build("tests/helpers/" name)
-
 /* A fresh temp dir that user nobody can enter too. */
 static const char *open_tmpdir(void)
 {

@@ -14,9 +14,12 @@
 #define LAB4 "198.51.100.7"
 #define LAB6 "2001:db8::7"
 
-/* The launcher, a helper, as shell words. */
+/* The launcher, a helper program by name, the probe and its static build, as shell
+ * words. */
 #define BINDSHIM bs_build("bindshim")
-#define PROBE bs_build("tests/helpers/probe")
+#define HELPER(name) bs_build("tests/helpers/" name)
+#define PROBE HELPER("probe")
+#define STATIC_PROBE HELPER("probe-static")
 
 /* Runs CMD in the "remote host" namespace (tests/netns.sh). */
 #define IN_PEER "nsenter -t \"$BS_PEER_PID\" -n "

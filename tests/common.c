@@ -332,7 +332,7 @@ bool bs_can_switch_user(void)
 	struct bs_proc p;
 
 	if (can < 0)
-		can = bs_sh(&p, 10, "setpriv --reuid=nobody --regid=nogroup --clear-groups true") == 0;
+		can = bs_sh(&p, 10, BS_AS_NOBODY " true") == 0;
 	return can;
 }
 

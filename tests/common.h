@@ -58,6 +58,9 @@ bool bs_can_switch_user(void);
  * a chroot (tests/overlay-root.sh), nor where seccomp (a container's) or a sysctl
  * forbids it. */
 bool bs_can_make_userns(void);
+/* The prefix that runs a command as nobody (uid and gid 65534), as
+ * bs_can_switch_user() tries it. */
+#define BS_AS_NOBODY "setpriv --reuid=65534 --regid=65534 --clear-groups"
 /* Why bs_can_switch_user() is false, for a skip's message. */
 #define BS_NO_OTHER_USER "no other user here (a user namespace made by an unprivileged user " \
 	"maps only its uid 0)"

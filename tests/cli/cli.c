@@ -474,8 +474,7 @@ Test(run, set_id_and_capability_programs_are_judged_as_the_kernel_runs_them)
 	      "%s run --preload-only -l -- %s/rootsuid", dir, dir, BINDSHIM, dir);
 	cr_expect_str_eq(p.err, "", "root's own setuid program keeps the preload");
 	bs_sh(&p, 30, "cp /bin/true %s/cap && setcap cap_net_bind_service+ep %s/cap && "
-	      "setpriv --reuid=nobody --regid=nogroup --clear-groups "
-	      "%s run --preload-only -l -- %s/cap", dir, dir, BINDSHIM, dir);
+	      BS_AS_NOBODY " %s run --preload-only -l -- %s/cap", dir, dir, BINDSHIM, dir);
 	cr_expect(strstr(p.err, "has file capabilities"), "%s", p.err);
 	bs_sh(&p, 30, "%s run --preload-only -l -- %s/cap", BINDSHIM, dir);
 	cr_expect_str_eq(p.err, "", "root's exec of a capability program keeps the preload");

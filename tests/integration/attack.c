@@ -150,7 +150,7 @@ Test(attack, supervised_command_cannot_configure_its_way_out)
 /* Finding 6: the supervisor's listener, from the command, as root and as nobody. */
 Test(attack, supervisor_cannot_be_reached_from_the_command)
 {
-	static const char *const as[] = {"", "setpriv --reuid=nobody --regid=nogroup --clear-groups"};
+	static const char *const as[] = {"", BS_AS_NOBODY};
 	const char *dir = bs_tmpdir();
 	char copy[256];
 	struct bs_proc p;
@@ -282,9 +282,8 @@ Test(attack, swapping_a_unix_socket_for_an_inet_one)
 			skip_part("as nobody: " BS_NO_OTHER_USER);
 			continue;
 		}
-		bs_sh(&p, 60, "%s %s run -l -- %s %s unix-race %u 1000", i == 2 ?
-		      "setpriv --reuid=nobody --regid=nogroup --clear-groups" : "", BINDSHIM, ctx[i],
-		      copy, 25170 + (unsigned)i);
+		bs_sh(&p, 60, "%s %s run -l -- %s %s unix-race %u 1000", i == 2 ? BS_AS_NOBODY : "",
+		      BINDSHIM, ctx[i], copy, 25170 + (unsigned)i);
 		cr_expect_str_eq(p.out, "escaped 0 of 1000\n", "[%s] %s", ctx[i], p.err);
 	}
 }
@@ -316,8 +315,8 @@ Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
 		skip_part("nobody's bind in root's directory: " BS_NO_OTHER_USER);
 		return;
 	}
-	bs_sh(&p, 30, "chmod 700 %s && %s run -l -- setpriv --reuid=nobody --regid=nogroup "
-	      "--clear-groups /usr/bin/python3 -c \"%s\" %s/x.sock 2>&1 | tail -1", dir, BINDSHIM, py, dir);
+	bs_sh(&p, 30, "chmod 700 %s && %s run -l -- " BS_AS_NOBODY " /usr/bin/python3 -c \"%s\" "
+	      "%s/x.sock 2>&1 | tail -1", dir, BINDSHIM, py, dir);
 	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent nothing: %s", p.out);
 }
 
@@ -433,7 +432,7 @@ Test(attack, descriptor_kind_tricks)
  * outside it (the user's shell, another server) to bind for it. */
 Test(attack, processes_outside_the_tree_are_out_of_reach)
 {
-	static const char *const as[] = {"", "setpriv --reuid=nobody --regid=nogroup --clear-groups"};
+	static const char *const as[] = {"", BS_AS_NOBODY};
 	const char *dir = bs_tmpdir();
 	char copy[256];
 	struct bs_proc p;
@@ -513,7 +512,7 @@ Test(attack, a_root_command_cannot_write_network_sysctls)
 Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
 {
 	const char *d = bs_tmpdir();
-	const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+	const char *as = BS_AS_NOBODY " --";
 	struct bs_proc p;
 
 	if (!bs_real_root() || !bs_can_switch_user())
@@ -540,7 +539,7 @@ Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
  * whose sockets could join root's SO_REUSEPORT groups on loopback. */
 Test(attack, a_moved_socket_belongs_to_the_command)
 {
-	const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+	const char *as = BS_AS_NOBODY " --";
 	struct bs_proc p;
 
 	if (!bs_real_root() || !bs_can_switch_user())

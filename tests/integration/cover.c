@@ -207,9 +207,8 @@ Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
 			 "bound 127.0.0.1 29014\n", "%s", p.err);
 	cr_expect(strstr(p.err, NOT_COVERED) && strstr(p.err, "/other is setuid or setgid\n") &&
 		  bs_count(p.err, "not covered") == 1, "%s", p.err);
-	bs_sh(&p, 60, "cd %s && setpriv --reuid=nobody --regid=nogroup --clear-groups "
-	      "%s run --preload-only -- sh -c './cap bind 0.0.0.0 29015; ./mine bind 0.0.0.0 29016'",
-	      dir, BINDSHIM);
+	bs_sh(&p, 60, "cd %s && " BS_AS_NOBODY " %s run --preload-only -- sh -c './cap bind 0.0.0.0 "
+	      "29015; ./mine bind 0.0.0.0 29016'", dir, BINDSHIM);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 29015\nbound 0.0.0.0 29016\n", "%s", p.err);
 	cr_expect(strstr(p.err, "/cap has file capabilities\n") &&
 		  strstr(p.err, "/mine is setuid or setgid\n") && bs_count(p.err, "not covered") == 2,
@@ -249,7 +248,7 @@ Test(cover, audit_tells_who_is_covered_as_root_and_as_the_user)
 	    "              '?' if s['coverage'] is None else '+'.join(s['coverage']) or 'none')\n");
 	snprintf(script, sizeof(script),
 		 "B=%s; P=%s; S=%s; D=%s\n"
-		 "U='setpriv --reuid=nobody --regid=nogroup --clear-groups'\n"
+		 "U='" BS_AS_NOBODY "'\n"
 		 /* a python3 of the system's, which nobody may run */
 		 "PY=$(PATH=/usr/local/bin:/usr/bin:/bin command -v python3)\n"
 		 "H='bind --listen --hold 20 127.0.0.1'\n"

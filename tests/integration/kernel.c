@@ -510,10 +510,10 @@ Test(kernel, unprivileged_users_cannot_enable_and_uid_rules_apply)
 	struct bs_proc p;
 
 	kernel_up("version = 1;\nrules = ({ name = \"nobody\"; match = { uid = 65534; }; action = \"deny\"; errno = \"EACCES\"; });\n");
-	bs_sh(&p, 30, "setpriv --reuid nobody --regid nogroup --clear-groups %s system enable -p %s "
-	      "--cgroup %s --pin %s/other", BINDSHIM, K.policy, K.cg, K.bpffs);
+	bs_sh(&p, 30, BS_AS_NOBODY " %s system enable -p %s --cgroup %s --pin %s/other", BINDSHIM,
+	      K.policy, K.cg, K.bpffs);
 	cr_expect_neq(p.status, 0, "%s%s", p.out, p.err);
-	bs_sh(&p, 30, "%s setpriv --reuid nobody --regid nogroup --clear-groups %s bind 127.0.0.1 27095; "
+	bs_sh(&p, 30, "%s " BS_AS_NOBODY " %s bind 127.0.0.1 27095; "
 	      "%s %s bind 127.0.0.1 27096", K.in, STATIC_PROBE, K.in, STATIC_PROBE);
 	cr_expect_str_eq(p.out, "error bind EACCES\nbound 127.0.0.1 27096\n", "%s", p.err);
 }

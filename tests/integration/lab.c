@@ -29,7 +29,7 @@ static const char *lab_dir(void)
 static const char *as_nobody(void)
 {
 	if (bs_can_switch_user())
-		return "setpriv --reuid=65534 --regid=65534 --clear-groups";
+		return BS_AS_NOBODY;
 	skip_part("as nobody (run as this user namespace's uid 0 instead): " BS_NO_OTHER_USER);
 	return "";
 }
@@ -286,7 +286,7 @@ Test(lab, audit_covers_udplite_and_shows_coverage)
 	    "    print(s['proto'], s['local'], s['coverage'], s['action'], s.get('to'),\n"
 	    "          s.get('errno'), s.get('rule'), s['source'].replace(sys.argv[1], 'POL'))\n");
 	if (nobody)
-		snprintf(other, sizeof(other), "N='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+		snprintf(other, sizeof(other), "N='" BS_AS_NOBODY "'\n"
 			 "$N $B audit -p %s | python3 $D/table.py | sed 's/^/nobody: /'\n"
 			 "$N $B audit -p %s --json | python3 -c 'import json, sys; print(\"nobody:\", "
 			 "[(s.get(\"pid\"), s[\"coverage\"]) for s in json.load(sys.stdin)])'\n",
@@ -525,8 +525,7 @@ Test(lab, a_user_namespace_is_not_root)
 	       "$N $P bind 0.0.0.0 23070\n"
 	       "$N unshare -Ur $P bind 0.0.0.0 23070\n"
 	       "$N $B run -- unshare -Ur $P bind 0.0.0.0 23070 2>/dev/null",
-	       root ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "",
-	       STATIC_PROBE);
+	       root ? BS_AS_NOBODY : "", STATIC_PROBE);
 	if (strstr(p.err, "unshare failed") || strstr(p.err, "Operation not permitted"))
 		cr_skip_test("user namespaces are not available to unprivileged users here: %s", p.err);
 	snprintf(want, sizeof(want), "error bind EACCES\n"	/* the supervisor, outside */

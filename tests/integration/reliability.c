@@ -140,8 +140,8 @@ Test(reliability, setuid_programs_ignore_bindshim_variables)
 	      "unshare --mount --propagation private sh -c '%s && "
 	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
 	      "export BINDSHIM_POLICY=%s/allow.cfg && "
-	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./probe bind 0.0.0.0 22001 && "
-	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./suid-probe bind 0.0.0.0 22002'",
+	      BS_AS_NOBODY " ./probe bind 0.0.0.0 22001 && "
+	      BS_AS_NOBODY " ./suid-probe bind 0.0.0.0 22002'",
 	      d, PROBE, bs_build("libbindshim.so"), bs_sh_overlay("/etc", d), d, d);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 22001\nbound 127.0.0.1 22002\n", "%s", p.err);
 	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
@@ -182,8 +182,7 @@ Test(reliability, broken_policies_at_run_time)
 	snprintf(path, sizeof(path), "%s/secret.cfg", d);
 	/* Read by a user who may not: nobody, or where there is no other user, uid 0
 	 * without the capabilities that read any file. */
-	expect_fail_safe(path, bs_can_switch_user() ?
-			 "setpriv --reuid=65534 --regid=65534 --clear-groups" :
+	expect_fail_safe(path, bs_can_switch_user() ? BS_AS_NOBODY :
 			 "setpriv --bounding-set=-dac_override,-dac_read_search");
 }
 

@@ -359,6 +359,14 @@ const char *bs_tmpdir(void)
 	return mkdtemp(s) ? s : "/tmp";
 }
 
+const char *bs_open_tmpdir(void)
+{
+	const char *d = bs_tmpdir();
+
+	chmod(d, 0755);
+	return d;
+}
+
 const char *bs_put(const char *dir, const char *name, const char *text, mode_t mode)
 {
 	static char paths[8][512];

@@ -44,6 +44,8 @@ int bs_udp_echo(const char *ip, unsigned port);
 
 /* Makes a fresh temporary directory; returns its path (valid for the whole test). */
 const char *bs_tmpdir(void);
+/* The same, open to every user (mode 0755: some tests run programs as nobody). */
+const char *bs_open_tmpdir(void);
 /* A prefix for a command run natively that leaves it the capabilities a supervised
  * command keeps, to compare answers with ("" unless root). */
 const char *bs_as_supervised(void);

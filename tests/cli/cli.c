@@ -2,7 +2,6 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/common.h"
@@ -456,7 +455,7 @@ Test(run, warns_about_unreachable_executables)
  * secure one, and the loader ignores LD_PRELOAD. Otherwise the preload reaches it. */
 Test(run, set_id_and_capability_programs_are_judged_as_the_kernel_runs_them)
 {
-	const char *dir = bs_tmpdir();
+	const char *dir = bs_open_tmpdir();
 	char map[128] = "";
 	struct bs_proc p;
 
@@ -466,7 +465,6 @@ Test(run, set_id_and_capability_programs_are_judged_as_the_kernel_runs_them)
 		cr_skip_test("not root of the machine: set-id and capability copies need it");
 	if (bs_sh(&p, 10, "command -v setcap") != 0)
 		cr_skip_test("setcap is missing (apt-get install libcap2-bin)");
-	chmod(dir, 0755);
 	bs_sh(&p, 30, "cp /bin/true %s/suid && chown nobody %s/suid && chmod u+s %s/suid && "
 	      "%s run --preload-only -l -- %s/suid", dir, dir, dir, BINDSHIM, dir);
 	cr_expect(strstr(p.err, "suid is setuid or setgid"), "%s", p.err);

@@ -2,22 +2,12 @@
  * cannot reach, a Go server started through a shell script, under the supervisor
  * and without it. Ports 29xxx. */
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/integration/support.h"
 
 #define GOSERVER HELPER("goserver")
 #define NOT_COVERED "warning not covered: "
-
-/* A temp dir everyone may enter (some runs are as nobody). */
-static const char *open_dir(void)
-{
-	const char *d = bs_tmpdir();
-
-	chmod(d, 0755);
-	return d;
-}
 
 /* Skips the test unless it runs as root of the machine: set-id copies owned by
  * nobody and runs as nobody need it (uid 0 of a user namespace of its own, as
@@ -66,7 +56,7 @@ static const char *serve(const char *dir, const char *opts, const char *script, 
  * warning says. */
 Test(cover, preload_only_names_a_go_server_a_script_starts)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	char want[1024];
 	const char *log;
 	pid_t pid;
@@ -81,7 +71,7 @@ Test(cover, preload_only_names_a_go_server_a_script_starts)
 
 Test(cover, preload_only_warning_in_json)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	char want[1024];
 	const char *log;
 	struct bs_proc p;
@@ -106,7 +96,7 @@ Test(cover, preload_only_warning_in_json)
  * its bind recorded via seccomp, and nothing warns. */
 Test(cover, supervised_go_server_through_a_script_ends_on_loopback)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	char want[256];
 	const char *log;
 	pid_t pid;
@@ -190,7 +180,7 @@ Test(cover, the_program_sees_no_child_it_did_not_start)
  * caller is not root: what the warning says is what really happens to the bind. */
 Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	struct bs_proc p;
 
 	need_root();
@@ -235,7 +225,7 @@ Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
  * under --preload-only too. */
 Test(cover, audit_tells_who_is_covered_as_root_and_as_the_user)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	struct bs_proc p;
 	char script[4096];
 
@@ -334,7 +324,7 @@ static void stop_daemon(const char *dir, const char *name, unsigned i)
 Test(cover, daemonizing_servers_stay_on_loopback_and_keep_their_records)
 {
 	static const char *const modes[] = {"", "--preload-only"};
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	char cmd[1024], want[256], err[8192];
 	struct bs_proc p;
 

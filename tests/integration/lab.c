@@ -3,7 +3,6 @@
  * own mount namespace. Ports 23xxx. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/integration/support.h"
@@ -12,10 +11,9 @@
  * the shim everyone may read. */
 static const char *lab_dir(void)
 {
-	const char *d = bs_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
-	chmod(d, 0755);
 	bs_sh(&p, 10, "cp %s %s/ && chmod 644 %s/libbindshim.so", bs_build("libbindshim.so"), d, d);
 	return d;
 }

@@ -2,7 +2,6 @@
  * cannot reach, a Go server started through a shell script, under the supervisor
  * and without it. Ports 29xxx. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "tests/integration/support.h"
 
@@ -14,10 +13,7 @@
  * tests/netns.sh makes for a user, maps no nobody). */
 static void need_root(void)
 {
-	char map[128] = "";
-
-	bs_read_file("/proc/self/uid_map", map, sizeof(map));
-	if (geteuid() || !strstr(map, " 0 ") || !strstr(map, "4294967295"))
+	if (!bs_real_root())
 		cr_skip_test("not root of the machine: set-id copies and runs as nobody need it");
 }
 

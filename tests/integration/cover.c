@@ -180,8 +180,7 @@ Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
 	struct bs_proc p;
 
 	need_root();
-	if (bs_sh(&p, 10, "command -v setcap") != 0)
-		cr_skip_test("setcap is missing (apt-get install libcap2-bin)");
+	need_tool("setcap", "libcap2-bin");
 	bs_sh(&p, 60, "cd %s && cp %s other && chown nobody other && chmod 4755 other && "
 	      "cp %s mine && chmod 4755 mine && cp %s cap && setcap cap_net_bind_service+ep cap && "
 	      "unshare --mount --propagation private sh -c 'mkdir ns && mount -t tmpfs -o nosuid "
@@ -322,7 +321,6 @@ Test(cover, daemonizing_servers_stay_on_loopback_and_keep_their_records)
 	static const char *const modes[] = {"", "--preload-only"};
 	const char *dir = bs_open_tmpdir();
 	char cmd[1024], want[256], err[8192];
-	struct bs_proc p;
 
 	put(dir, "daemon.py", DAEMON_PY);
 	for (unsigned i = 0; i < 2; i++) {
@@ -341,8 +339,7 @@ Test(cover, daemonizing_servers_stay_on_loopback_and_keep_their_records)
 	daemon_run(dir, "", cmd, 29035, err, sizeof(err));
 	cr_expect(strstr(err, "probe-static: rewrite tcp 0.0.0.0:29035 -> 127.0.0.1:29035 (rule "
 			 "\"not-loopback\" builtin) via seccomp\n"), "%s", err);
-	if (bs_sh(&p, 10, "command -v redis-server") != 0)
-		cr_skip_test("redis-server is missing (apt-get install redis-server)");
+	need_tool("redis-server", "redis-server");
 	for (unsigned i = 0; i < 2; i++) {
 		unsigned port = 29033 + i;
 

@@ -40,6 +40,17 @@ static inline void skip_part(const char *fmt, ...)
 		criterion_current_test->name, why);
 }
 
+/* Skips the running test, saying why, unless tool is a command here (package: the
+ * Debian package that has it). */
+static inline void need_tool(const char *tool, const char *package)
+{
+	struct bs_proc p;
+
+	if (bs_sh(&p, 10, "command -v %s", tool) != 0)
+		cr_skip_test("%s is missing (Debian: apt-get install %s; make deps installs it)",
+			     tool, package);
+}
+
 /* Tells whether a comma-separated address list holds loopback addresses only. */
 static inline bool all_loopback(const char *list)
 {

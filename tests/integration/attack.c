@@ -38,6 +38,19 @@ static const char *prog_of(const struct mode *m)
 #define RUN_ATTACK(p, m, fmt, ...) \
 	bs_sh((p), 60, "%s run %s -- %s " fmt, BINDSHIM, (m)->opts, prog_of(m), __VA_ARGS__)
 
+/* Copies the static attack program into a fresh directory, both open to every user
+ * (nobody must be able to run it); returns the copy's path. */
+static const char *attack_copy(void)
+{
+	static char copy[256];
+	const char *dir = bs_tmpdir();
+	struct bs_proc p;
+
+	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
+	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
+	return copy;
+}
+
 /* Finding 1: a rewritten fixed-port bind, a connect that fails, then listen. */
 Test(attack, failed_connect_then_listen_stays_on_loopback)
 {
@@ -151,13 +164,9 @@ Test(attack, supervised_command_cannot_configure_its_way_out)
 Test(attack, supervisor_cannot_be_reached_from_the_command)
 {
 	static const char *const as[] = {"", BS_AS_NOBODY};
-	const char *dir = bs_tmpdir();
-	char copy[256];
+	const char *copy = attack_copy();
 	struct bs_proc p;
 
-	/* nobody must be able to run the copies. */
-	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
-	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
 	for (size_t i = 0; i < 2; i++) {
 		if (*as[i] && !bs_can_switch_user()) {
 			skip_part("as nobody: " BS_NO_OTHER_USER);
@@ -266,12 +275,9 @@ Test(attack, swapping_a_unix_socket_for_an_inet_one)
 	/* The command keeps no CAP_SYS_ADMIN: it reaches another mount namespace
 	 * through a user namespace. */
 	static const char *const ctx[] = {"", "unshare -Urm", "unshare -Urm"};
-	const char *dir = bs_tmpdir();
-	char copy[256];
+	const char *copy = attack_copy();
 	struct bs_proc p;
 
-	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
-	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
 	for (size_t i = 0; i < 3; i++) {
 		if (*ctx[i] && !bs_can_make_userns()) {
 			skip_part("[%s%s] no user namespace can be made here (a chroot, or seccomp)",
@@ -433,16 +439,14 @@ Test(attack, descriptor_kind_tricks)
 Test(attack, processes_outside_the_tree_are_out_of_reach)
 {
 	static const char *const as[] = {"", BS_AS_NOBODY};
-	const char *dir = bs_tmpdir();
-	char copy[256];
+	const char *copy;
 	struct bs_proc p;
 
 	bs_sh(&p, 10, "%s", "exec 2>/dev/null; python3 -c 'import ctypes; print(ctypes.CDLL(None)."
 	      "syscall(444, None, 0, 1))'");
 	if (atoi(p.out) < 6)
 		cr_skip_test("Landlock scopes (Linux 6.12) are not available here (ABI %s)", p.out);
-	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
-	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
+	copy = attack_copy();
 	for (size_t i = 0; i < 2; i++) {
 		if (*as[i] && !bs_can_switch_user()) {
 			skip_part("as nobody: " BS_NO_OTHER_USER);

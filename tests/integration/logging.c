@@ -170,10 +170,24 @@ static const char *json_check(const char *log, const char *key, const char *want
 	return p.status ? p.err : p.out;
 }
 
+/* Checks the two logs of a hostile argv[0]'s binds: one record in each, the text
+ * one holding want, the JSON one naming the program as HOSTILE_PY. */
+static void expect_hostile_records(const char *text, const char *json, const char *want)
+{
+	char body[4096];
+
+	bs_read_file(text, body, sizeof(body));
+	cr_expect(exactly_lines(body, 1), "%s", body);
+	cr_expect(strstr(body, want), "%s", body);
+	bs_read_file(json, body, sizeof(body));
+	cr_expect(exactly_lines(body, 1), "%s", body);
+	cr_expect_str_eq(json_check(json, "program", HOSTILE_PY), "1 ok\n");
+}
+
 Test(logging, hostile_argv0_cannot_forge_a_record)
 {
 	const char *dir = bs_tmpdir(), *sh = hostile_sh(dir);
-	char text[256], json[256], body[4096];
+	char text[256], json[256];
 	struct bs_proc p;
 
 	snprintf(text, sizeof(text), "%s/r.log", dir);
@@ -183,19 +197,14 @@ Test(logging, hostile_argv0_cannot_forge_a_record)
 	      "BINDSHIM_LOG=%s BINDSHIM_LOG_FORMAT=json bash %s %s bind 0.0.0.0 21021",
 	      bs_build("libbindshim.so"), text, sh, PROBE, json, sh, PROBE);
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21020\nbound 127.0.0.1 21021\n", "%s", p.err);
-	bs_read_file(text, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect(strstr(body, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21020 -> 127.0.0.1:21020 "
-			 "(rule \"not-loopback\" builtin)\n"), "%s", body);
-	bs_read_file(json, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect_str_eq(json_check(json, "program", HOSTILE_PY), "1 ok\n");
+	expect_hostile_records(text, json, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21020 -> "
+			       "127.0.0.1:21020 (rule \"not-loopback\" builtin)\n");
 }
 
 Test(logging, hostile_argv0_cannot_forge_a_supervisor_record)
 {
 	const char *dir = bs_tmpdir(), *sh = hostile_sh(dir);
-	char text[256], json[256], body[4096];
+	char text[256], json[256];
 	struct bs_proc p;
 
 	snprintf(text, sizeof(text), "%s/r.log", dir);
@@ -206,13 +215,8 @@ Test(logging, hostile_argv0_cannot_forge_a_supervisor_record)
 	      BINDSHIM, text, sh, STATIC_PROBE,
 	      BINDSHIM, json, sh, STATIC_PROBE);
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21022\nbound 127.0.0.1 21023\n", "%s", p.err);
-	bs_read_file(text, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect(strstr(body, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21022 -> 127.0.0.1:21022 "
-			 "(rule \"not-loopback\" builtin) via seccomp\n"), "%s", body);
-	bs_read_file(json, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect_str_eq(json_check(json, "program", HOSTILE_PY), "1 ok\n");
+	expect_hostile_records(text, json, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21022 -> "
+			       "127.0.0.1:21022 (rule \"not-loopback\" builtin) via seccomp\n");
 	cr_expect_str_eq(json_check(json, "via", "'seccomp'"), "1 ok\n");
 }
 

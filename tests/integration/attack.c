@@ -76,7 +76,7 @@ Test(attack, udp_fixed_port_is_never_given_back)
 	for (size_t i = 0; i < NMODES; i++) {
 		const struct mode *m = &modes[i];
 		unsigned port = 25011 + (unsigned)i;
-		char out[256];
+		char out[256], body[1024];
 		pid_t pid;
 
 		snprintf(out, sizeof(out), "%s/out", bs_tmpdir());
@@ -91,21 +91,15 @@ Test(attack, udp_fixed_port_is_never_given_back)
 			usleep(100000);
 		}
 		for (int k = 0; k < 100; k++) {
-			char body[1024];
-
 			bs_read_file(out, body, sizeof(body));
 			if (strstr(body, "nothing") || strstr(body, "received"))
 				break;
 			usleep(50000);
 		}
 		bs_stop(pid);
-		{
-			char body[1024];
-
-			bs_read_file(out, body, sizeof(body));
-			cr_expect(strstr(body, "bound 127.0.0.1 ") && strstr(body, "\nnothing\n"),
-				  "%s: %s", m->name, body);
-		}
+		bs_read_file(out, body, sizeof(body));
+		cr_expect(strstr(body, "bound 127.0.0.1 ") && strstr(body, "\nnothing\n"), "%s: %s",
+			  m->name, body);
 	}
 }
 

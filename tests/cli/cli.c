@@ -53,7 +53,6 @@ Test(check, mixed_files_and_usage)
 	const char *good = tmpfile_with("good.cfg", "version = 1;\n");
 	const char *bad = tmpfile_with("bad.cfg", "version = 1;\nfoo = 1;\n");
 	struct bs_proc p;
-
 	char want[1024];
 
 	bs_sh(&p, 30, "%s check %s %s", BINDSHIM, good, bad);

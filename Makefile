@@ -151,9 +151,11 @@ STATIC_HELPERS = $(B)/tests/helpers/probe-static $(B)/tests/helpers/stress-stati
 	$(B)/tests/helpers/attack-static \
 	$(B)/tests/helpers/chain-static $(B)/tests/helpers/goserver $(B)/tests/helpers/goserver-cgo \
 	$(B)/tests/helpers/kbinds-static
+# Project-path includes (tests/helpers/report.h) and header dependencies (-MMD -MP,
+# in $@.d), as for every object.
 $(B)/tests/helpers/%-static: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(CC) $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $< -lpthread
+	$(call say,LD,$@)$(CC) $(WARN) -O2 -D_GNU_SOURCE -I. -MMD -MP -static -o $@ $< -lpthread
 
 # $(call go_build,CGO_ENABLED,output)
 go_build = cd tests/helpers/goserver && CGO_ENABLED=$(1) GOCACHE=$(abspath $(B))/go/cache \

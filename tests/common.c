@@ -332,7 +332,7 @@ bool bs_can_switch_user(void)
 	struct bs_proc p;
 
 	if (can < 0)
-		can = bs_sh(&p, 10, "setpriv --reuid=nobody --regid=nogroup --clear-groups true") == 0;
+		can = bs_sh(&p, 10, BS_AS_NOBODY " true") == 0;
 	return can;
 }
 
@@ -357,6 +357,14 @@ const char *bs_tmpdir(void)
 
 	snprintf(s, sizeof(dirs[0]), "%s/bindshim-test.XXXXXX", base && *base ? base : "/tmp");
 	return mkdtemp(s) ? s : "/tmp";
+}
+
+const char *bs_open_tmpdir(void)
+{
+	const char *d = bs_tmpdir();
+
+	chmod(d, 0755);
+	return d;
 }
 
 const char *bs_put(const char *dir, const char *name, const char *text, mode_t mode)

@@ -44,6 +44,8 @@ int bs_udp_echo(const char *ip, unsigned port);
 
 /* Makes a fresh temporary directory; returns its path (valid for the whole test). */
 const char *bs_tmpdir(void);
+/* The same, open to every user (mode 0755: some tests run programs as nobody). */
+const char *bs_open_tmpdir(void);
 /* A prefix for a command run natively that leaves it the capabilities a supervised
  * command keeps, to compare answers with ("" unless root). */
 const char *bs_as_supervised(void);
@@ -58,6 +60,9 @@ bool bs_can_switch_user(void);
  * a chroot (tests/overlay-root.sh), nor where seccomp (a container's) or a sysctl
  * forbids it. */
 bool bs_can_make_userns(void);
+/* The prefix that runs a command as nobody (uid and gid 65534), as
+ * bs_can_switch_user() tries it. */
+#define BS_AS_NOBODY "setpriv --reuid=65534 --regid=65534 --clear-groups"
 /* Why bs_can_switch_user() is false, for a skip's message. */
 #define BS_NO_OTHER_USER "no other user here (a user namespace made by an unprivileged user " \
 	"maps only its uid 0)"

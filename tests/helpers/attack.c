@@ -92,39 +92,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/helpers/report.h"
+
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
 
 extern char **environ;
 
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "?";
-}
-
-/* Formats the local address of fd as "ADDR PORT". */
-static const char *local(int fd)
+/* The local address of fd as "ADDR PORT" (local(), in one static buffer). */
+static const char *where(int fd)
 {
 	static char buf[128];
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		}
-	}
-	snprintf(buf, sizeof(buf), "%s %u", ip, port);
-	return buf;
+	return local(fd, buf, sizeof(buf));
 }
 
 static struct sockaddr_in v4(const char *ip, int port)
@@ -150,7 +131,7 @@ static int restore_listen(int argc, char **argv)
 	if (listen(fd, 8) < 0)
 		printf("listen %s\n", ename(errno));
 	else
-		printf("listening %s\n", local(fd));
+		printf("listening %s\n", where(fd));
 	fflush(stdout);
 	sleep(3);		/* the test connects from the peer meanwhile */
 	return 0;
@@ -166,7 +147,7 @@ static int udp_restore(char **argv)
 	bind(fd, (struct sockaddr *)&me, sizeof(me));
 	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&peer, sizeof(peer)) < 0)
 		printf("sendto %s\n", ename(errno));
-	printf("bound %s\n", local(fd));
+	printf("bound %s\n", where(fd));
 	fflush(stdout);
 	p.fd = fd;
 	p.events = POLLIN;
@@ -188,7 +169,7 @@ static int port_range(int argc, char **argv)
 		rc = setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
 	printf("setsockopt %s\n", rc < 0 ? ename(errno) : "ok");
 	sendto(fd, "x", 1, 0, (struct sockaddr *)&peer, sizeof(peer));
-	printf("autobound %s\n", local(fd));
+	printf("autobound %s\n", where(fd));
 	return 0;
 }
 
@@ -273,7 +254,7 @@ static int steal(char **argv)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (syscall(SYS_bind, fd, &any, sizeof(any)) < 0 || syscall(SYS_listen, fd, 8) < 0)
 		printf("bind %s\n", ename(errno));
-	printf("listening %s\n", local(fd));
+	printf("listening %s\n", where(fd));
 	fflush(stdout);
 	_exit(0);
 }
@@ -306,7 +287,7 @@ static int toctou(char **argv)
 
 		sin.sin_port = htons((uint16_t)(base + i % 50));
 		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-		    !strncmp(local(fd), "0.0.0.0 ", 8))
+		    !strncmp(where(fd), "0.0.0.0 ", 8))
 			escaped++;
 		close(fd);
 	}
@@ -322,7 +303,7 @@ static void listen_say(const char *name, int fd)
 	if (listen(fd, 8) < 0)
 		printf("%s listen %s\n", name, ename(errno));
 	else
-		printf("%s %s\n", name, local(fd));
+		printf("%s %s\n", name, where(fd));
 }
 
 static int reuse(void)
@@ -365,7 +346,7 @@ static int resvport(void)
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (bindresvport(fd, NULL) < 0)
 		printf("bindresvport-udp %s\n", ename(errno));
-	printf("bindresvport-udp %s\n", local(fd));
+	printf("bindresvport-udp %s\n", where(fd));
 	return 0;
 }
 
@@ -376,7 +357,7 @@ static int child_bind(char **argv)
 
 	if (bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0 || listen(fd, 8) < 0)
 		printf("child %s\n", ename(errno));
-	printf("child bound %s\n", local(fd));
+	printf("child bound %s\n", where(fd));
 	return 0;
 }
 
@@ -491,7 +472,7 @@ static int unix_race(char **argv)
 		pthread_join(t, NULL);
 		atomic_store(&flipping, 1);
 		snprintf(wild, sizeof(wild), "0.0.0.0 %d", port);
-		if (!strcmp(local(swap_inet), wild))
+		if (!strcmp(where(swap_inet), wild))
 			escaped++;
 		close(swap_unix);
 		close(swap_inet);
@@ -703,7 +684,7 @@ static int bind_listen_say(int fd, int port)
 	else if (listen(fd, 8) < 0)
 		printf("listen %s\n", ename(errno));
 	else
-		printf("listening %s\n", local(fd));
+		printf("listening %s\n", where(fd));
 	return 0;
 }
 

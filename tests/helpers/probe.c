@@ -41,9 +41,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tests/helpers/report.h"
+
 static int fail(const char *what)
 {
-	printf("error %s %s\n", what, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+	printf("error %s %s\n", what, ename(errno));
 	fflush(stdout);
 	return 1;
 }
@@ -68,27 +70,6 @@ static socklen_t addr(const char *ip, const char *port, struct sockaddr_storage 
 	if (inet_pton(AF_INET, ip, &s4->sin_addr) != 1)
 		exit(2);
 	return sizeof(*s4);
-}
-
-/* Formats the local address of fd as "ADDR PORT". */
-static const char *local(int fd, char *buf, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		}
-	}
-	snprintf(buf, len, "%s %u", ip, port);
-	return buf;
 }
 
 static void hold(int secs)

@@ -12,8 +12,8 @@
 
 #include "tests/integration/support.h"
 
-#define ATTACK bs_build("tests/helpers/attack")
-#define ATTACK_STATIC bs_build("tests/helpers/attack-static")
+#define ATTACK HELPER("attack")
+#define ATTACK_STATIC HELPER("attack-static")
 
 /* The modes an attack runs in: run's options and the attacking program. */
 struct mode {
@@ -38,13 +38,25 @@ static const char *prog_of(const struct mode *m)
 #define RUN_ATTACK(p, m, fmt, ...) \
 	bs_sh((p), 60, "%s run %s -- %s " fmt, BINDSHIM, (m)->opts, prog_of(m), __VA_ARGS__)
 
+/* Copies the static attack program into a fresh directory, both open to every user
+ * (nobody must be able to run it); returns the copy's path. */
+static const char *attack_copy(void)
+{
+	static char copy[256];
+	const char *dir = bs_tmpdir();
+	struct bs_proc p;
+
+	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
+	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
+	return copy;
+}
+
 /* Finding 1: a rewritten fixed-port bind, a connect that fails, then listen. */
 Test(attack, failed_connect_then_listen_stays_on_loopback)
 {
 	for (size_t i = 0; i < NMODES; i++) {
 		const struct mode *m = &modes[i];
 		unsigned port = 25001 + (unsigned)i;
-		char want[64];
 		struct bs_proc p;
 		pid_t pid = bs_spawn(NULL, "exec %s run %s -- %s restore-listen %u 198.51.100.8 1",
 				     BINDSHIM, m->opts, prog_of(m), port);
@@ -54,8 +66,7 @@ Test(attack, failed_connect_then_listen_stays_on_loopback)
 		bs_stop(pid);
 		/* The same with a connect(AF_UNSPEC) after it, and a port-0 bind. */
 		RUN_ATTACK(&p, m, "restore-listen 0 198.51.100.8 1 %s", "unspec");
-		snprintf(want, sizeof(want), "listening 127.0.0.1 ");
-		cr_expect(strstr(p.out, want), "%s: %s%s", m->name, p.out, p.err);
+		cr_expect(strstr(p.out, "listening 127.0.0.1 "), "%s: %s%s", m->name, p.out, p.err);
 	}
 }
 
@@ -65,7 +76,7 @@ Test(attack, udp_fixed_port_is_never_given_back)
 	for (size_t i = 0; i < NMODES; i++) {
 		const struct mode *m = &modes[i];
 		unsigned port = 25011 + (unsigned)i;
-		char out[256];
+		char out[256], body[1024];
 		pid_t pid;
 
 		snprintf(out, sizeof(out), "%s/out", bs_tmpdir());
@@ -80,21 +91,15 @@ Test(attack, udp_fixed_port_is_never_given_back)
 			usleep(100000);
 		}
 		for (int k = 0; k < 100; k++) {
-			char body[1024];
-
 			bs_read_file(out, body, sizeof(body));
 			if (strstr(body, "nothing") || strstr(body, "received"))
 				break;
 			usleep(50000);
 		}
 		bs_stop(pid);
-		{
-			char body[1024];
-
-			bs_read_file(out, body, sizeof(body));
-			cr_expect(strstr(body, "bound 127.0.0.1 ") && strstr(body, "\nnothing\n"),
-				  "%s: %s", m->name, body);
-		}
+		bs_read_file(out, body, sizeof(body));
+		cr_expect(strstr(body, "bound 127.0.0.1 ") && strstr(body, "\nnothing\n"), "%s: %s",
+			  m->name, body);
 	}
 }
 
@@ -123,26 +128,22 @@ Test(attack, ip_local_port_range_is_refused)
  * no shim at all. */
 Test(attack, supervised_command_cannot_configure_its_way_out)
 {
+	/* ($A: a policy that allows everything) */
 	static const char *const envs[] = {
-		"BINDSHIM_BUILTIN= BINDSHIM_POLICY=ALLOW", "BINDSHIM_DRY_RUN=1",
-		"BINDSHIM_BUILTIN=to:0.0.0.0", "BINDSHIM_BUILTIN= BINDSHIM_POLICY=ALLOW LD_PRELOAD=",
+		"BINDSHIM_BUILTIN= BINDSHIM_POLICY=$A", "BINDSHIM_DRY_RUN=1",
+		"BINDSHIM_BUILTIN=to:0.0.0.0", "BINDSHIM_BUILTIN= BINDSHIM_POLICY=$A LD_PRELOAD=",
 	};
-	const char *dir = bs_tmpdir();
-	char allow[256], env[512], *at;
+	char allow[256];
 
-	snprintf(allow, sizeof(allow), "%s/allow.cfg", dir);
+	snprintf(allow, sizeof(allow), "%s/allow.cfg", bs_tmpdir());
 	bs_write_file(allow, "version = 1;\n");
 	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
 		struct bs_proc p;
 
-		snprintf(env, sizeof(env), "%s", envs[i]);
-		if ((at = strstr(env, "ALLOW")))
-			snprintf(at, sizeof(env) - (size_t)(at - env), "%s%s", allow,
-				 strstr(envs[i], "ALLOW") + 5);
 		/* The last one execs a static program: no shim, whatever LD_PRELOAD says. */
-		bs_sh(&p, 30, "%s run -l -- env %s %s bind 0.0.0.0 %u", BINDSHIM, env,
-		      i == 3 ? bs_build("tests/helpers/probe-static") : PROBE, 25030 + (unsigned)i);
-		cr_expect(!strncmp(p.out, "bound 127.0.0.1 ", 16), "%s: %s%s", env, p.out, p.err);
+		bs_sh(&p, 30, "A=%s; %s run -l -- env %s %s bind 0.0.0.0 %u", allow, BINDSHIM, envs[i],
+		      i == 3 ? STATIC_PROBE : PROBE, 25030 + (unsigned)i);
+		cr_expect(!strncmp(p.out, "bound 127.0.0.1 ", 16), "%s: %s%s", envs[i], p.out, p.err);
 		cr_expect(strstr(p.err, " via seccomp\n"), "the supervisor decided: %s", p.err);
 	}
 }
@@ -150,14 +151,10 @@ Test(attack, supervised_command_cannot_configure_its_way_out)
 /* Finding 6: the supervisor's listener, from the command, as root and as nobody. */
 Test(attack, supervisor_cannot_be_reached_from_the_command)
 {
-	static const char *const as[] = {"", "setpriv --reuid=nobody --regid=nogroup --clear-groups"};
-	const char *dir = bs_tmpdir();
-	char copy[256];
+	static const char *const as[] = {"", BS_AS_NOBODY};
+	const char *copy = attack_copy();
 	struct bs_proc p;
 
-	/* nobody must be able to run the copies. */
-	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
-	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
 	for (size_t i = 0; i < 2; i++) {
 		if (*as[i] && !bs_can_switch_user()) {
 			skip_part("as nobody: " BS_NO_OTHER_USER);
@@ -185,7 +182,7 @@ Test(attack, killing_the_supervisor_fails_closed)
 	      "done; %s bind 0.0.0.0 25045' & until test -s %s/sup; do sleep 0.05; done; "
 	      "S=$(cat %s/sup); kill -KILL $S; while grep -qs '^State:.*[RSD]' /proc/$S/status; "
 	      "do sleep 0.05; done; touch %s/killed; wait", BINDSHIM, d, d,
-	      bs_build("tests/helpers/probe-static"), d, d, d);
+	      STATIC_PROBE, d, d, d);
 	cr_expect_str_eq(p.out, "error bind ENOSYS\n", "%s", p.err);
 	cr_expect(strstr(p.err, "the supervisor died"), "%s", p.err);
 }
@@ -266,12 +263,9 @@ Test(attack, swapping_a_unix_socket_for_an_inet_one)
 	/* The command keeps no CAP_SYS_ADMIN: it reaches another mount namespace
 	 * through a user namespace. */
 	static const char *const ctx[] = {"", "unshare -Urm", "unshare -Urm"};
-	const char *dir = bs_tmpdir();
-	char copy[256];
+	const char *copy = attack_copy();
 	struct bs_proc p;
 
-	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
-	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
 	for (size_t i = 0; i < 3; i++) {
 		if (*ctx[i] && !bs_can_make_userns()) {
 			skip_part("[%s%s] no user namespace can be made here (a chroot, or seccomp)",
@@ -282,9 +276,8 @@ Test(attack, swapping_a_unix_socket_for_an_inet_one)
 			skip_part("as nobody: " BS_NO_OTHER_USER);
 			continue;
 		}
-		bs_sh(&p, 60, "%s %s run -l -- %s %s unix-race %u 1000", i == 2 ?
-		      "setpriv --reuid=nobody --regid=nogroup --clear-groups" : "", BINDSHIM, ctx[i],
-		      copy, 25170 + (unsigned)i);
+		bs_sh(&p, 60, "%s %s run -l -- %s %s unix-race %u 1000", i == 2 ? BS_AS_NOBODY : "",
+		      BINDSHIM, ctx[i], copy, 25170 + (unsigned)i);
 		cr_expect_str_eq(p.out, "escaped 0 of 1000\n", "[%s] %s", ctx[i], p.err);
 	}
 }
@@ -316,8 +309,8 @@ Test(attack, unix_paths_are_bound_where_and_as_the_target_would)
 		skip_part("nobody's bind in root's directory: " BS_NO_OTHER_USER);
 		return;
 	}
-	bs_sh(&p, 30, "chmod 700 %s && %s run -l -- setpriv --reuid=nobody --regid=nogroup "
-	      "--clear-groups /usr/bin/python3 -c \"%s\" %s/x.sock 2>&1 | tail -1", dir, BINDSHIM, py, dir);
+	bs_sh(&p, 30, "chmod 700 %s && %s run -l -- " BS_AS_NOBODY " /usr/bin/python3 -c \"%s\" "
+	      "%s/x.sock 2>&1 | tail -1", dir, BINDSHIM, py, dir);
 	cr_expect(strstr(p.out, "PermissionError"), "a root supervisor lent nothing: %s", p.out);
 }
 
@@ -429,7 +422,7 @@ Test(attack, a_daemon_stays_supervised_after_the_command_exits)
 	/* (setsid: out of the process group the test harness kills afterwards) */
 	cr_expect_eq(bs_sh(&p, 30, "setsid -w %s run -l -- sh -c '(sleep 0.5; exec %s bind --listen "
 			   "--hold 5 0.0.0.0 25180 > /dev/null 2>&1) & exit 3' 2> %s", BINDSHIM,
-			   bs_build("tests/helpers/probe-static"), err), 3, "the command's own status, at once");
+			   STATIC_PROBE, err), 3, "the command's own status, at once");
 	assert_tcp_loopback_only(25180, err);
 	bs_read_file(err, body, sizeof(body));
 	cr_expect(strstr(body, "rewrite tcp 0.0.0.0:25180 -> 127.0.0.1:25180 (rule \"not-loopback\" "
@@ -456,17 +449,15 @@ Test(attack, descriptor_kind_tricks)
  * outside it (the user's shell, another server) to bind for it. */
 Test(attack, processes_outside_the_tree_are_out_of_reach)
 {
-	static const char *const as[] = {"", "setpriv --reuid=nobody --regid=nogroup --clear-groups"};
-	const char *dir = bs_tmpdir();
-	char copy[256];
+	static const char *const as[] = {"", BS_AS_NOBODY};
+	const char *copy;
 	struct bs_proc p;
 
 	bs_sh(&p, 10, "%s", "exec 2>/dev/null; python3 -c 'import ctypes; print(ctypes.CDLL(None)."
 	      "syscall(444, None, 0, 1))'");
 	if (atoi(p.out) < 6)
 		cr_skip_test("Landlock scopes (Linux 6.12) are not available here (ABI %s)", p.out);
-	snprintf(copy, sizeof(copy), "%s/attack-static", dir);
-	bs_sh(&p, 10, "cp %s %s && chmod 755 %s %s", ATTACK_STATIC, copy, dir, copy);
+	copy = attack_copy();
 	for (size_t i = 0; i < 2; i++) {
 		if (*as[i] && !bs_can_switch_user()) {
 			skip_part("as nobody: " BS_NO_OTHER_USER);
@@ -536,7 +527,7 @@ Test(attack, a_root_command_cannot_write_network_sysctls)
 Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
 {
 	const char *d = bs_tmpdir();
-	const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+	const char *as = BS_AS_NOBODY " --";
 	struct bs_proc p;
 
 	if (!bs_real_root() || !bs_can_switch_user())
@@ -563,7 +554,7 @@ Test(attack, a_root_supervisor_lends_nothing_to_a_user_namespace)
  * whose sockets could join root's SO_REUSEPORT groups on loopback. */
 Test(attack, a_moved_socket_belongs_to_the_command)
 {
-	const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups --";
+	const char *as = BS_AS_NOBODY " --";
 	struct bs_proc p;
 
 	if (!bs_real_root() || !bs_can_switch_user())
@@ -571,7 +562,7 @@ Test(attack, a_moved_socket_belongs_to_the_command)
 	bs_sh(&p, 30, "%s run -l --log /dev/null -- %s %s port0 --hold 2 & i=0; L=; "
 	      "while [ -z \"$L\" ] && [ $i -lt 100 ]; do sleep 0.02; i=$((i + 1)); "
 	      "L=$(awk 'NR > 1 && $4 == \"0A\" && $2 ~ /^0100007F:/ { print $8 }' /proc/net/tcp); "
-	      "done; echo \"$L\"; wait", BINDSHIM, as, bs_build("tests/helpers/probe-static"));
+	      "done; wait; echo \"$L\"", BINDSHIM, as, STATIC_PROBE);
 	cr_expect(strstr(p.out, "serving 127.0.0.1 ") && strstr(p.out, "\n65534\n"), "%s%s", p.out,
 		  p.err);
 }

@@ -14,17 +14,9 @@
 
 #include "tests/integration/support.h"
 
-#define COST bs_build("tests/helpers/cost")
+#define COST HELPER("cost")
 #define SHIM bs_build("libbindshim.so")
-#define EMPTY bs_build("tests/helpers/libempty.so")
-
-static void need(const char *tool)
-{
-	struct bs_proc p;
-
-	if (bs_sh(&p, 10, "command -v %s", tool) != 0)
-		cr_skip_test("%s is not installed (tests/deps.sh installs it)", tool);
-}
+#define EMPTY HELPER("libempty.so")
 
 /* awk over strace -c outputs: "NAME CALLS" lines, file by file. */
 #define STRACE_CALLS "$NF != \"total\" && $4 ~ /^[0-9]+$/"
@@ -72,7 +64,7 @@ static int total_of(const char *list)
 
 Test(cost, native_cycle_is_five_syscalls)
 {
-	need("strace");
+	need_tool("strace", "strace");
 	cr_expect_str_eq(per_cycle("", "0.0.0.0", 26001), NATIVE_CYCLE);
 }
 
@@ -85,7 +77,7 @@ Test(cost, rewritten_bind_is_native_plus_three)
 	char prefix[512], log[256], body[65536];
 	const char *got;
 
-	need("strace");
+	need_tool("strace", "strace");
 	snprintf(log, sizeof(log), "%s/records.log", bs_tmpdir());
 	snprintf(prefix, sizeof(prefix), "env BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=%s LD_PRELOAD=%s",
 		 log, SHIM);
@@ -104,7 +96,7 @@ Test(cost, rewritten_port_zero_bind_is_native_plus_four)
 {
 	char prefix[512];
 
-	need("strace");
+	need_tool("strace", "strace");
 	snprintf(prefix, sizeof(prefix), "env BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=%s/r.log "
 		 "LD_PRELOAD=%s", bs_tmpdir(), SHIM);
 	cr_expect_str_eq(per_cycle(prefix, "0.0.0.0", 0), "bind=1 close=1 getsockname=2 getsockopt=1 "
@@ -116,7 +108,7 @@ Test(cost, allowed_bind_is_native_plus_one)
 {
 	char prefix[512];
 
-	need("strace");
+	need_tool("strace", "strace");
 	snprintf(prefix, sizeof(prefix), "env BINDSHIM_BUILTIN=loopback LD_PRELOAD=%s", SHIM);
 	cr_expect_str_eq(per_cycle(prefix, "127.0.0.1", 26003),
 			 "bind=1 close=1 getsockname=1 listen=1 setsockopt=1 socket=1 ");
@@ -132,7 +124,7 @@ Test(cost, supervised_call_reads_no_proc_file)
 	char prefix[512];
 	const char *got;
 
-	need("strace");
+	need_tool("strace", "strace");
 	/* LeakSanitizer (make asan) cannot stop the world under strace's ptrace. */
 	snprintf(prefix, sizeof(prefix), "env ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 "
 		 "%s run -l --log %s/records.log --", BINDSHIM, bs_tmpdir());
@@ -155,7 +147,7 @@ Test(cost, start_makes_no_syscall_of_its_own)
 	struct bs_proc p;
 	int me, ms;
 
-	need("strace");
+	need_tool("strace", "strace");
 	bs_sh(&p, 30, "for l in %s %s; do env -i PATH=/usr/bin:/bin BINDSHIM_BUILTIN=loopback "
 	      "BINDSHIM_LOG=%s/records.log strace -f -c -o %s/sc.$(basename $l) "
 	      "env LD_PRELOAD=$l %s idle || exit 1; done; "
@@ -189,7 +181,7 @@ Test(cost, start_instructions_near_an_empty_library)
 	struct bs_proc p;
 	long empty, shim;
 
-	need("valgrind");
+	need_tool("valgrind", "valgrind");
 	bs_sh(&p, 120, "for l in %s %s; do env -i PATH=/usr/bin:/bin LD_PRELOAD=$l valgrind "
 	      "--tool=callgrind --callgrind-out-file=/dev/null /bin/true 2>&1 | "
 	      "sed -n 's/.*Collected : *\\([0-9]*\\).*/\\1/p'; done | tr '\\n' ' '", EMPTY, SHIM);

@@ -2,33 +2,18 @@
  * cannot reach, a Go server started through a shell script, under the supervisor
  * and without it. Ports 29xxx. */
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tests/integration/support.h"
 
-#define GOSERVER bs_build("tests/helpers/goserver")
-#define STATIC_PROBE bs_build("tests/helpers/probe-static")
+#define GOSERVER HELPER("goserver")
 #define NOT_COVERED "warning not covered: "
-
-/* A temp dir everyone may enter (some runs are as nobody). */
-static const char *open_dir(void)
-{
-	const char *d = bs_tmpdir();
-
-	chmod(d, 0755);
-	return d;
-}
 
 /* Skips the test unless it runs as root of the machine: set-id copies owned by
  * nobody and runs as nobody need it (uid 0 of a user namespace of its own, as
  * tests/netns.sh makes for a user, maps no nobody). */
 static void need_root(void)
 {
-	char map[128] = "";
-
-	bs_read_file("/proc/self/uid_map", map, sizeof(map));
-	if (geteuid() || !strstr(map, " 0 ") || !strstr(map, "4294967295"))
+	if (!bs_real_root())
 		cr_skip_test("not root of the machine: set-id copies and runs as nobody need it");
 }
 
@@ -67,7 +52,7 @@ static const char *serve(const char *dir, const char *opts, const char *script, 
  * warning says. */
 Test(cover, preload_only_names_a_go_server_a_script_starts)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	char want[1024];
 	const char *log;
 	pid_t pid;
@@ -82,7 +67,7 @@ Test(cover, preload_only_names_a_go_server_a_script_starts)
 
 Test(cover, preload_only_warning_in_json)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	char want[1024];
 	const char *log;
 	struct bs_proc p;
@@ -107,17 +92,15 @@ Test(cover, preload_only_warning_in_json)
  * its bind recorded via seccomp, and nothing warns. */
 Test(cover, supervised_go_server_through_a_script_ends_on_loopback)
 {
-	const char *dir = open_dir();
-	char want[256];
+	const char *dir = bs_open_tmpdir();
 	const char *log;
 	pid_t pid;
 
 	log = serve(dir, "", serve_script(dir, 29003), 29003, &pid);
 	cr_expect_str_eq(assert_tcp_loopback_only(29003, NULL), "::ffff:127.0.0.1");
 	bs_stop(pid);
-	snprintf(want, sizeof(want), "goserver: rewrite tcp [::]:29003 -> [::ffff:127.0.0.1]:29003 "
-		 "(rule \"not-loopback\" builtin) via seccomp\n");
-	cr_expect(strstr(log, want), "%s", log);
+	cr_expect(strstr(log, "goserver: rewrite tcp [::]:29003 -> [::ffff:127.0.0.1]:29003 "
+			 "(rule \"not-loopback\" builtin) via seccomp\n"), "%s", log);
 	cr_expect(!strstr(log, "not covered") && !strstr(log, "warning"), "%s", log);
 }
 
@@ -191,12 +174,11 @@ Test(cover, the_program_sees_no_child_it_did_not_start)
  * caller is not root: what the warning says is what really happens to the bind. */
 Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	struct bs_proc p;
 
 	need_root();
-	if (bs_sh(&p, 10, "command -v setcap") != 0)
-		cr_skip_test("setcap is missing (apt-get install libcap2-bin)");
+	need_tool("setcap", "libcap2-bin");
 	bs_sh(&p, 60, "cd %s && cp %s other && chown nobody other && chmod 4755 other && "
 	      "cp %s mine && chmod 4755 mine && cp %s cap && setcap cap_net_bind_service+ep cap && "
 	      "unshare --mount --propagation private sh -c 'mkdir ns && mount -t tmpfs -o nosuid "
@@ -208,9 +190,8 @@ Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
 			 "bound 127.0.0.1 29014\n", "%s", p.err);
 	cr_expect(strstr(p.err, NOT_COVERED) && strstr(p.err, "/other is setuid or setgid\n") &&
 		  bs_count(p.err, "not covered") == 1, "%s", p.err);
-	bs_sh(&p, 60, "cd %s && setpriv --reuid=nobody --regid=nogroup --clear-groups "
-	      "%s run --preload-only -- sh -c './cap bind 0.0.0.0 29015; ./mine bind 0.0.0.0 29016'",
-	      dir, BINDSHIM);
+	bs_sh(&p, 60, "cd %s && " BS_AS_NOBODY " %s run --preload-only -- sh -c './cap bind 0.0.0.0 "
+	      "29015; ./mine bind 0.0.0.0 29016'", dir, BINDSHIM);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 29015\nbound 0.0.0.0 29016\n", "%s", p.err);
 	cr_expect(strstr(p.err, "/cap has file capabilities\n") &&
 		  strstr(p.err, "/mine is setuid or setgid\n") && bs_count(p.err, "not covered") == 2,
@@ -237,7 +218,7 @@ Test(cover, set_id_and_capability_programs_as_the_kernel_runs_them)
  * under --preload-only too. */
 Test(cover, audit_tells_who_is_covered_as_root_and_as_the_user)
 {
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	struct bs_proc p;
 	char script[4096];
 
@@ -250,7 +231,7 @@ Test(cover, audit_tells_who_is_covered_as_root_and_as_the_user)
 	    "              '?' if s['coverage'] is None else '+'.join(s['coverage']) or 'none')\n");
 	snprintf(script, sizeof(script),
 		 "B=%s; P=%s; S=%s; D=%s\n"
-		 "U='setpriv --reuid=nobody --regid=nogroup --clear-groups'\n"
+		 "U='" BS_AS_NOBODY "'\n"
 		 /* a python3 of the system's, which nobody may run */
 		 "PY=$(PATH=/usr/local/bin:/usr/bin:/bin command -v python3)\n"
 		 "H='bind --listen --hold 20 127.0.0.1'\n"
@@ -336,9 +317,8 @@ static void stop_daemon(const char *dir, const char *name, unsigned i)
 Test(cover, daemonizing_servers_stay_on_loopback_and_keep_their_records)
 {
 	static const char *const modes[] = {"", "--preload-only"};
-	const char *dir = open_dir();
+	const char *dir = bs_open_tmpdir();
 	char cmd[1024], want[256], err[8192];
-	struct bs_proc p;
 
 	put(dir, "daemon.py", DAEMON_PY);
 	for (unsigned i = 0; i < 2; i++) {
@@ -357,8 +337,7 @@ Test(cover, daemonizing_servers_stay_on_loopback_and_keep_their_records)
 	daemon_run(dir, "", cmd, 29035, err, sizeof(err));
 	cr_expect(strstr(err, "probe-static: rewrite tcp 0.0.0.0:29035 -> 127.0.0.1:29035 (rule "
 			 "\"not-loopback\" builtin) via seccomp\n"), "%s", err);
-	if (bs_sh(&p, 10, "command -v redis-server") != 0)
-		cr_skip_test("redis-server is missing (apt-get install redis-server)");
+	need_tool("redis-server", "redis-server");
 	for (unsigned i = 0; i < 2; i++) {
 		unsigned port = 29033 + i;
 

@@ -7,8 +7,6 @@
 
 #include "tests/integration/support.h"
 
-#define HELPER(name) bs_build("tests/helpers/" name)
-#define STATIC_PROBE HELPER("probe-static")
 #define ENFORCE BINDSHIM, "run --enforce"
 
 Test(enforce, static_server_ends_on_loopback)

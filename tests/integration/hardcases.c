@@ -250,8 +250,7 @@ Test(hard, bind_from_another_library_constructor_before_ours)
 	struct bs_proc p;
 	const char *a, *b;
 
-	bs_sh(&p, 30, "BS_EARLY_PORT=19024 LD_DEBUG=files %s run -l -- %s", BINDSHIM,
-	      bs_build("tests/helpers/early"));
+	bs_sh(&p, 30, "BS_EARLY_PORT=19024 LD_DEBUG=files %s run -l -- %s", BINDSHIM, HELPER("early"));
 	cr_expect_str_eq(p.out, "early 127.0.0.1 19024\n", "%s", p.err);
 	/* Prove the scenario: libearly's constructor ran before libbindshim's. */
 	a = strstr(p.err, "libearly.so\n");

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -17,8 +18,6 @@
 
 #include "tests/integration/support.h"
 
-#define HELPER(name) bs_build("tests/helpers/" name)
-#define STATIC_PROBE HELPER("probe-static")
 #define KBINDS HELPER("kbinds-static")
 
 static struct {
@@ -134,6 +133,24 @@ static void kernel_up(const char *policy)
 	kernel_up_with(policy, NULL);
 }
 
+/* Runs a script (fmt and its arguments, as printf's) in which `k CMD...` runs CMD in
+ * the test's cgroup, and $B is bindshim, $P the probe, $S the static probe; returns
+ * its status. */
+__attribute__((format(printf, 2, 3)))
+static int in_cgroup(struct bs_proc *p, const char *fmt, ...)
+{
+	char script[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(script, sizeof(script), fmt, ap);
+	va_end(ap);
+	cr_assert_lt(n, (int)sizeof(script));
+	return bs_sh(p, 30, "k() { %s \"$@\"; }; B=%s; P=%s; S=%s\n%s", K.in, BINDSHIM, PROBE,
+		     STATIC_PROBE, script);
+}
+
 #define LOOPBACK_ONLY "version = 1;\nrules = ({ name = \"wild\"; match = { address = \"wildcard\"; };" \
 	" action = \"rewrite\"; to = \"loopback\"; });\n"
 
@@ -156,10 +173,8 @@ Test(kernel, raw_syscall_and_dual_stack_and_mapped)
 	struct bs_proc p;
 
 	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "%s %s raw-syscall 0.0.0.0 27002; %s %s bind --v6only 0 :: 27003; "
-	      "%s %s bind --v6only 1 :: 27004; %s %s mapped 27005; %s %s bind --udp 0.0.0.0 27006",
-	      K.in, PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in,
-	      STATIC_PROBE);
+	in_cgroup(&p, "k $P raw-syscall 0.0.0.0 27002; k $S bind --v6only 0 :: 27003; "
+		  "k $S bind --v6only 1 :: 27004; k $S mapped 27005; k $S bind --udp 0.0.0.0 27006");
 	/* A dual-stack [::] becomes ::ffff:127.0.0.1 (reachable as 127.0.0.1 and
 	 * localhost), a V6ONLY one ::1, a v4-mapped wildcard ::ffff:127.0.0.1. */
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 27002\nbound ::ffff:127.0.0.1 27003\n"
@@ -169,18 +184,14 @@ Test(kernel, raw_syscall_and_dual_stack_and_mapped)
 
 Test(kernel, go_server_is_reachable_on_127_0_0_1_only)
 {
-	char log[700], addr[256];
+	char log[700];
 	pid_t pid;
 
 	kernel_up(LOOPBACK_ONLY);
 	snprintf(log, sizeof(log), "%s/log", K.dir);
 	pid = bs_spawn(log, "exec %s %s serve 27007", K.in, HELPER("goserver"));
-	cr_assert(bs_wait_port("tcp", 27007, 10000, addr, sizeof(addr)), "nothing listens");
-	bs_port_addrs("tcp", 27007, addr, sizeof(addr));
-	cr_expect_str_eq(addr, "::ffff:127.0.0.1");
-	cr_expect_eq(bs_tcp_connect("127.0.0.1", 27007), 0);
-	cr_expect_eq(bs_tcp_connect(LAB4, 27007), ECONNREFUSED);
-	cr_expect_eq(bs_tcp_connect(LAB6, 27007), ECONNREFUSED);
+	/* (on a dual-stack [::]: reachable as 127.0.0.1) */
+	cr_expect_str_eq(assert_tcp_loopback_only(27007, log), "::ffff:127.0.0.1");
 	bs_stop(pid);
 }
 
@@ -192,11 +203,8 @@ Test(kernel, deny_with_errno_and_ports_at_the_edges)
 		  "  { name = \"busy\"; match = { port = 27010; }; action = \"deny\"; errno = \"EADDRINUSE\"; },\n"
 		  "  { name = \"top\"; match = { port = \"65535\"; }; action = \"deny\"; errno = \"EPERM\"; },\n"
 		  "  { name = \"range\"; match = { port = \"27011-27012\"; proto = \"udp\"; }; action = \"deny\"; errno = \"ENETDOWN\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27010; %s %s bind 127.0.0.1 65535; "
-	      "%s %s bind 127.0.0.1 65534; %s %s bind --udp :: 27012; %s %s bind --udp :: 27013; "
-	      "%s %s bind 127.0.0.1 27012",
-	      K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE,
-	      K.in, STATIC_PROBE, K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27010; k $S bind 127.0.0.1 65535; k $S bind 127.0.0.1 65534; "
+		  "k $S bind --udp :: 27012; k $S bind --udp :: 27013; k $S bind 127.0.0.1 27012");
 	cr_expect_str_eq(p.out, "error bind EADDRINUSE\nerror bind EPERM\nbound 127.0.0.1 65534\n"
 			 "error bind ENETDOWN\nbound :: 27013\nbound 127.0.0.1 27012\n", "%s", p.err);
 }
@@ -209,9 +217,8 @@ Test(kernel, interface_and_port_rewrites)
 		  "  { name = \"move\"; match = { port = 27020; }; action = \"rewrite\"; to = \"loopback\"; to_port = 27021; },\n"
 		  "  { name = \"lab\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"interface:bs0\"; },\n"
 		  "  { name = \"nowhere\"; match = { address = \"10.0.0.0/8\"; }; action = \"rewrite\"; to = \"interface:nope0\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27020; %s %s bind 0.0.0.0 27022; "
-	      "%s %s bind --v6only 1 :: 27023; %s %s bind 10.1.2.3 27024",
-	      K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27020; k $S bind 0.0.0.0 27022; k $S bind --v6only 1 :: 27023; "
+		  "k $S bind 10.1.2.3 27024");
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 27021\nbound " LAB4 " 27022\nbound " LAB6 " 27023\n"
 			 "error bind EADDRNOTAVAIL\n", "%s", p.err);
 }
@@ -233,7 +240,7 @@ Test(kernel, interface_addresses_follow_changes_through_the_watch_daemon)
 		cr_skip("cannot make an interface (dummy or veth): %s", p.err);
 	kernel_up("version = 1;\nrules = ({ name = \"lab\"; match = { address = \"wildcard\"; };"
 		  " action = \"rewrite\"; to = \"interface:bsk0\"; });\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27025", K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27025");
 	cr_expect_str_eq(p.out, "bound 192.0.2.10 27025\n", "%s", p.err);
 	snprintf(log, sizeof(log), "%s/watch", K.dir);
 	w = bs_spawn(log, "exec %s system watch --pin %s --log %s/records", BINDSHIM, K.pin, K.dir);
@@ -246,13 +253,13 @@ Test(kernel, interface_addresses_follow_changes_through_the_watch_daemon)
 		usleep(20000);
 		bs_read_file(log, body, sizeof(body));
 	}
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27026", K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27026");
 	cr_expect_str_eq(p.out, "bound 192.0.2.11 27026\n", "%s", p.err);
 	cr_expect(strstr(body, "tables refreshed"), "%s", body);
 	bs_stop(w);
 	/* Without the daemon, an address change is not seen. */
-	bs_sh(&p, 30, "ip addr add 192.0.2.12/32 dev bsk0 && ip addr del 192.0.2.11/32 dev bsk0 && "
-	      "%s %s bind 0.0.0.0 27027", K.in, STATIC_PROBE);
+	in_cgroup(&p, "ip addr add 192.0.2.12/32 dev bsk0 && ip addr del 192.0.2.11/32 dev bsk0 && "
+		  "k $S bind 0.0.0.0 27027");
 	cr_expect_str_eq(p.out, "error bind EADDRNOTAVAIL\n", "%s", p.err);
 	bs_sh(&p, 30, "ip link del bsk0");
 }
@@ -271,8 +278,7 @@ Test(kernel, records_text_and_json_via_kernel)
 	w = bs_spawn(log, "exec %s system watch --pin %s --log %s --log-format json", BINDSHIM,
 		     K.pin, rec);
 	usleep(300000);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27030; %s %s bind 0.0.0.0 27031", K.in, STATIC_PROBE,
-	      K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27030; k $S bind 0.0.0.0 27031");
 	for (int i = 0; i < 100 && bs_count(body, "\n") < 2; i++) {
 		usleep(30000);
 		bs_read_file(rec, body, sizeof(body));
@@ -289,7 +295,7 @@ Test(kernel, records_text_and_json_via_kernel)
 	unlink(rec);
 	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
 	usleep(300000);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27032", K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27032");
 	body[0] = '\0';
 	for (int i = 0; i < 100 && !strstr(body, "\n"); i++) {
 		usleep(30000);
@@ -311,19 +317,17 @@ Test(kernel, a_bind_the_shim_rewrote_is_not_judged_again)
 	kernel_up("version = 1;\nrules = (\n"
 		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; },\n"
 		  "  { name = \"no-other\"; match = { address = \"any\"; }; action = \"deny\"; errno = \"EACCES\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 127.0.0.1 27040; %s %s bind 127.0.0.2 27041; "
-	      "%s %s bind --v6only 0 ::ffff:127.0.0.1 27044; %s %s bind --v6only 1 ::1 27045; "
-	      "%s %s bind --v6only 0 ::1 27046",
-	      K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE, K.in, STATIC_PROBE,
-	      K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 127.0.0.1 27040; k $S bind 127.0.0.2 27041; "
+		  "k $S bind --v6only 0 ::ffff:127.0.0.1 27044; k $S bind --v6only 1 ::1 27045; "
+		  "k $S bind --v6only 0 ::1 27046");
 	/* What a dual-stack [::] becomes (::ffff:127.0.0.1) and a V6ONLY one (::1) stay;
 	 * ::1 on a dual-stack socket is not what [::] gives there: denied. */
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 27040\nerror bind EACCES\n"
 			 "bound ::ffff:127.0.0.1 27044\nbound ::1 27045\nerror bind EACCES\n", "%s", p.err);
 	/* The shim, as /etc/ld.so.preload would have it, with the same policy. */
 	snprintf(pol, sizeof(pol), "%s", K.policy);
-	bs_sh(&p, 30, "%s %s run -p %s -- %s bind --v6only 1 :: 27042; %s %s run -p %s -- %s bind 0.0.0.0 27043",
-	      K.in, BINDSHIM, pol, PROBE, K.in, BINDSHIM, pol, PROBE);
+	in_cgroup(&p, "k $B run -p %s -- $P bind --v6only 1 :: 27042; "
+		  "k $B run -p %s -- $P bind 0.0.0.0 27043", pol, pol);
 	cr_expect_str_eq(p.out, "bound ::1 27042\nbound 127.0.0.1 27043\n", "%s", p.err);
 	cr_expect_eq(bs_count(p.err, "rewrite tcp"), 2, "the shim logged each once: %s", p.err);
 }
@@ -345,7 +349,7 @@ Test(kernel, client_binds_and_never_bound_listeners)
 	kernel_up(LOOPBACK_ONLY);
 	server = bs_spawn(NULL, IN_PEER "%s echo tcp 198.51.100.8 27050 1", PROBE);
 	usleep(300000);
-	bs_sh(&p, 30, "%s %s client tcp 198.51.100.8 27050 --bind 0.0.0.0 0", K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S client tcp 198.51.100.8 27050 --bind 0.0.0.0 0");
 	if (K.lsm) {
 		/* With BPF LSM: the port-0 bind stays, the client reaches the peer. */
 		cr_expect(strstr(p.out, "reply ping from 198.51.100.7 "), "%s%s", p.out, p.err);
@@ -357,7 +361,7 @@ Test(kernel, client_binds_and_never_bound_listeners)
 		cr_expect(strstr(status(), "not judged (no BPF LSM)"));
 	}
 	bs_stop(server);
-	bs_sh(&p, 30, "%s %s listen-unbound; %s %s port0", K.in, STATIC_PROBE, K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S listen-unbound; k $S port0");
 	if (K.lsm) {
 		cr_expect_str_eq(p.out, "error listen EADDRNOTAVAIL\nread 0.0.0.0 0\nerror listen EADDRNOTAVAIL\n",
 				 "%s", p.err);
@@ -401,7 +405,7 @@ Test(kernel, ip_local_port_range_autobind_is_refused_for_udp)
 		cr_skip("this kernel has no IP_LOCAL_PORT_RANGE (Linux 6.3)");
 	cr_expect_str_eq(p.out, "autobound 0.0.0.0 33333\n");
 	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "%s %s portrange 33334", K.in, KBINDS);
+	in_cgroup(&p, "k %s portrange 33334", KBINDS);
 	cr_expect_str_eq(p.out, "error setsockopt EPERM\n", "%s", p.err);
 	cr_expect(strstr(status(), "IP_LOCAL_PORT_RANGE refused      1"), "%s", status());
 }
@@ -413,14 +417,14 @@ Test(kernel, mptcp_sockets_are_refused)
 {
 	struct bs_proc p;
 
-	bs_sh(&p, 30, "%s mptcp", bs_build("tests/helpers/attack-static"));
+	bs_sh(&p, 30, "%s mptcp", HELPER("attack-static"));
 	if (strstr(p.out, "mptcp EPROTONOSUPPORT") || strstr(p.out, "mptcp EINVAL"))
 		cr_skip("this kernel has no MPTCP: nothing to refuse");
 	cr_expect(!strncmp(p.out, "mptcp 0.0.0.0 ", 14), "natively: %s", p.out);
 	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "%s %s mptcp", K.in, bs_build("tests/helpers/attack-static"));
+	in_cgroup(&p, "k %s mptcp", HELPER("attack-static"));
 	cr_expect_str_eq(p.out, "mptcp EPROTONOSUPPORT\n", "%s", p.err);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27120", K.in, STATIC_PROBE);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27120");
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 27120\n", "%s", p.err);
 	cr_expect(strstr(status(), "MPTCP sockets refused            1"), "%s", status());
 }
@@ -477,8 +481,7 @@ Test(kernel, disable_leaves_nothing_attached_or_pinned)
 	cr_expect_eq(access(K.pin, F_OK), -1, "the pin directory is gone");
 	bs_sh(&p, 30, "bpftool cgroup show %s 2>&1; ls -A %s | grep -v debug", K.cg, K.bpffs);
 	cr_expect(!strstr(p.out, "bs_"), "still attached: %s", p.out);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27080; %s system status --pin %s", K.in, STATIC_PROBE,
-	      BINDSHIM, K.pin);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27080; $B system status --pin %s", K.pin);
 	cr_expect(!strncmp(p.out, "bound 0.0.0.0 27080\nkernel mode: disabled (nothing pinned", 57),
 		  "%s", p.out);
 }
@@ -512,11 +515,10 @@ Test(kernel, unprivileged_users_cannot_enable_and_uid_rules_apply)
 	struct bs_proc p;
 
 	kernel_up("version = 1;\nrules = ({ name = \"nobody\"; match = { uid = 65534; }; action = \"deny\"; errno = \"EACCES\"; });\n");
-	bs_sh(&p, 30, "setpriv --reuid nobody --regid nogroup --clear-groups %s system enable -p %s "
-	      "--cgroup %s --pin %s/other", BINDSHIM, K.policy, K.cg, K.bpffs);
+	bs_sh(&p, 30, BS_AS_NOBODY " %s system enable -p %s --cgroup %s --pin %s/other", BINDSHIM,
+	      K.policy, K.cg, K.bpffs);
 	cr_expect_neq(p.status, 0, "%s%s", p.out, p.err);
-	bs_sh(&p, 30, "%s setpriv --reuid nobody --regid nogroup --clear-groups %s bind 127.0.0.1 27095; "
-	      "%s %s bind 127.0.0.1 27096", K.in, STATIC_PROBE, K.in, STATIC_PROBE);
+	in_cgroup(&p, "k " BS_AS_NOBODY " $S bind 127.0.0.1 27095; k $S bind 127.0.0.1 27096");
 	cr_expect_str_eq(p.out, "error bind EACCES\nbound 127.0.0.1 27096\n", "%s", p.err);
 }
 
@@ -534,8 +536,8 @@ Test(kernel, enable_twice_and_bad_reloads_change_nothing)
 	bs_sh(&p, 30, "%s system reload -p %s --pin %s", BINDSHIM, bad, K.pin);
 	cr_expect_eq(p.status, 1);
 	cr_expect(strstr(p.err, "bad.cfg:2: "), "%s", p.err);
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27100; %s system bogus; echo $?; %s explain --kernel -l 0.0.0.0:1",
-	      K.in, STATIC_PROBE, BINDSHIM, BINDSHIM);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27100; $B system bogus; echo $?; "
+		  "$B explain --kernel -l 0.0.0.0:1");
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 27100\n2\n", "%s", p.err);
 	cr_expect(strstr(p.err, "give -p FILE"), "%s", p.err);
 }
@@ -548,9 +550,8 @@ Test(kernel, exe_rules_never_match_and_enable_says_so)
 		  "  { name = \"trusted\"; match = { exe = \"*\"; }; action = \"allow\"; },\n"
 		  "  { name = \"short\"; match = { program = \"probe-stat??\"; port = 27110; }; action = \"deny\"; errno = \"EPERM\"; },\n"
 		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
-	bs_sh(&p, 30, "%s %s bind 0.0.0.0 27110; %s %s bind 0.0.0.0 27111; %s explain --kernel -p %s "
-	      "--program probe-static 0.0.0.0:27110", K.in, STATIC_PROBE, K.in, STATIC_PROBE, BINDSHIM,
-	      K.policy);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27110; k $S bind 0.0.0.0 27111; "
+		  "$B explain --kernel -p %s --program probe-static 0.0.0.0:27110", K.policy);
 	cr_expect(!strncmp(p.out, "error bind EPERM\nbound 127.0.0.1 27111\ndeny 0.0.0.0:27110 EPERM\n"
 			   "rule \"short\" ", 68), "%s%s", p.out, p.err);
 }

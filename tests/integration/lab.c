@@ -3,7 +3,6 @@
  * own mount namespace. Ports 23xxx. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/integration/support.h"
@@ -12,10 +11,9 @@
  * the shim everyone may read. */
 static const char *lab_dir(void)
 {
-	const char *d = bs_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
-	chmod(d, 0755);
 	bs_sh(&p, 10, "cp %s %s/ && chmod 644 %s/libbindshim.so", bs_build("libbindshim.so"), d, d);
 	return d;
 }
@@ -29,7 +27,7 @@ static const char *lab_dir(void)
 static const char *as_nobody(void)
 {
 	if (bs_can_switch_user())
-		return "setpriv --reuid=65534 --regid=65534 --clear-groups";
+		return BS_AS_NOBODY;
 	skip_part("as nobody (run as this user namespace's uid 0 instead): " BS_NO_OTHER_USER);
 	return "";
 }
@@ -211,7 +209,7 @@ static int in_netns(struct bs_proc *p, const char *dir, const char *fmt, ...)
 		 "sleep 0.05; i=$((i + 1)); done; done; }\n"
 		 "ip link set lo up\nip link add bs0 type veth peer name bs1\n"
 		 "ip link set bs0 up\nip link set bs1 up\n%s\n",
-		 dir, BINDSHIM, PROBE, bs_build("tests/helpers/probe-static"), bs_build("libbindshim.so"),
+		 dir, BINDSHIM, PROBE, STATIC_PROBE, bs_build("libbindshim.so"),
 		 body);
 	put(dir, "ns.sh", script);
 	return bs_sh(p, 60, "unshare --net sh %s/ns.sh", dir);
@@ -286,7 +284,7 @@ Test(lab, audit_covers_udplite_and_shows_coverage)
 	    "    print(s['proto'], s['local'], s['coverage'], s['action'], s.get('to'),\n"
 	    "          s.get('errno'), s.get('rule'), s['source'].replace(sys.argv[1], 'POL'))\n");
 	if (nobody)
-		snprintf(other, sizeof(other), "N='setpriv --reuid=65534 --regid=65534 --clear-groups'\n"
+		snprintf(other, sizeof(other), "N='" BS_AS_NOBODY "'\n"
 			 "$N $B audit -p %s | python3 $D/table.py | sed 's/^/nobody: /'\n"
 			 "$N $B audit -p %s --json | python3 -c 'import json, sys; print(\"nobody:\", "
 			 "[(s.get(\"pid\"), s[\"coverage\"]) for s in json.load(sys.stdin)])'\n",
@@ -442,7 +440,7 @@ Test(lab, user_names_are_escaped)
 	       "$U $B run --enforce -l --log $D/u.json --log-format json -- "
 	       "$D/probe-static bind 0.0.0.0 23063 >> $D/out\n"
 	       "python3 $D/user.py $D/u.json",
-	       uid, uid, bs_build("tests/helpers/probe-static"),
+	       uid, uid, STATIC_PROBE,
 	       uid ? "setpriv --reuid=4242 --regid=4242 --clear-groups" : "");
 	snprintf(want, sizeof(want), "]: user=ev\\x1b[1mil\\xff\\\\ uid=%u probe: rewrite tcp "
 		 "0.0.0.0:23060 -> 127.0.0.1:23060 (rule \"not-loopback\" builtin)\n", uid);
@@ -525,8 +523,7 @@ Test(lab, a_user_namespace_is_not_root)
 	       "$N $P bind 0.0.0.0 23070\n"
 	       "$N unshare -Ur $P bind 0.0.0.0 23070\n"
 	       "$N $B run -- unshare -Ur $P bind 0.0.0.0 23070 2>/dev/null",
-	       root ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "",
-	       bs_build("tests/helpers/probe-static"));
+	       root ? BS_AS_NOBODY : "", STATIC_PROBE);
 	if (strstr(p.err, "unshare failed") || strstr(p.err, "Operation not permitted"))
 		cr_skip_test("user namespaces are not available to unprivileged users here: %s", p.err);
 	snprintf(want, sizeof(want), "error bind EACCES\n"	/* the supervisor, outside */
@@ -555,7 +552,7 @@ Test(lab, descriptor_kind_tricks_under_a_locked_policy)
 	       "echo $D/libbindshim.so > /etc/ld.so.preload\n"
 	       "N='%s'\n"
 	       "$N $D/attack kind-dup2 23080\n$N $D/attack kind-vfork 23081\n"
-	       "$N $D/attack kind-clone 23082", bs_build("tests/helpers/attack"), as_nobody());
+	       "$N $D/attack kind-clone 23082", HELPER("attack"), as_nobody());
 	cr_expect_str_eq(p.out, "listening 127.0.0.1 23080\nlistening 127.0.0.1 23081\n"
 			 "listening 127.0.0.1 23082\n", "%s", p.err);
 }
@@ -579,7 +576,7 @@ Test(lab, the_supervisor_is_not_judged_by_a_preloaded_shim)
 	       "$B run -- $P bind 0.0.0.0 23091\n"
 	       "$B run -- python3 -c 'import socket; s = socket.socket(); "
 	       "s.bind((\"0.0.0.0\", 23092)); print(s.getsockname()[0])'",
-	       bs_build("tests/helpers/probe-static"));
+	       STATIC_PROBE);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 23090\nbound 0.0.0.0 23091\n127.0.0.1\n", "%s", p.err);
 	cr_expect(!strstr(p.err, "bindshim:"), "records name the program, never bindshim: %s", p.err);
 	cr_expect_eq(bs_count(p.err, "python3: rewrite tcp 0.0.0.0:23092 -> 127.0.0.1:23092 (rule "

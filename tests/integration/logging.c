@@ -29,7 +29,7 @@ Test(logging, json_from_many_processes_into_one_file_all_parse)
 
 Test(logging, text_record_to_file_is_exact)
 {
-	char log[256], body[4096], want[256];
+	char log[256], body[4096];
 	struct bs_proc p;
 
 	snprintf(log, sizeof(log), "%s/records.log", bs_tmpdir());
@@ -37,8 +37,9 @@ Test(logging, text_record_to_file_is_exact)
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21010\n");
 	cr_expect_str_eq(p.err, "", "records must go to the file only");
 	bs_read_file(log, body, sizeof(body));
-	snprintf(want, sizeof(want), "] probe: rewrite tcp 0.0.0.0:21010 -> 127.0.0.1:21010 (rule \"not-loopback\" builtin)\n");
-	cr_expect(!strncmp(body, "bindshim[", 9) && strstr(body, want) &&
+	cr_expect(!strncmp(body, "bindshim[", 9) &&
+		  strstr(body, "] probe: rewrite tcp 0.0.0.0:21010 -> 127.0.0.1:21010 (rule "
+			 "\"not-loopback\" builtin)\n") &&
 		  body[strlen(body) - 1] == '\n' && bs_count(body, "\n") == 1, "%s", body);
 }
 
@@ -194,10 +195,24 @@ static const char *json_check(const char *log, const char *key, const char *want
 	return p.status ? p.err : p.out;
 }
 
+/* Checks the two logs of a hostile argv[0]'s binds: one record in each, the text
+ * one holding want, the JSON one naming the program as HOSTILE_PY. */
+static void expect_hostile_records(const char *text, const char *json, const char *want)
+{
+	char body[4096];
+
+	bs_read_file(text, body, sizeof(body));
+	cr_expect(exactly_lines(body, 1), "%s", body);
+	cr_expect(strstr(body, want), "%s", body);
+	bs_read_file(json, body, sizeof(body));
+	cr_expect(exactly_lines(body, 1), "%s", body);
+	cr_expect_str_eq(json_check(json, "program", HOSTILE_PY), "1 ok\n");
+}
+
 Test(logging, hostile_argv0_cannot_forge_a_record)
 {
 	const char *dir = bs_tmpdir(), *sh = hostile_sh(dir);
-	char text[256], json[256], body[4096];
+	char text[256], json[256];
 	struct bs_proc p;
 
 	snprintf(text, sizeof(text), "%s/r.log", dir);
@@ -207,19 +222,14 @@ Test(logging, hostile_argv0_cannot_forge_a_record)
 	      "BINDSHIM_LOG=%s BINDSHIM_LOG_FORMAT=json bash %s %s bind 0.0.0.0 21021",
 	      bs_build("libbindshim.so"), text, sh, PROBE, json, sh, PROBE);
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21020\nbound 127.0.0.1 21021\n", "%s", p.err);
-	bs_read_file(text, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect(strstr(body, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21020 -> 127.0.0.1:21020 "
-			 "(rule \"not-loopback\" builtin)\n"), "%s", body);
-	bs_read_file(json, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect_str_eq(json_check(json, "program", HOSTILE_PY), "1 ok\n");
+	expect_hostile_records(text, json, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21020 -> "
+			       "127.0.0.1:21020 (rule \"not-loopback\" builtin)\n");
 }
 
 Test(logging, hostile_argv0_cannot_forge_a_supervisor_record)
 {
 	const char *dir = bs_tmpdir(), *sh = hostile_sh(dir);
-	char text[256], json[256], body[4096];
+	char text[256], json[256];
 	struct bs_proc p;
 
 	snprintf(text, sizeof(text), "%s/r.log", dir);
@@ -227,16 +237,11 @@ Test(logging, hostile_argv0_cannot_forge_a_supervisor_record)
 	/* A static program: the supervisor names it from /proc/PID/cmdline. */
 	bs_sh(&p, 30, "%s run --enforce -l --log %s -- bash %s %s bind 0.0.0.0 21022; "
 	      "%s run --enforce -l --log %s --log-format json -- bash %s %s bind 0.0.0.0 21023",
-	      BINDSHIM, text, sh, bs_build("tests/helpers/probe-static"),
-	      BINDSHIM, json, sh, bs_build("tests/helpers/probe-static"));
+	      BINDSHIM, text, sh, STATIC_PROBE,
+	      BINDSHIM, json, sh, STATIC_PROBE);
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21022\nbound 127.0.0.1 21023\n", "%s", p.err);
-	bs_read_file(text, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect(strstr(body, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21022 -> 127.0.0.1:21022 "
-			 "(rule \"not-loopback\" builtin) via seccomp\n"), "%s", body);
-	bs_read_file(json, body, sizeof(body));
-	cr_expect(exactly_lines(body, 1), "%s", body);
-	cr_expect_str_eq(json_check(json, "program", HOSTILE_PY), "1 ok\n");
+	expect_hostile_records(text, json, "] " HOSTILE_TEXT ": rewrite tcp 0.0.0.0:21022 -> "
+			       "127.0.0.1:21022 (rule \"not-loopback\" builtin) via seccomp\n");
 	cr_expect_str_eq(json_check(json, "via", "'seccomp'"), "1 ok\n");
 }
 
@@ -267,7 +272,7 @@ Test(logging, hostile_comm_cannot_forge_a_record)
 	      "bash -c 'exec -a \"\" \"$0\" bind 0.0.0.0 21025' \"$L\"; "
 	      "%s run --enforce -l --log %s -- "
 	      "bash -c 'exec -a \"\" \"$0\" %s 21026' \"$(python3 -c 'import sys; print(sys.executable)')\"",
-	      dir, PROBE, bs_build("libbindshim.so"), log, bs_build("tests/helpers/probe-static"),
+	      dir, PROBE, bs_build("libbindshim.so"), log, STATIC_PROBE,
 	      BINDSHIM, log, BINDSHIM, log, py);
 	cr_assert_str_eq(p.out, "bound 127.0.0.1 21024\nbound 127.0.0.1 21025\n0 127.0.0.1\n",
 			 "%s", p.err);

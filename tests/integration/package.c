@@ -8,16 +8,6 @@
 
 #include "tests/integration/support.h"
 
-/* Skips the test, saying why, when a tool it needs is missing. */
-static void need(const char *tool, const char *package)
-{
-	struct bs_proc p;
-
-	if (bs_sh(&p, 10, "command -v %s", tool) != 0)
-		cr_skip_test("%s is missing (Debian: apt-get install %s; make deps installs it)",
-			     tool, package);
-}
-
 Test(package, deb_builds_lints_installs_and_purges, .timeout = 600)
 {
 	const char *d = bs_tmpdir();
@@ -26,9 +16,9 @@ Test(package, deb_builds_lints_installs_and_purges, .timeout = 600)
 
 	if (geteuid() != 0)
 		cr_skip_test("installing a package (even in a private overlay) needs root");
-	need("dpkg-buildpackage", "dpkg-dev");
-	need("dh", "debhelper");
-	need("lintian", "lintian");
+	need_tool("dpkg-buildpackage", "dpkg-dev");
+	need_tool("dh", "debhelper");
+	need_tool("lintian", "lintian");
 	/* Built from the source tree into the test's directory, in a clean environment
 	 * (the variables of the make that started this suite, B=, SAN=..., which make
 	 * exports, are not the package's), and niced: the timing tests running beside

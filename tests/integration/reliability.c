@@ -2,25 +2,13 @@
  * exec chains, setuid, broken policies, signals, failing log destinations,
  * memcheck. Ports 22xxx. */
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/integration/support.h"
 
-#define HELPER(name) bs_build("tests/helpers/" name)
-
-/* A fresh temp dir that user nobody can enter too. */
-static const char *open_tmpdir(void)
-{
-	const char *d = bs_tmpdir();
-
-	chmod(d, 0755);
-	return d;
-}
-
 Test(reliability, hostile_calls_get_the_same_answers_as_without_the_shim)
 {
-	const char *dir = open_tmpdir();
+	const char *dir = bs_open_tmpdir();
 	char native[BS_OUT_MAX], allow[256];
 	struct bs_proc p;
 
@@ -79,7 +67,7 @@ Test(reliability, children_started_with_a_cleaned_environment_stay_under_policy)
 	cr_expect_str_eq(p.out, "bound 127.0.0.1 22420\n", "env -i: %s", p.err);
 	/* The settings travel too: a policy file's rules, not just the preload. */
 	{
-		const char *d = open_tmpdir();
+		const char *d = bs_open_tmpdir();
 		char pol[256];
 
 		snprintf(pol, sizeof(pol), "%s/t.cfg", d);
@@ -112,7 +100,7 @@ Test(reliability, binds_from_signal_handlers)
 
 Test(reliability, signal_handler_binds_while_the_policy_loads)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
 	/* 30,000 rules make the first bind's policy load slow while an interval timer
@@ -129,7 +117,7 @@ Test(reliability, signal_handler_binds_while_the_policy_loads)
 
 Test(reliability, setuid_programs_ignore_bindshim_variables)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
 	if (!bs_can_switch_user())
@@ -142,8 +130,8 @@ Test(reliability, setuid_programs_ignore_bindshim_variables)
 	      "unshare --mount --propagation private sh -c '%s && "
 	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
 	      "export BINDSHIM_POLICY=%s/allow.cfg && "
-	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./probe bind 0.0.0.0 22001 && "
-	      "setpriv --reuid=65534 --regid=65534 --clear-groups ./suid-probe bind 0.0.0.0 22002'",
+	      BS_AS_NOBODY " ./probe bind 0.0.0.0 22001 && "
+	      BS_AS_NOBODY " ./suid-probe bind 0.0.0.0 22002'",
 	      d, PROBE, bs_build("libbindshim.so"), bs_sh_overlay("/etc", d), d, d);
 	cr_expect_str_eq(p.out, "bound 0.0.0.0 22001\nbound 127.0.0.1 22002\n", "%s", p.err);
 	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
@@ -164,7 +152,7 @@ static void expect_fail_safe(const char *policy, const char *as)
 
 Test(reliability, broken_policies_at_run_time)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	char path[512];
 	struct bs_proc p;
 
@@ -184,14 +172,13 @@ Test(reliability, broken_policies_at_run_time)
 	snprintf(path, sizeof(path), "%s/secret.cfg", d);
 	/* Read by a user who may not: nobody, or where there is no other user, uid 0
 	 * without the capabilities that read any file. */
-	expect_fail_safe(path, bs_can_switch_user() ?
-			 "setpriv --reuid=65534 --regid=65534 --clear-groups" :
+	expect_fail_safe(path, bs_can_switch_user() ? BS_AS_NOBODY :
 			 "setpriv --bounding-set=-dac_override,-dac_read_search");
 }
 
 Test(reliability, fifo_as_policy_fails_fast)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
 	/* Nobody writes the FIFO: opening it for reading would block the program. */
@@ -207,7 +194,7 @@ Test(reliability, fifo_as_policy_fails_fast)
 
 Test(reliability, invalid_utf8_in_names_keeps_json_valid)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
 	bs_sh(&p, 30, "cd %s && printf 'version = 1;\\nlog = { format = \"json\"; };\\nrules = ( { "
@@ -220,7 +207,7 @@ Test(reliability, invalid_utf8_in_names_keeps_json_valid)
 
 Test(reliability, failing_log_destinations_change_nothing)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
 	/* The launcher refuses a destination it cannot use (logging.c); the shim on its
@@ -241,7 +228,7 @@ Test(reliability, failing_log_destinations_change_nothing)
 
 Test(reliability, log_to_a_pipe_nobody_reads_never_kills_or_hangs_the_program)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 
 	/* stderr is a pipe whose reader is gone: the record must not raise SIGPIPE in
@@ -261,7 +248,7 @@ Test(reliability, log_to_a_pipe_nobody_reads_never_kills_or_hangs_the_program)
 
 Test(reliability, memcheck_clean_under_a_real_server_and_a_client)
 {
-	const char *d = open_tmpdir();
+	const char *d = bs_open_tmpdir();
 	char log[512], body[BS_OUT_MAX];
 	struct bs_proc p;
 	pid_t pid;

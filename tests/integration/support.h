@@ -14,9 +14,12 @@
 #define LAB4 "198.51.100.7"
 #define LAB6 "2001:db8::7"
 
-/* The launcher, a helper, as shell words. */
+/* The launcher, a helper program by name, the probe and its static build, as shell
+ * words. */
 #define BINDSHIM bs_build("bindshim")
-#define PROBE bs_build("tests/helpers/probe")
+#define HELPER(name) bs_build("tests/helpers/" name)
+#define PROBE HELPER("probe")
+#define STATIC_PROBE HELPER("probe-static")
 
 /* Runs CMD in the "remote host" namespace (tests/netns.sh). */
 #define IN_PEER "nsenter -t \"$BS_PEER_PID\" -n "
@@ -35,6 +38,17 @@ static inline void skip_part(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "[SKIP] %s::%s, in part: %s\n", criterion_current_test->category,
 		criterion_current_test->name, why);
+}
+
+/* Skips the running test, saying why, unless tool is a command here (package: the
+ * Debian package that has it). */
+static inline void need_tool(const char *tool, const char *package)
+{
+	struct bs_proc p;
+
+	if (bs_sh(&p, 10, "command -v %s", tool) != 0)
+		cr_skip_test("%s is missing (Debian: apt-get install %s; make deps installs it)",
+			     tool, package);
 }
 
 /* Tells whether a comma-separated address list holds loopback addresses only. */

@@ -18,32 +18,6 @@
 
 #include "kernel/kernel.h"
 
-/* Finds the end of the bracket expression whose '[' is at pat[0], as bs_glob reads
- * it; returns the index just past its ']', or 0 if it is not closed. */
-static size_t bracket_end(const char *pat)
-{
-	const char *p = pat + 1;
-
-	if (*p == '!' || *p == '^')
-		p++;
-	if (*p == ']')
-		p++;
-	while (*p && *p != ']') {
-		char lo = *p++;
-
-		if (lo == '\\' && *p)
-			p++;
-		if (*p == '-' && p[1] && p[1] != ']') {
-			char hi = p[1];
-
-			p += 2;
-			if (hi == '\\' && *p)
-				p++;
-		}
-	}
-	return *p == ']' ? (size_t)(p + 1 - pat) : 0;
-}
-
 /* A glob being tokenized: the classes of its character tokens. */
 struct tokens {
 	unsigned n;			/* tokens so far */
@@ -94,7 +68,7 @@ static void tokenize(const char *pat, struct tokens *t)
 			memset(cls, 0xff, 32);
 			cls[0] &= 0xfe;		/* every character but NUL */
 			i++;
-		} else if (pat[i] == '[' && (end = bracket_end(pat + i))) {
+		} else if (pat[i] == '[' && (end = bs_glob_bracket_end(pat + i))) {
 			char expr[512], one[2] = "";
 
 			/* Longer expressions than any sane pattern have: no character. */

@@ -113,11 +113,48 @@ BS_KINLINE int bs_k_glob(const struct bs_kpat *p, const char *s)
 	return (d >> p->ntok) & 1;
 }
 
+/* Whether port is in one of r's ranges; likewise below for its addresses, uids and
+ * program patterns (the first hit answers, as in policy/match.c). */
+BS_KINLINE int bs_k_any_port(const struct bs_krule *r, __u16 port)
+{
+	for (int k = 0; k < BS_KR_PORTS && k < r->nports; k++)
+		if (port >= r->ports[k].lo && port <= r->ports[k].hi)
+			return 1;
+	return 0;
+}
+
+BS_KINLINE int bs_k_any_addr(const struct bs_krule *r, const struct bs_kquery *q)
+{
+	for (int k = 0; k < BS_KR_ADDRS && k < r->naddrs; k++)
+		if (bs_k_addr_match(&r->addrs[k], q))
+			return 1;
+	return 0;
+}
+
+BS_KINLINE int bs_k_any_uid(const struct bs_krule *r, __u32 uid)
+{
+	for (int k = 0; k < BS_KR_UIDS && k < r->nuids; k++)
+		if (r->uids[k] == uid)
+			return 1;
+	return 0;
+}
+
+BS_KINLINE int bs_k_any_prog(const struct bs_kenv *env, const struct bs_krule *r,
+			     const char *comm)
+{
+	for (int k = 0; k < BS_KR_PROGS && k < r->nprogs; k++) {
+		const struct bs_kpat *p = BS_K_PAT(env, r->progs[k]);
+
+		if (p && bs_k_glob(p, comm))
+			return 1;
+	}
+	return 0;
+}
+
 BS_KINLINE int bs_k_rule_matches(const struct bs_kenv *env, const struct bs_krule *r,
 				 const struct bs_kquery *q)
 {
 	__u8 fam = q->family == BS_KAF_INET ? 1 : 2;
-	int hit;
 
 	if (r->flags & BS_KR_NEVER)
 		return 0;
@@ -125,44 +162,14 @@ BS_KINLINE int bs_k_rule_matches(const struct bs_kenv *env, const struct bs_krul
 		return 0;
 	if (r->protos && !(r->protos & q->proto))
 		return 0;
-	if (r->nports) {
-		hit = 0;
-		for (int k = 0; k < BS_KR_PORTS; k++)
-			if (k < r->nports && q->port >= r->ports[k].lo && q->port <= r->ports[k].hi)
-				hit = 1;
-		if (!hit)
-			return 0;
-	}
-	if (r->naddrs) {
-		hit = 0;
-		for (int k = 0; k < BS_KR_ADDRS; k++)
-			if (k < r->naddrs && bs_k_addr_match(&r->addrs[k], q))
-				hit = 1;
-		if (!hit)
-			return 0;
-	}
-	if (r->nuids) {
-		hit = 0;
-		for (int k = 0; k < BS_KR_UIDS; k++)
-			if (k < r->nuids && r->uids[k] == q->uid)
-				hit = 1;
-		if (!hit)
-			return 0;
-	}
-	if (r->nprogs) {
-		hit = 0;
-		for (int k = 0; k < BS_KR_PROGS && !hit; k++) {
-			const struct bs_kpat *p;
-
-			if (k >= r->nprogs)
-				break;
-			p = BS_K_PAT(env, r->progs[k]);
-			if (p && bs_k_glob(p, q->comm))
-				hit = 1;
-		}
-		if (!hit)
-			return 0;
-	}
+	if (r->nports && !bs_k_any_port(r, q->port))
+		return 0;
+	if (r->naddrs && !bs_k_any_addr(r, q))
+		return 0;
+	if (r->nuids && !bs_k_any_uid(r, q->uid))
+		return 0;
+	if (r->nprogs && !bs_k_any_prog(env, r, q->comm))
+		return 0;
 	return 1;
 }
 

@@ -70,9 +70,6 @@ int bs_ksystem_status(const struct bs_kopts *o);
 int bs_ksystem_watch(const struct bs_kopts *o);
 /* Loads the live tables of the active generation (for explain --kernel); 0 or -errno. */
 int bs_ksystem_tables(const char *pin, struct bs_ktables *t, char *policy, size_t len);
-/* For `audit`: tells whether the socket with this cookie was placed (rewritten) by
- * the kernel program; fills rule name into why. False when the backend is off. */
-bool bs_ksystem_placed(const char *pin, unsigned long long cookie, char *why, size_t len);
 /* For `audit`: prints the listeners the kernel program placed (text); returns how
  * many. Nothing when kernel mode is off. */
 int bs_kaudit_print(const char *pin);

@@ -54,15 +54,6 @@ int bs_ksystem_tables(const char *pin, struct bs_ktables *t, char *policy, size_
 	return -ENOSYS;
 }
 
-bool bs_ksystem_placed(const char *pin, unsigned long long cookie, char *why, size_t len)
-{
-	(void)pin;
-	(void)cookie;
-	(void)why;
-	(void)len;
-	return false;
-}
-
 int bs_kaudit_print(const char *pin)
 {
 	(void)pin;

@@ -2,104 +2,59 @@
  * For `bindshim audit`: which listeners the kernel program placed. The program
  * remembers every socket it rewrote by its cookie (an LRU map); sock_diag gives
  * the cookie of every listening TCP and bound UDP socket of this network
- * namespace.
+ * namespace (shim/launcher/scope.c asks it).
  */
-#include <errno.h>
 #include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "kernel/loader.h"
+#include "shim/launcher/audit.h"
 
-bool bs_ksystem_placed(const char *pin, unsigned long long cookie, char *why, size_t len)
+/* Tells whether the program placed (rewrote) the socket with this cookie; fills
+ * why with what it asked and the rule. */
+static bool placed(const struct bs_kpins *p, __u64 cookie, char *why, size_t len)
 {
-	struct bs_kpins p;
 	struct bs_kplaced v;
 	struct bs_kinfo info;
 	struct sockaddr_storage from;
 	char ep[BS_ENDPOINT_MAX];
-	bool found = false;
+	__u32 key;
 
-	if (bs_kpins_open(&p, pin))
+	if (bpf_map_lookup_elem(p->fd[BS_KM_PLACED], &cookie, &v))
 		return false;
-	if (bpf_map_lookup_elem(p.fd[BS_KM_PLACED], &cookie, &v) == 0) {
-		__u32 key = (v.gen & 1) * BS_KMAX_RULES + (__u32)v.rule;
-
-		found = true;
-		bs_ksa_to(&from, &v.from);
-		bs_endpoint_format(&from, ep, sizeof(ep));
-		if (v.rule >= 0 && v.rule < BS_KMAX_RULES &&
-		    bpf_map_lookup_elem(p.fd[BS_KM_INFO], &key, &info) == 0)
-			snprintf(why, len, "asked %s, rule \"%s\" line %u", ep, info.name, info.line);
-		else
-			snprintf(why, len, "asked %s, default", ep);
-	}
-	bs_kpins_close(&p);
-	return found;
-}
-
-/* Asks sock_diag for the sockets of one family and protocol; calls fn on each. */
-static void dump(int family, int proto, void (*fn)(const struct inet_diag_msg *, int, void *),
-		 void *arg)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct inet_diag_req_v2 req;
-	} msg = {
-		.nh = {.nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
-		.req = {.sdiag_family = (__u8)family, .sdiag_protocol = (__u8)proto,
-			.idiag_states = proto == IPPROTO_TCP ? 1u << 10 : ~0u},
-	};
-	char buf[16384];
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	bool done = false;
-
-	if (fd < 0)
-		return;
-	if (send(fd, &msg, sizeof(msg), 0) < 0)
-		done = true;
-	while (!done) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h = (struct nlmsghdr *)buf;
-
-		if (n <= 0)
-			break;
-		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
-				done = true;
-				break;
-			}
-			fn(NLMSG_DATA(h), proto, arg);
-		}
-	}
-	close(fd);
+	key = (v.gen & 1) * BS_KMAX_RULES + (__u32)v.rule;
+	bs_ksa_to(&from, &v.from);
+	bs_endpoint_format(&from, ep, sizeof(ep));
+	if (v.rule >= 0 && v.rule < BS_KMAX_RULES &&
+	    bpf_map_lookup_elem(p->fd[BS_KM_INFO], &key, &info) == 0)
+		snprintf(why, len, "asked %s, rule \"%s\" line %u", ep, info.name, info.line);
+	else
+		snprintf(why, len, "asked %s, default", ep);
+	return true;
 }
 
 struct audit_ctx {
-	const char *pin;
-	int n;
+	const struct bs_kpins *p;
+	int proto;			/* of the dump under way */
+	int n;				/* listeners printed */
 };
 
-static void one(const struct inet_diag_msg *m, int proto, void *arg)
+/* Prints the socket m if the program placed it. */
+static void one(const struct inet_diag_msg *m, void *arg)
 {
 	struct audit_ctx *c = arg;
-	unsigned long long cookie = m->id.idiag_cookie[0] |
-				    (unsigned long long)m->id.idiag_cookie[1] << 32;
+	__u64 cookie = m->id.idiag_cookie[0] | (__u64)m->id.idiag_cookie[1] << 32;
 	struct sockaddr_storage ss;
 	char why[160], ep[BS_ENDPOINT_MAX];
 
 	/* UDP: bound and not connected */
-	if (proto == IPPROTO_UDP && (m->id.idiag_dport || m->id.idiag_sport == 0))
+	if (c->proto == IPPROTO_UDP && (m->id.idiag_dport || m->id.idiag_sport == 0))
 		return;
-	if (!bs_ksystem_placed(c->pin, cookie, why, sizeof(why)))
+	if (!placed(c->p, cookie, why, sizeof(why)))
 		return;
 	memset(&ss, 0, sizeof(ss));
 	if (m->idiag_family == AF_INET) {
@@ -117,21 +72,24 @@ static void one(const struct inet_diag_msg *m, int proto, void *arg)
 	}
 	if (!c->n++)
 		printf("\nPlaced by the kernel program (bindshim system):\n");
-	printf("%-5s %-24s uid %-6u inode %-9u %s\n", proto == IPPROTO_TCP ? "tcp" : "udp",
+	printf("%-5s %-24s uid %-6u inode %-9u %s\n", c->proto == IPPROTO_TCP ? "tcp" : "udp",
 	       bs_endpoint_format(&ss, ep, sizeof(ep)), m->idiag_uid, m->idiag_inode, why);
 }
 
 int bs_kaudit_print(const char *pin)
 {
-	struct audit_ctx c = {pin ? pin : BS_KPIN_DIR, 0};
+	static const int protos[] = {IPPROTO_TCP, IPPROTO_UDP};
+	static const int families[] = {AF_INET, AF_INET6};
 	struct bs_kpins p;
+	struct audit_ctx c = {&p, 0, 0};
 
-	if (bs_kpins_open(&p, c.pin))
+	if (bs_kpins_open(&p, pin ? pin : BS_KPIN_DIR))
 		return 0;
+	for (size_t i = 0; i < 2; i++)
+		for (size_t f = 0; f < 2; f++) {
+			c.proto = protos[i];
+			bs_diag_dump(families[f], protos[i], one, &c);
+		}
 	bs_kpins_close(&p);
-	dump(AF_INET, IPPROTO_TCP, one, &c);
-	dump(AF_INET6, IPPROTO_TCP, one, &c);
-	dump(AF_INET, IPPROTO_UDP, one, &c);
-	dump(AF_INET6, IPPROTO_UDP, one, &c);
 	return c.n;
 }

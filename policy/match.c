@@ -41,6 +41,13 @@ static int glob_bracket(const char **pp, char c)
 	return found != negate;
 }
 
+size_t bs_glob_bracket_end(const char *pat)
+{
+	const char *p = pat + 1;
+
+	return glob_bracket(&p, '\0') < 0 ? 0 : (size_t)(p - pat);
+}
+
 bool bs_glob(const char *p, const char *s)
 {
 	const char *star_p = NULL, *star_s = NULL;

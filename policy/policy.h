@@ -190,6 +190,9 @@ bool bs_outcome_fails(const struct bs_outcome *o);
 bool bs_rule_matches(const struct bs_rule *r, const struct bs_query *q);
 /* fnmatch(3) without flags, locale-free and allocation-free; true on match. */
 bool bs_glob(const char *pattern, const char *s);
+/* Where the bracket expression whose '[' is at pat[0] ends, as bs_glob reads it:
+ * the index just past its ']', or 0 if it is not closed. */
+size_t bs_glob_bracket_end(const char *pat);
 
 /* addr.c */
 /* Parses an IPv4 or IPv6 literal strictly; returns 0 or -EINVAL. */

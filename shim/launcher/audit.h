@@ -50,5 +50,11 @@ char *bs_cover_json(unsigned cover, char *buf, size_t len);
  * scope, or SO_BINDTODEVICE), from the kernel's socket diagnostics; where those are
  * not available, a link-local address gets the one interface that holds it. */
 void bs_audit_scopes(struct bs_audit_sock *v, size_t n);
+struct inet_diag_msg;
+/* Asks the kernel's socket diagnostics for the listening (TCP) or bound, unconnected
+ * (UDP, UDP-Lite) sockets of family and ipproto and calls fn(msg, arg) on each;
+ * returns 0, or -1 if it cannot tell (kernel mode's audit uses it too). */
+int bs_diag_dump(int family, int ipproto, void (*fn)(const struct inet_diag_msg *, void *),
+		 void *arg);
 
 #endif

@@ -19,17 +19,26 @@
 
 #include "shim/launcher/audit.h"
 
-/* Gives the sockets of v with inode m's inode the device m reports. */
-static void note(const struct inet_diag_msg *m, struct bs_audit_sock *v, size_t n)
+/* The sockets whose devices a dump notes. */
+struct notes {
+	struct bs_audit_sock *v;
+	size_t n;
+};
+
+/* Gives the sockets with inode m's inode the device m reports. */
+static void note(const struct inet_diag_msg *m, void *arg)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].inode == m->idiag_inode && m->id.idiag_if)
-			v[i].ifindex = m->id.idiag_if;
+	const struct notes *c = arg;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].inode == m->idiag_inode && m->id.idiag_if)
+			c->v[i].ifindex = m->id.idiag_if;
 }
 
-/* Reads one dump's replies from fd into v; returns 0 when it is complete, -1 if
- * the kernel answered with an error (no diagnostics for that protocol). */
-static int read_dump(int fd, struct bs_audit_sock *v, size_t n)
+/* Reads one dump's replies from fd, calling fn on each socket; returns 0 when it
+ * is complete, -1 if the kernel answered with an error (no diagnostics for that
+ * protocol). */
+static int read_dump(int fd, void (*fn)(const struct inet_diag_msg *, void *), void *arg)
 {
 	long buf[8192 / sizeof(long)];
 
@@ -50,15 +59,14 @@ static int read_dump(int fd, struct bs_audit_sock *v, size_t n)
 				return -1;
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				note(NLMSG_DATA(h), v, n);
+				fn(NLMSG_DATA(h), arg);
 			off += NLMSG_ALIGN(h->nlmsg_len);
 		}
 	}
 }
 
-/* Asks the kernel for the listening (TCP) or bound (UDP) sockets of family and
- * ipproto, and notes their devices in v; returns 0, or -1 if it cannot tell. */
-static int diag_dump(int family, int ipproto, struct bs_audit_sock *v, size_t n)
+int bs_diag_dump(int family, int ipproto, void (*fn)(const struct inet_diag_msg *, void *),
+		 void *arg)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -76,7 +84,7 @@ static int diag_dump(int family, int ipproto, struct bs_audit_sock *v, size_t n)
 	if (fd < 0)
 		return -1;
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) >= 0)
-		rc = read_dump(fd, v, n);
+		rc = read_dump(fd, fn, arg);
 	close(fd);
 	return rc;
 }
@@ -120,6 +128,7 @@ void bs_audit_scopes(struct bs_audit_sock *v, size_t n)
 {
 	static const int families[] = {AF_INET, AF_INET6};
 	static const int protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE};
+	struct notes c = {v, n};
 
 	for (size_t f = 0; f < 2; f++)
 		for (size_t p = 0; p < 3; p++) {
@@ -127,7 +136,7 @@ void bs_audit_scopes(struct bs_audit_sock *v, size_t n)
 
 			for (size_t i = 0; i < n && !any; i++)
 				any = v[i].local.ss_family == families[f] && v[i].ipproto == protos[p];
-			if (any && diag_dump(families[f], protos[p], v, n) < 0)
+			if (any && bs_diag_dump(families[f], protos[p], note, &c) < 0)
 				guess_link_local(families[f], protos[p], v, n);
 		}
 }

@@ -134,6 +134,24 @@ Test(logging, a_closed_record_descriptor_is_said_once)
 	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:21104 -> 127.0.0.1:21104"), "%s", p.err);
 }
 
+/* BINDSHIM_LOG_FD names a descriptor by number, device and inode. A descriptor with
+ * that number that is some other file (a program that closed run's and opened its
+ * own there, or a forged variable) gets no record: they go to fd 2. */
+Test(logging, a_record_descriptor_that_is_not_the_one_named_gets_nothing)
+{
+	char file[256], body[4096];
+	struct bs_proc p;
+
+	snprintf(file, sizeof(file), "%s/other", bs_tmpdir());
+	bs_write_file(file, "");
+	bs_sh(&p, 30, "env LD_PRELOAD=%s BINDSHIM_BUILTIN=loopback BINDSHIM_LOG_FD=5:1:1 "
+	      "%s bind 0.0.0.0 21105 5>>%s", bs_build("libbindshim.so"), PROBE, file);
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 21105\n", "%s", p.err);
+	cr_expect(strstr(p.err, "rewrite tcp 0.0.0.0:21105 -> 127.0.0.1:21105"), "%s", p.err);
+	bs_read_file(file, body, sizeof(body));
+	cr_expect_str_eq(body, "", "a file the variable does not name got a record");
+}
+
 Test(logging, environment_overrides_policy_log_settings)
 {
 	const char *dir = bs_tmpdir();

@@ -137,6 +137,29 @@ Test(reliability, setuid_programs_ignore_bindshim_variables)
 	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
 }
 
+/* The shim keeps the real uid it judges by, and asks again after a setuid-family
+ * call: a server that binds as root and then drops to nobody is judged as nobody
+ * from then on. */
+Test(reliability, a_uid_change_is_followed)
+{
+	const char *d = bs_open_tmpdir();
+	struct bs_proc p;
+
+	if (!bs_real_root() || !bs_can_switch_user())
+		cr_skip_test("changing uid needs root of the machine and another user");
+	bs_sh(&p, 30, "printf 'version = 1;\\nrules = ( { name = \"nobody-binds-nothing\"; "
+	      "match = { uid = 65534; }; action = \"deny\"; } );\\n' > %s/uid.cfg && "
+	      "BINDSHIM_POLICY=%s/uid.cfg LD_PRELOAD=%s python3 -c 'import os, socket\n"
+	      "a = socket.socket(); a.bind((\"0.0.0.0\", 22510)); print(a.getsockname()[0])\n"
+	      "os.setresgid(65534, 65534, 65534); os.setuid(65534)\n"
+	      "try:\n    socket.socket().bind((\"0.0.0.0\", 22511)); print(\"bound\")\n"
+	      "except OSError as e:\n    print(e.errno == 13)'",
+	      d, d, bs_build("libbindshim.so"));
+	cr_expect_str_eq(p.out, "0.0.0.0\nTrue\n", "%s", p.err);
+	cr_expect(strstr(p.err, "deny tcp 0.0.0.0:22511 EACCES (rule \"nobody-binds-nothing\""),
+		  "%s", p.err);
+}
+
 /* Runs the threads probe under raw LD_PRELOAD with BINDSHIM_POLICY=policy; it must
  * keep running under the fail-safe policy with exactly one error record. */
 static void expect_fail_safe(const char *policy, const char *as)

@@ -10,9 +10,19 @@
  *                                 clients binding before connect still reach other
  *                                 hosts) and on never-bound sockets (the kernel
  *                                 autobinds those to the wildcard without bind4)
+ *   sockops (TCP_LISTEN_CB)       once a listen() has happened, under the socket's
+ *                                 lock: a listener somewhere the policy does not
+ *                                 allow (never bound, autobound by listen(), or
+ *                                 moved by a racing disconnect after the checks
+ *                                 above) cannot be refused any more, so it is held
+ *                                 to the loopback interface (SO_BINDTOIFINDEX 1):
+ *                                 nothing from another host reaches it. Where this
+ *                                 program loads, port-0 binds wait for listen()
+ *                                 even without BPF LSM
  *   cgroup/setsockopt             refuse IP_LOCAL_PORT_RANGE on UDP sockets: with a
  *                                 one-port range, a send autobinds to that port
- *                                 without any bind() to judge
+ *                                 without any bind() to judge; and a new device
+ *                                 for a listener held to lo
  *   cgroup/sock_create            refuse MPTCP sockets (EPROTONOSUPPORT, as on a
  *                                 kernel without MPTCP): after a failed connect
  *                                 one keeps reporting its old address, and its
@@ -35,9 +45,13 @@
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define SOL_SOCKET 1
+#define SO_BINDTODEVICE 25
 #define SO_BINDTOIFINDEX 62
 #define AF_UNSPEC 0
+#define BS_LOOPBACK_IFINDEX 1	/* lo, in every network namespace */
+#define BS_TCP_LISTEN_CB 11	/* BPF_SOCK_OPS_TCP_LISTEN_CB, Linux 4.19 */
 #define EPROTONOSUPPORT_ 93	/* errno.h cannot be included in a BPF program */
+#define EPERM_ 1
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -314,7 +328,7 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 		bpf_map_delete_elem(&bs_placed, &cookie);
 		return 1;
 	}
-	if (from.port == 0 && (st->flags & BS_KF_LSM)) {
+	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD))) {
 		/* A client's bind before connect, or a server's: listen() will tell. */
 		struct bs_ksk *m = bpf_sk_storage_get(&bs_sk, ctx->sk, 0,
 						      BPF_SK_STORAGE_GET_F_CREATE);
@@ -423,12 +437,87 @@ int BPF_PROG(bs_listen, struct socket *sock, int backlog)
 	return bs_fail(o.err);
 }
 
+/* After listen(): the socket's address is final (the kernel holds its lock). A
+ * listener where the policy allows it, or where the bind program put it, stays;
+ * any other is held to the loopback interface, and recorded ("hold"). A socket
+ * whose port-0 bind waited for listen() is judged as port 0, as the LSM program
+ * does; every other at the port it listens on. */
+SEC("sockops")
+int bs_listened(struct bpf_sock_ops *ctx)
+{
+	struct bs_kenv env;
+	struct bs_kquery q = {};
+	struct bs_ksa at = {};
+	struct bs_kout o = {};
+	struct bs_kplaced *placed;
+	struct bpf_sock *sk = ctx->sk;
+	struct bs_ksk *m;
+	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
+	__u16 port;
+	__u64 cookie;
+
+	if (ctx->op != BS_TCP_LISTEN_CB || !sk || !bs_active(&env))
+		return 1;
+	at.family = (__u16)ctx->family;
+	port = (__u16)ctx->local_port;
+	if (at.family == BS_KAF_INET) {
+		__u32 ip = ctx->local_ip4;
+
+		__builtin_memcpy(at.addr, &ip, 4);
+	} else if (at.family == BS_KAF_INET6) {
+		/* One 4-byte load each: the kernel takes no wider access to these. */
+		volatile __u32 *ip6 = ctx->local_ip6;
+		__u32 w[4] = {ip6[0], ip6[1], ip6[2], ip6[3]};
+
+		__builtin_memcpy(at.addr, w, 16);
+		v6only = bs_v6only(sk, SOCK_STREAM);
+	} else {
+		return 1;
+	}
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	at.port = m && (m->flags & BS_KSK_DEFERRED) ? 0 : port;
+	bs_who(&q, SOCK_STREAM);
+	bs_k_judge(&env, &q, &at, v6only, &o);
+	at.port = port;		/* where it listens, from here on */
+	if (!o.err && (o.action != BS_KA_REWRITE || bs_k_sa_eq(&o.to, &at)))
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
+	placed = bpf_map_lookup_elem(&bs_placed, &cookie);
+	if (placed && bs_k_sa_eq(&placed->to, &at))
+		return 1;	/* the bind program put it there (a rewrite's target) */
+	bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (m)
+		m->flags |= BS_KSK_HELD;
+	bs_count(BS_KC_LISTENS_HELD);
+	o.err = 0;
+	o.action = BS_KEV_HOLD;
+	o.to = at;
+	o.to.scope = BS_LOOPBACK_IFINDEX;
+	bs_place(cookie, env.gen, &at, &o);
+	bs_record(BS_KCALL_LISTEN, &q, env.gen, &at, &o, cookie);
+	return 1;
+}
+
 SEC("cgroup/setsockopt")
 int bs_setsockopt(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
+	struct bs_ksk *m;
 
-	if (ctx->level != IPPROTO_IP || ctx->optname != IP_LOCAL_PORT_RANGE || !sk ||
+	if (!sk)
+		return 1;
+	if (ctx->level == SOL_SOCKET &&
+	    (ctx->optname == SO_BINDTODEVICE || ctx->optname == SO_BINDTOIFINDEX)) {
+		/* A held listener stays on lo (changing a socket's device already
+		 * needs CAP_NET_RAW: this is for root's processes). */
+		m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+		if (!m || !(m->flags & BS_KSK_HELD))
+			return 1;
+		bs_count(BS_KC_DEVICE_REFUSED);
+		return bs_fail(EPERM_);
+	}
+	if (ctx->level != IPPROTO_IP || ctx->optname != IP_LOCAL_PORT_RANGE ||
 	    sk->type != SOCK_DGRAM)
 		return 1;
 	bs_count(BS_KC_SOCKOPT_REFUSED);

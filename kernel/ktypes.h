@@ -98,6 +98,7 @@ struct bs_kgen {
 
 /* bs_kstate.flags */
 #define BS_KF_LSM 1			/* listen() is judged: port-0 rewrites wait for it */
+#define BS_KF_HOLD 2			/* listeners are held to lo: port-0 rewrites wait too */
 
 struct bs_kstate {
 	__u32 gen;			/* the active generation, 0 or 1 */
@@ -134,6 +135,8 @@ struct bs_ksa {
 
 /* bs_kevent.event: enum bs_action, or BS_KEV_DENY for a failing call */
 #define BS_KEV_DENY 8
+/* a listener where the policy does not allow it, held to the loopback interface */
+#define BS_KEV_HOLD 9
 
 /* One record in the ring buffer. */
 struct bs_kevent {
@@ -148,6 +151,7 @@ struct bs_kevent {
 
 /* What the program remembers of a socket (sk storage). */
 #define BS_KSK_DEFERRED 1		/* a port-0 bind the policy rewrites: judged at listen */
+#define BS_KSK_HELD 2			/* a listener held to lo: its device stays */
 struct bs_ksk {
 	__u32 flags;
 };
@@ -169,6 +173,8 @@ enum {
 	BS_KC_SOCKOPT_REFUSED,		/* IP_LOCAL_PORT_RANGE on UDP */
 	BS_KC_DROPS,			/* records lost: the ring buffer was full */
 	BS_KC_SOCKETS_REFUSED,		/* MPTCP sockets */
+	BS_KC_LISTENS_HELD,		/* listeners held to the loopback interface */
+	BS_KC_DEVICE_REFUSED,		/* SO_BINDTODEVICE/SO_BINDTOIFINDEX on a held listener */
 	BS_KC_N
 };
 

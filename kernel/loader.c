@@ -188,8 +188,9 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 	return m[i];
 }
 
-/* Opens and loads the skeleton, with the listen program if lsm; NULL on failure. */
-static struct bs_bpf *load_skel(bool lsm)
+/* Opens and loads the skeleton, with the LSM listen program if lsm and the sockops
+ * one that holds listeners if hold; NULL on failure. */
+static struct bs_bpf *load_skel(bool lsm, bool hold)
 {
 	struct bs_bpf *s = bs_bpf__open();
 
@@ -198,6 +199,7 @@ static struct bs_bpf *load_skel(bool lsm)
 	s->rodata->bs_have_retval =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval, NULL) > 0;
 	bpf_program__set_autoload(s->progs.bs_listen, lsm);
+	bpf_program__set_autoload(s->progs.bs_listened, hold);
 	if (bs_bpf__load(s)) {
 		bs_bpf__destroy(s);
 		return NULL;
@@ -205,12 +207,35 @@ static struct bs_bpf *load_skel(bool lsm)
 	return s;
 }
 
+/* Loads the skeleton with what this kernel takes: both listen programs, else
+ * without the LSM one, else without either; says what is missing. */
+static struct bs_bpf *load_what_loads(bool *lsm, bool *hold)
+{
+	struct bs_bpf *s = load_skel(*lsm, true);
+
+	*hold = true;
+	if (!s && *lsm) {
+		fprintf(stderr, "bindshim system: warning: the BPF LSM program (listen) cannot be "
+			"loaded here; going on without it\n");
+		*lsm = false;
+		s = load_skel(false, true);
+	}
+	if (!s) {
+		*hold = false;
+		s = load_skel(*lsm, false);
+		if (s)
+			fprintf(stderr, "bindshim system: warning: the sockops program (listeners "
+				"held to lo) cannot be loaded here; going on without it\n");
+	}
+	return s;
+}
+
 /* Fills generation 0 and the state of a freshly loaded skeleton. */
 static int fill(struct bs_bpf *s, const struct bs_ktables *t, const char *policy,
-		const char *cgroup, bool lsm)
+		const char *cgroup, __u32 flags)
 {
 	struct bs_kpins p;
-	struct bs_kstate st = {.gen = 0, .flags = lsm ? BS_KF_LSM : 0};
+	struct bs_kstate st = {.gen = 0, .flags = flags};
 	struct bs_kmeta meta = {0};
 	__u32 zero = 0;
 	int rc;
@@ -227,11 +252,11 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const char *policy
 }
 
 /* Attaches the programs to cgfd and pins links and maps; 0 or -1 after saying why. */
-static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, bool lsm)
+static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 flags)
 {
 	struct bpf_program *progs[BS_KNLINKS] = {s->progs.bs_bind4, s->progs.bs_bind6,
 						  s->progs.bs_listen, s->progs.bs_setsockopt,
-						  s->progs.bs_sock_create};
+						  s->progs.bs_sock_create, s->progs.bs_listened};
 	struct bpf_link *links[BS_KNLINKS] = {0};
 	char path[512];
 	int rc = -1;
@@ -242,7 +267,8 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, bool lsm)
 		return -1;
 	}
 	for (int i = 0; i < BS_KNLINKS; i++) {
-		if (i == 2 && !lsm)
+		if ((i == BS_KLINK_LSM && !(flags & BS_KF_LSM)) ||
+		    (i == BS_KLINK_HOLD && !(flags & BS_KF_HOLD)))
 			continue;
 		links[i] = bpf_program__attach_cgroup(progs[i], cgfd);
 		if (!links[i]) {
@@ -276,12 +302,26 @@ static const char *pin_of(const struct bs_kopts *o)
 	return o->pin ? o->pin : BS_KPIN_DIR;
 }
 
+/* What happens at listen() under the state's flags. */
+static const char *listen_mode(__u32 flags)
+{
+	if (flags & BS_KF_LSM)
+		return "judged (BPF LSM): refused where the policy does not allow the socket";
+	if (flags & BS_KF_HOLD)
+		return "not refused (no BPF LSM): a listener where the policy does not allow it "
+		       "is held to the loopback interface; port-0 binds wait for listen()";
+	return "not judged (no BPF LSM, no sockops program): port-0 binds are rewritten at "
+	       "bind like servers' (clients that bind before connecting too), and a "
+	       "never-bound socket's listen() is not seen";
+}
+
 int bs_ksystem_enable(const struct bs_kopts *o)
 {
 	struct bs_ktables t;
 	struct bs_bpf *s = NULL;
 	char cgroup[1024];
-	bool lsm = !o->no_lsm && lsm_active();
+	bool lsm = !o->no_lsm && lsm_active(), hold;
+	__u32 flags;
 	int cgfd, rc = 1;
 
 	libbpf_set_print(quiet_print);
@@ -290,26 +330,18 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 	cgfd = open_cgroup(o, cgroup, sizeof(cgroup));
 	if (cgfd < 0 || ensure_bpffs(pin_of(o)))
 		goto out;
-	s = load_skel(lsm);
-	if (!s && lsm) {
-		fprintf(stderr, "bindshim system: warning: the BPF LSM program (listen) cannot be "
-			"loaded here; going on without it\n");
-		lsm = false;
-		s = load_skel(false);
-	}
+	s = load_what_loads(&lsm, &hold);
 	if (!s) {
 		fprintf(stderr, "bindshim system: cannot load the BPF program: %s (Linux 5.17 or "
 			"later with BPF and cgroup v2 is needed; root)\n", strerror(errno));
 		goto out;
 	}
-	if (fill(s, &t, o->policy, cgroup, lsm) || attach_and_pin(s, cgfd, pin_of(o), lsm))
+	flags = (lsm ? BS_KF_LSM : 0) | (hold ? BS_KF_HOLD : 0);
+	if (fill(s, &t, o->policy, cgroup, flags) || attach_and_pin(s, cgfd, pin_of(o), flags))
 		goto out;
 	printf("kernel mode enabled: %s on %s (pinned at %s), %zu compiled rules\n", o->policy,
 	       cgroup, pin_of(o), t.nrules);
-	if (!lsm)
-		printf("no BPF LSM: port-0 binds are judged at bind like servers' (clients that "
-		       "bind before connecting are rewritten too), and listen() on a never-bound "
-		       "socket is not judged\n");
+	printf("listen(): %s\n", listen_mode(flags));
 	rc = 0;
 out:
 	if (s)
@@ -392,6 +424,8 @@ static const char *attach_name(enum bpf_attach_type t)
 		return "cgroup/setsockopt";
 	case BPF_CGROUP_INET_SOCK_CREATE:
 		return "cgroup/sock_create";
+	case BPF_CGROUP_SOCK_OPS:
+		return "sockops";
 	default:
 		return "?";
 	}
@@ -412,7 +446,8 @@ static int print_links(const char *pin, const char *cgroup)
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			printf("  %-26s not attached%s\n", link_names[i],
-			       i == 2 ? " (no BPF LSM: listen() is not judged)" : "");
+			       i == BS_KLINK_LSM ? " (no BPF LSM: listen() is not refused)"
+			       : i == BS_KLINK_HOLD ? " (listeners are not held to lo)" : "");
 			continue;
 		}
 		memset(&info, 0, sizeof(info));
@@ -432,7 +467,8 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	static const char *const names[BS_KC_N] = {
 		"binds judged", "rewritten", "denied", "port-0 binds left to listen()",
 		"listen() refused", "IP_LOCAL_PORT_RANGE refused", "records dropped (ring full)",
-		"MPTCP sockets refused",
+		"MPTCP sockets refused", "listeners held to lo",
+		"held listeners' device kept",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;
@@ -455,8 +491,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	printf("kernel mode: enabled, pinned at %s\n", pin_of(o));
 	printf("policy: %s (generation %u, loaded %llu, %u compiled rules)\n", meta.policy[gen],
 	       gen, (unsigned long long)meta.loaded[gen], st.g[gen].nrules);
-	printf("listen(): %s\n", st.flags & BS_KF_LSM ? "judged (BPF LSM)"
-	       : "not judged (no BPF LSM): port-0 binds are rewritten at bind");
+	printf("listen(): %s\n", listen_mode(st.flags));
 	printf("programs:\n");
 	print_links(pin_of(o), meta.cgroup);
 	v = calloc((size_t)ncpu, sizeof(*v));

@@ -13,8 +13,10 @@ enum {
 };
 
 /* The links, pinned as PIN/link_NAME. */
-#define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt", "sock_create"}
-#define BS_KNLINKS 5
+#define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt", "sock_create", "sock_ops"}
+#define BS_KNLINKS 6
+#define BS_KLINK_LSM 2			/* the links that may be missing */
+#define BS_KLINK_HOLD 5
 
 struct bs_kpins {
 	int fd[BS_KM_N];

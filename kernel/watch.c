@@ -62,7 +62,8 @@ static const char *user_of(uid_t uid)
 
 static const char *event_name(__u8 ev)
 {
-	return ev == BS_KEV_DENY ? "deny" : bs_action_name((enum bs_action)ev);
+	return ev == BS_KEV_DENY ? "deny" : ev == BS_KEV_HOLD ? "hold"
+	       : bs_action_name((enum bs_action)ev);
 }
 
 void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
@@ -89,7 +90,8 @@ void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
 		rule.line = info.line;
 		d.rule = &rule;
 	}
-	d.action = e->event == BS_KEV_DENY ? BS_DENY : (enum bs_action)e->event;
+	d.action = e->event == BS_KEV_DENY ? BS_DENY
+		   : e->event == BS_KEV_HOLD ? BS_REWRITE : (enum bs_action)e->event;
 	d.err = e->err;
 	memcpy(comm, e->comm, BS_KCOMM);
 	comm[BS_KCOMM] = '\0';

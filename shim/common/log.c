@@ -499,7 +499,8 @@ void bs_log(const struct bs_logger *lg, const struct bs_record *r)
 	struct buf b = {rec, 0, sizeof(rec)};
 	int saved = errno;
 	int pri = r->message ? (strcmp(r->event, "warning") ? LOG_USER_ERR : LOG_USER_WARNING)
-		  : (!strcmp(r->event, "rewrite") || !strcmp(r->event, "deny")) ? LOG_USER_NOTICE
+		  : (!strcmp(r->event, "rewrite") || !strcmp(r->event, "deny") ||
+		     !strcmp(r->event, "hold")) ? LOG_USER_NOTICE
 		  : LOG_USER_INFO;
 
 	if (lg->json)

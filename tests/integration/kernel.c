@@ -23,7 +23,7 @@
 static struct {
 	char dir[512];			/* this test's temporary directory */
 	char bpffs[600], pin[640], cg[600], policy[600];
-	bool mounted, enabled, lsm;
+	bool mounted, enabled, lsm, hold;
 	char in[1400];			/* "sh -c ... sh": runs a command in the cgroup */
 } K;
 
@@ -125,6 +125,7 @@ static void kernel_up_with(const char *policy, const char *extra)
 	}
 	K.enabled = true;
 	K.lsm = !strstr(p.out, "no BPF LSM");
+	K.hold = strstr(p.out, "held to the loopback interface") != NULL;
 	snprintf(K.in, sizeof(K.in), "sh -c 'echo $$ > %s/cgroup.procs && exec \"$0\" \"$@\"'", K.cg);
 }
 
@@ -350,28 +351,89 @@ Test(kernel, client_binds_and_never_bound_listeners)
 	server = bs_spawn(NULL, IN_PEER "%s echo tcp 198.51.100.8 27050 1", PROBE);
 	usleep(300000);
 	in_cgroup(&p, "k $S client tcp 198.51.100.8 27050 --bind 0.0.0.0 0");
-	if (K.lsm) {
-		/* With BPF LSM: the port-0 bind stays, the client reaches the peer. */
+	if (K.lsm || K.hold) {
+		/* listen() is watched: the port-0 bind stays, the client reaches the peer. */
 		cr_expect(strstr(p.out, "reply ping from 198.51.100.7 "), "%s%s", p.out, p.err);
 	} else {
-		/* Without: rewritten like a server's, so it cannot reach another host
-		 * (the man page says so). */
+		/* Without either: rewritten like a server's, so it cannot reach another
+		 * host (the man page says so). */
 		cr_expect(strstr(p.out, "bound 127.0.0.1 ") && strstr(p.out, "error connect "),
 			  "%s%s", p.out, p.err);
-		cr_expect(strstr(status(), "not judged (no BPF LSM)"));
+		cr_expect(strstr(status(), "not judged (no BPF LSM, no sockops program)"));
 	}
 	bs_stop(server);
 	in_cgroup(&p, "k $S listen-unbound; k $S port0");
 	if (K.lsm) {
-		cr_expect_str_eq(p.out, "error listen EADDRNOTAVAIL\nread 0.0.0.0 0\nerror listen EADDRNOTAVAIL\n",
-				 "%s", p.err);
+		cr_expect(!strncmp(p.out, "error listen EADDRNOTAVAIL\nread 0.0.0.0 ", 41) &&
+			  bs_count(p.out, "error listen EADDRNOTAVAIL\n") == 2, "%s%s", p.out, p.err);
+	} else if (K.hold) {
+		/* Listening, held to lo: listeners_the_policy_does_not_allow_are_held_to_lo. */
+		cr_expect(!strncmp(p.out, "listening 0.0.0.0 ", 18), "%s", p.out);
+		cr_expect(strstr(p.out, "\nread 0.0.0.0 ") && strstr(p.out, "\nserving 0.0.0.0 "), "%s", p.out);
 	} else {
-		/* The documented hole without BPF LSM: the kernel's autobind of a
+		/* The documented hole without either: the kernel's autobind of a
 		 * never-bound socket does not pass the bind hook. Port-0 binds are
 		 * rewritten at bind. */
 		cr_expect(!strncmp(p.out, "listening 0.0.0.0 ", 18), "%s", p.out);
 		cr_expect(strstr(p.out, "serving 127.0.0.1 "), "%s", p.out);
 	}
+}
+
+/* Without BPF LSM a listen() cannot be refused; once it has happened, a listener
+ * the policy does not allow where it is (never bound, a port-0 bind left for
+ * listen) is held to the loopback interface: a peer on the veth link is refused,
+ * loopback reaches it, and not even root can move it off lo. */
+Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
+{
+	char log[700], rec[700], body[8192] = "";
+	struct bs_proc p;
+	pid_t w;
+
+	kernel_up(LOOPBACK_ONLY);
+	if (K.lsm || !K.hold) {
+		kernel_down();
+		cr_skip("%s", K.lsm ? "with BPF LSM these listens are refused before they open "
+			"(client_binds_and_never_bound_listeners)"
+			: "the sockops program cannot be loaded on this kernel (status says so)");
+	}
+	snprintf(log, sizeof(log), "%s/watch", K.dir);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
+	usleep(300000);
+	in_cgroup(&p, "D=%s\n"
+		  "k $S listen-unbound --hold 4 > $D/a & k $S port0 --hold 4 > $D/b &\n"
+		  "k $S listen-unbound --v6 --hold 4 > $D/c &\n"
+		  "for f in a b c; do i=0; while ! grep -q 'listening\\|serving' $D/$f && "
+		  "[ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; done\n"
+		  "printf 'import socket, sys\\ntry:\\n    socket.create_connection((sys.argv[1], "
+		  "int(sys.argv[2])), 3); print(\"connected\")\\nexcept OSError as e:\\n"
+		  "    print(e.strerror)\\n' > $D/try.py\n"
+		  "for x in \"$(awk '{print $3}' $D/a) 198.51.100.7 127.0.0.1\" "
+		  "\"$(awk '/serving/{print $3}' $D/b) 198.51.100.7 127.0.0.1\" "
+		  "\"$(awk '{print $3}' $D/c) 2001:db8::7 ::1\"; do set -- $x\n"
+		  "  echo \"peer $(" IN_PEER "python3 $D/try.py $2 $1) local $(python3 $D/try.py $3 $1)\"\n"
+		  "done\n"
+		  "ss -ltnH | grep -c '%%lo:'\n"
+		  "k python3 -c 'import socket\n"
+		  "s = socket.socket(); s.listen()\n"
+		  "try:\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"\"); print(\"moved\")\n"
+		  "except OSError as e:\n    print(e.strerror, s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\").decode())'\n"
+		  "wait", K.dir);
+	cr_expect_str_eq(p.out, "peer Connection refused local connected\n"
+			 "peer Connection refused local connected\n"
+			 "peer Connection refused local connected\n"
+			 "3\nOperation not permitted lo\n", "%s", p.err);
+	for (int i = 0; i < 100 && bs_count(body, "\n") < 4; i++) {
+		usleep(30000);
+		bs_read_file(rec, body, sizeof(body));
+	}
+	bs_stop(w);
+	cr_expect_eq(bs_count(body, ": hold tcp "), 4, "%s", body);
+	cr_expect(strstr(body, "probe-static: hold tcp [::]:"), "%s", body);
+	cr_expect_eq(bs_count(body, "(rule \"wild\" "), 4, "%s", body);
+	cr_expect_eq(bs_count(body, ") in listen() via kernel\n"), 4, "%s", body);
+	cr_expect(strstr(status(), "listeners held to lo             4\n"), "%s", status());
+	cr_expect(strstr(status(), "held listeners' device kept      1\n"), "%s", status());
 }
 
 Test(kernel, lsm_listen_program_where_the_kernel_allows_it)

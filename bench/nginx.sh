@@ -38,11 +38,5 @@ rps() { # prefix
 		sleep 0.05; i=$((i + 1))
 	done
 }
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-na=""; fa=""; i=0
-while [ $i -lt "$ROUNDS" ]; do
-	na="$na $(rps "")"
-	fa="$fa $(rps "$E")"
-	i=$((i + 1))
-done
-echo "$(echo $na | tr ' ' '\n' | median) $(echo $fa | tr ' ' '\n' | median)"
+. "$(dirname "$0")/alternate.sh"
+alternate

@@ -17,11 +17,5 @@ rps() { # prefix
 	kill $pid
 	wait $pid 2>/dev/null
 }
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-na=""; fa=""; i=0
-while [ $i -lt "$ROUNDS" ]; do
-	na="$na $(rps "")"
-	fa="$fa $(rps "$E")"
-	i=$((i + 1))
-done
-echo "$(echo $na | tr ' ' '\n' | median) $(echo $fa | tr ' ' '\n' | median)"
+. "$(dirname "$0")/alternate.sh"
+alternate

@@ -232,7 +232,7 @@ static __always_inline void bs_record(__u8 call, const struct bs_kquery *q, __u3
 	e->uid = q->uid;
 	__builtin_memcpy(e->comm, q->comm, sizeof(e->comm));
 	e->call = call;
-	e->event = o->err ? BS_KEV_DENY : o->action;
+	e->event = o->err && o->action != BS_KEV_HOLD ? BS_KEV_DENY : o->action;
 	e->proto = q->proto;
 	e->gen = (__u8)gen;
 	e->rule = o->rule;
@@ -485,16 +485,22 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	placed = bpf_map_lookup_elem(&bs_placed, &cookie);
 	if (placed && bs_k_sa_eq(&placed->to, &at))
 		return 1;	/* the bind program put it there (a rewrite's target) */
-	bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
-	m = bpf_sk_storage_get(&bs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (m)
-		m->flags |= BS_KSK_HELD;
-	bs_count(BS_KC_LISTENS_HELD);
-	o.err = 0;
+	/* Fails for a socket its program already bound to another device, unless
+	 * the caller has CAP_NET_RAW: recorded with the errno, counted apart. */
+	o.err = -bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
+	if (o.err) {
+		bs_count(BS_KC_HOLDS_FAILED);
+	} else {
+		m = bpf_sk_storage_get(&bs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (m)
+			m->flags |= BS_KSK_HELD;
+		bs_count(BS_KC_LISTENS_HELD);
+	}
 	o.action = BS_KEV_HOLD;
 	o.to = at;
 	o.to.scope = BS_LOOPBACK_IFINDEX;
-	bs_place(cookie, env.gen, &at, &o);
+	if (!o.err)
+		bs_place(cookie, env.gen, &at, &o);
 	bs_record(BS_KCALL_LISTEN, &q, env.gen, &at, &o, cookie);
 	return 1;
 }

@@ -175,6 +175,7 @@ enum {
 	BS_KC_SOCKETS_REFUSED,		/* MPTCP sockets */
 	BS_KC_LISTENS_HELD,		/* listeners held to the loopback interface */
 	BS_KC_DEVICE_REFUSED,		/* SO_BINDTODEVICE/SO_BINDTOIFINDEX on a held listener */
+	BS_KC_HOLDS_FAILED,		/* listeners already bound to another device: not held */
 	BS_KC_N
 };
 

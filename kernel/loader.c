@@ -468,7 +468,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"binds judged", "rewritten", "denied", "port-0 binds left to listen()",
 		"listen() refused", "IP_LOCAL_PORT_RANGE refused", "records dropped (ring full)",
 		"MPTCP sockets refused", "listeners held to lo",
-		"held listeners' device kept",
+		"held listeners' device kept", "holds failed (other device)",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;

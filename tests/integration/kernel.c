@@ -436,6 +436,44 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 	cr_expect(strstr(status(), "held listeners' device kept      1\n"), "%s", status());
 }
 
+/* The hold's limit: a listener its program bound to another interface before
+ * listen() (SO_BINDTODEVICE needs no privilege the first time) cannot be moved to
+ * lo without CAP_NET_RAW. It stays there and is exposed; the record says so
+ * ("hold ... EPERM") and status counts it apart, so the administrator sees it. */
+Test(kernel, a_listener_bound_to_another_device_is_reported_not_held)
+{
+	char log[700], rec[700], body[8192] = "";
+	struct bs_proc p;
+	pid_t w;
+
+	if (!bs_can_switch_user())
+		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
+	kernel_up(LOOPBACK_ONLY);
+	if (K.lsm || !K.hold) {
+		kernel_down();
+		cr_skip("%s", K.lsm ? "with BPF LSM this listen is refused before it opens"
+			: "the sockops program cannot be loaded on this kernel (status says so)");
+	}
+	snprintf(log, sizeof(log), "%s/watch", K.dir);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
+	usleep(300000);
+	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
+		  "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n"
+		  "s.listen(); print(s.getsockname()[0], s.getsockopt(socket.SOL_SOCKET, "
+		  "socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\").decode())'");
+	cr_expect_str_eq(p.out, "0.0.0.0 bs0\n", "%s", p.err);
+	for (int i = 0; i < 100 && !strstr(body, "\n"); i++) {
+		usleep(30000);
+		bs_read_file(rec, body, sizeof(body));
+	}
+	bs_stop(w);
+	cr_expect(strstr(body, "python3: hold tcp 0.0.0.0:") && strstr(body, " EPERM (rule \"wild\" "),
+		  "%s", body);
+	cr_expect(strstr(status(), "listeners held to lo             0\n"), "%s", status());
+	cr_expect(strstr(status(), "holds failed (other device)      1\n"), "%s", status());
+}
+
 Test(kernel, lsm_listen_program_where_the_kernel_allows_it)
 {
 	kernel_up(LOOPBACK_ONLY);

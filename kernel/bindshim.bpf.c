@@ -483,7 +483,7 @@ int bs_listened(struct bpf_sock_ops *ctx)
 		return 1;
 	cookie = bpf_get_socket_cookie(ctx);
 	placed = bpf_map_lookup_elem(&bs_placed, &cookie);
-	if (placed && bs_k_sa_eq(&placed->to, &at))
+	if (placed && bs_k_sa_eq(&placed->to, &at) && !(m && (m->flags & BS_KSK_HELD)))
 		return 1;	/* the bind program put it there (a rewrite's target) */
 	/* Fails for a socket its program already bound to another device, unless
 	 * the caller has CAP_NET_RAW: recorded with the errno, counted apart. */

@@ -185,7 +185,11 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
+	unsigned char sk_userlocks:4;	/* a bitfield in older kernels, a u8 now */
 } __attribute__((preserve_access_index));
+
+#define BS_SOCK_BINDADDR_LOCK 4	/* bind() gave the socket its address */
+#define BS_SOCK_BINDPORT_LOCK 8	/* bind() gave the socket its port */
 
 struct socket {
 	short type;
@@ -255,6 +259,18 @@ static __always_inline int bs_v6only(struct bpf_sock *sk, int type)
 	if (!sc)
 		return 1;
 	return BPF_CORE_READ_BITFIELD(sc, skc_ipv6only);
+}
+
+/* Whether bind() placed the TCP socket sk (the bind program judged that bind),
+ * from the locks bind() leaves: a socket the kernel autobound (listen() without
+ * bind(), a port-0 bind of the wildcard) has neither, and the address a disconnect
+ * may reset is one bind() did not lock. */
+static __always_inline int bs_bound_by_bind(struct bpf_sock *sk)
+{
+	struct sock *s = (struct sock *)bpf_skc_to_tcp_sock(sk);
+
+	return s && (BPF_CORE_READ_BITFIELD(s, sk_userlocks) &
+		     (BS_SOCK_BINDADDR_LOCK | BS_SOCK_BINDPORT_LOCK));
 }
 
 /* Remembers a socket the program rewrote, for `bindshim audit`. */
@@ -438,10 +454,11 @@ int BPF_PROG(bs_listen, struct socket *sock, int backlog)
 }
 
 /* After listen(): the socket's address is final (the kernel holds its lock). A
- * listener where the policy allows it, or where the bind program put it, stays;
- * any other is held to the loopback interface, and recorded ("hold"). A socket
- * whose port-0 bind waited for listen() is judged as port 0, as the LSM program
- * does; every other at the port it listens on. */
+ * socket bind() placed was judged there by the bind program: one decision per
+ * socket. Any other (never bound, or a port-0 bind of the wildcard, whether the
+ * program let it pass or left it for listen) is judged as bind(ADDRESS:0), as the
+ * LSM program does; where the policy does not allow it, it is held to the
+ * loopback interface, and recorded ("hold"). */
 SEC("sockops")
 int bs_listened(struct bpf_sock_ops *ctx)
 {
@@ -449,17 +466,14 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	struct bs_kquery q = {};
 	struct bs_ksa at = {};
 	struct bs_kout o = {};
-	struct bs_kplaced *placed;
 	struct bpf_sock *sk = ctx->sk;
 	struct bs_ksk *m;
 	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
-	__u16 port;
 	__u64 cookie;
 
-	if (ctx->op != BS_TCP_LISTEN_CB || !sk || !bs_active(&env))
+	if (ctx->op != BS_TCP_LISTEN_CB || !sk || bs_bound_by_bind(sk) || !bs_active(&env))
 		return 1;
 	at.family = (__u16)ctx->family;
-	port = (__u16)ctx->local_port;
 	if (at.family == BS_KAF_INET) {
 		__u32 ip = ctx->local_ip4;
 
@@ -474,20 +488,18 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	} else {
 		return 1;
 	}
-	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
-	at.port = m && (m->flags & BS_KSK_DEFERRED) ? 0 : port;
 	bs_who(&q, SOCK_STREAM);
 	bs_k_judge(&env, &q, &at, v6only, &o);
-	at.port = port;		/* where it listens, from here on */
-	if (!o.err && (o.action != BS_KA_REWRITE || bs_k_sa_eq(&o.to, &at)))
+	if (!o.err && o.action != BS_KA_REWRITE)
 		return 1;
-	cookie = bpf_get_socket_cookie(ctx);
-	placed = bpf_map_lookup_elem(&bs_placed, &cookie);
-	if (placed && bs_k_sa_eq(&placed->to, &at) && !(m && (m->flags & BS_KSK_HELD)))
-		return 1;	/* the bind program put it there (a rewrite's target) */
+	at.port = (__u16)ctx->local_port;	/* where it listens, for the record */
 	/* Fails for a socket its program already bound to another device, unless
 	 * the caller has CAP_NET_RAW: recorded with the errno, counted apart. */
 	o.err = -bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
+	cookie = bpf_get_socket_cookie(ctx);
+	o.action = BS_KEV_HOLD;
+	o.to = at;
+	o.to.scope = BS_LOOPBACK_IFINDEX;
 	if (o.err) {
 		bs_count(BS_KC_HOLDS_FAILED);
 	} else {
@@ -495,12 +507,8 @@ int bs_listened(struct bpf_sock_ops *ctx)
 		if (m)
 			m->flags |= BS_KSK_HELD;
 		bs_count(BS_KC_LISTENS_HELD);
-	}
-	o.action = BS_KEV_HOLD;
-	o.to = at;
-	o.to.scope = BS_LOOPBACK_IFINDEX;
-	if (!o.err)
 		bs_place(cookie, env.gen, &at, &o);
+	}
 	bs_record(BS_KCALL_LISTEN, &q, env.gen, &at, &o, cookie);
 	return 1;
 }

@@ -436,6 +436,31 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 	cr_expect(strstr(status(), "held listeners' device kept      1\n"), "%s", status());
 }
 
+/* One decision per socket: a socket bind() placed was judged there, by the bind
+ * program, and is not judged again at listen() by another uid. A server that binds
+ * the wildcard as root (allowed for uid 0) and drops to nobody before listen()
+ * keeps its wildcard listener, reachable from the peer. */
+Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
+{
+	struct bs_proc p;
+
+	if (!bs_real_root() || !bs_can_switch_user())
+		cr_skip("changing uid needs root of the machine and another user");
+	kernel_up("version = 1;\nrules = (\n"
+		  "  { name = \"root\"; match = { uid = 0; }; action = \"allow\"; },\n"
+		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
+	in_cgroup(&p, "k /usr/bin/python3 -c 'import os, socket, subprocess, sys\n"
+		  "s = socket.socket(); s.bind((\"0.0.0.0\", 27061))\n"
+		  "os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)\n"
+		  "s.listen(); print(s.getsockname()[0], repr(s.getsockopt(socket.SOL_SOCKET, "
+		  "socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\")))\n"
+		  "sys.stdout.flush(); s.settimeout(5)\n"
+		  "c, a = s.accept(); print(\"accepted\", a[0])' & "
+		  "sleep 0.5; " IN_PEER "/usr/bin/python3 -c 'import socket\n"
+		  "socket.create_connection((\"198.51.100.7\", 27061), 3)'; wait");
+	cr_expect_str_eq(p.out, "0.0.0.0 b''\naccepted 198.51.100.8\n", "%s", p.err);
+}
+
 /* The hold's limit: a listener its program bound to another interface before
  * listen() (SO_BINDTODEVICE needs no privilege the first time) cannot be moved to
  * lo without CAP_NET_RAW. It stays there and is exposed; the record says so

@@ -261,6 +261,17 @@ static __always_inline int bs_v6only(struct bpf_sock *sk, int type)
 	return BPF_CORE_READ_BITFIELD(sc, skc_ipv6only);
 }
 
+/* Sets flag in what the program remembers of sk; 0 if it cannot remember. */
+static __always_inline int bs_mark(struct bpf_sock *sk, __u32 flag)
+{
+	struct bs_ksk *m = bpf_sk_storage_get(&bs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (!m)
+		return 0;
+	m->flags |= flag;
+	return 1;
+}
+
 /* Whether bind() placed the TCP socket sk (the bind program judged that bind),
  * from the locks bind() leaves: a socket the kernel autobound (listen() without
  * bind(), a port-0 bind of the wildcard) has neither, and the address a disconnect
@@ -342,15 +353,13 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 		if (o.action == BS_KA_LOG || env.hdr.log_allowed)
 			bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
 		bpf_map_delete_elem(&bs_placed, &cookie);
+		if (from.port == 0 && type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
+			bs_mark(ctx->sk, BS_KSK_ALLOWED);	/* no lock says so */
 		return 1;
 	}
 	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD))) {
 		/* A client's bind before connect, or a server's: listen() will tell. */
-		struct bs_ksk *m = bpf_sk_storage_get(&bs_sk, ctx->sk, 0,
-						      BPF_SK_STORAGE_GET_F_CREATE);
-
-		if (m) {
-			m->flags |= BS_KSK_DEFERRED;
+		if (bs_mark(ctx->sk, BS_KSK_DEFERRED)) {
 			bs_count(BS_KC_DEFERRED);
 			return 1;
 		}
@@ -473,6 +482,9 @@ int bs_listened(struct bpf_sock_ops *ctx)
 
 	if (ctx->op != BS_TCP_LISTEN_CB || !sk || bs_bound_by_bind(sk) || !bs_active(&env))
 		return 1;
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	if (m && (m->flags & BS_KSK_ALLOWED))
+		return 1;
 	at.family = (__u16)ctx->family;
 	if (at.family == BS_KAF_INET) {
 		__u32 ip = ctx->local_ip4;
@@ -503,9 +515,7 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	if (o.err) {
 		bs_count(BS_KC_HOLDS_FAILED);
 	} else {
-		m = bpf_sk_storage_get(&bs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (m)
-			m->flags |= BS_KSK_HELD;
+		bs_mark(sk, BS_KSK_HELD);
 		bs_count(BS_KC_LISTENS_HELD);
 		bs_place(cookie, env.gen, &at, &o);
 	}

@@ -152,6 +152,7 @@ struct bs_kevent {
 /* What the program remembers of a socket (sk storage). */
 #define BS_KSK_DEFERRED 1		/* a port-0 bind the policy rewrites: judged at listen */
 #define BS_KSK_HELD 2			/* a listener held to lo: its device stays */
+#define BS_KSK_ALLOWED 4		/* a port-0 bind the policy allowed: not judged at listen */
 struct bs_ksk {
 	__u32 flags;
 };

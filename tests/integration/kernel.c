@@ -438,8 +438,8 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 
 /* One decision per socket: a socket bind() placed was judged there, by the bind
  * program, and is not judged again at listen() by another uid. A server that binds
- * the wildcard as root (allowed for uid 0) and drops to nobody before listen()
- * keeps its wildcard listener, reachable from the peer. */
+ * the wildcard as root (allowed for uid 0), at a port or at port 0, and drops to
+ * nobody before listen() keeps its wildcard listeners, reachable from the peer. */
 Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
 {
 	struct bs_proc p;
@@ -451,14 +451,17 @@ Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
 		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
 	in_cgroup(&p, "k /usr/bin/python3 -c 'import os, socket, subprocess, sys\n"
 		  "s = socket.socket(); s.bind((\"0.0.0.0\", 27061))\n"
+		  "z = socket.socket(); z.bind((\"0.0.0.0\", 0))\n"
 		  "os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)\n"
+		  "z.listen(); print(\"port 0\", z.getsockname()[0], repr(z.getsockopt(socket.SOL_SOCKET, "
+		  "socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\")))\n"
 		  "s.listen(); print(s.getsockname()[0], repr(s.getsockopt(socket.SOL_SOCKET, "
 		  "socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\")))\n"
 		  "sys.stdout.flush(); s.settimeout(5)\n"
 		  "c, a = s.accept(); print(\"accepted\", a[0])' & "
 		  "sleep 0.5; " IN_PEER "/usr/bin/python3 -c 'import socket\n"
 		  "socket.create_connection((\"198.51.100.7\", 27061), 3)'; wait");
-	cr_expect_str_eq(p.out, "0.0.0.0 b''\naccepted 198.51.100.8\n", "%s", p.err);
+	cr_expect_str_eq(p.out, "port 0 0.0.0.0 b''\n0.0.0.0 b''\naccepted 198.51.100.8\n", "%s", p.err);
 }
 
 /* The hold's limit: a listener its program bound to another interface before

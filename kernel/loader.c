@@ -188,9 +188,9 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 	return m[i];
 }
 
-/* Opens and loads the skeleton, with the LSM listen program if lsm and the sockops
- * one that holds listeners if hold; NULL on failure. */
-static struct bs_bpf *load_skel(bool lsm, bool hold)
+/* Opens and loads the skeleton, with the LSM listen program if flags has BS_KF_LSM
+ * and the sockops one that holds listeners if BS_KF_HOLD; NULL on failure. */
+static struct bs_bpf *load_skel(__u32 flags)
 {
 	struct bs_bpf *s = bs_bpf__open();
 
@@ -198,8 +198,8 @@ static struct bs_bpf *load_skel(bool lsm, bool hold)
 		return NULL;
 	s->rodata->bs_have_retval =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval, NULL) > 0;
-	bpf_program__set_autoload(s->progs.bs_listen, lsm);
-	bpf_program__set_autoload(s->progs.bs_listened, hold);
+	bpf_program__set_autoload(s->progs.bs_listen, flags & BS_KF_LSM);
+	bpf_program__set_autoload(s->progs.bs_listened, flags & BS_KF_HOLD);
 	if (bs_bpf__load(s)) {
 		bs_bpf__destroy(s);
 		return NULL;
@@ -207,22 +207,22 @@ static struct bs_bpf *load_skel(bool lsm, bool hold)
 	return s;
 }
 
-/* Loads the skeleton with what this kernel takes: both listen programs, else
- * without the LSM one, else without either; says what is missing. */
-static struct bs_bpf *load_what_loads(bool *lsm, bool *hold)
+/* Loads the skeleton with what this kernel takes of *flags (both listen programs,
+ * else without the LSM one, else without either), leaving in *flags what loaded
+ * and saying what is missing. */
+static struct bs_bpf *load_what_loads(__u32 *flags)
 {
-	struct bs_bpf *s = load_skel(*lsm, true);
+	struct bs_bpf *s = load_skel(*flags);
 
-	*hold = true;
-	if (!s && *lsm) {
+	if (!s && (*flags & BS_KF_LSM)) {
 		fprintf(stderr, "bindshim system: warning: the BPF LSM program (listen) cannot be "
 			"loaded here; going on without it\n");
-		*lsm = false;
-		s = load_skel(false, true);
+		*flags &= ~(__u32)BS_KF_LSM;
+		s = load_skel(*flags);
 	}
 	if (!s) {
-		*hold = false;
-		s = load_skel(*lsm, false);
+		*flags &= ~(__u32)BS_KF_HOLD;
+		s = load_skel(*flags);
 		if (s)
 			fprintf(stderr, "bindshim system: warning: the sockops program (listeners "
 				"held to lo) cannot be loaded here; going on without it\n");
@@ -320,8 +320,7 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 	struct bs_ktables t;
 	struct bs_bpf *s = NULL;
 	char cgroup[1024];
-	bool lsm = !o->no_lsm && lsm_active(), hold;
-	__u32 flags;
+	__u32 flags = BS_KF_HOLD | (!o->no_lsm && lsm_active() ? BS_KF_LSM : 0);
 	int cgfd, rc = 1;
 
 	libbpf_set_print(quiet_print);
@@ -330,13 +329,12 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 	cgfd = open_cgroup(o, cgroup, sizeof(cgroup));
 	if (cgfd < 0 || ensure_bpffs(pin_of(o)))
 		goto out;
-	s = load_what_loads(&lsm, &hold);
+	s = load_what_loads(&flags);
 	if (!s) {
 		fprintf(stderr, "bindshim system: cannot load the BPF program: %s (Linux 5.17 or "
 			"later with BPF and cgroup v2 is needed; root)\n", strerror(errno));
 		goto out;
 	}
-	flags = (lsm ? BS_KF_LSM : 0) | (hold ? BS_KF_HOLD : 0);
 	if (fill(s, &t, o->policy, cgroup, flags) || attach_and_pin(s, cgfd, pin_of(o), flags))
 		goto out;
 	printf("kernel mode enabled: %s on %s (pinned at %s), %zu compiled rules\n", o->policy,

@@ -185,11 +185,7 @@ struct sock_common {
 
 struct sock {
 	struct sock_common __sk_common;
-	unsigned char sk_userlocks:4;	/* a bitfield in older kernels, a u8 now */
 } __attribute__((preserve_access_index));
-
-#define BS_SOCK_BINDADDR_LOCK 4	/* bind() gave the socket its address */
-#define BS_SOCK_BINDPORT_LOCK 8	/* bind() gave the socket its port */
 
 struct socket {
 	short type;
@@ -261,27 +257,38 @@ static __always_inline int bs_v6only(struct bpf_sock *sk, int type)
 	return BPF_CORE_READ_BITFIELD(sc, skc_ipv6only);
 }
 
-/* Sets flag in what the program remembers of sk; 0 if it cannot remember. */
-static __always_inline int bs_mark(struct bpf_sock *sk, __u32 flag)
+/* Notes in what the program remembers of sk how its latest bind went: flag
+ * BS_KSK_JUDGED with the endpoint the bind program let it bind (at), or
+ * BS_KSK_DEFERRED; or adds BS_KSK_HELD. Returns 0 if it cannot remember. */
+static __always_inline int bs_mark(struct bpf_sock *sk, __u32 flag, const struct bs_ksa *at)
 {
 	struct bs_ksk *m = bpf_sk_storage_get(&bs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 
 	if (!m)
 		return 0;
+	if (flag != BS_KSK_HELD)
+		m->flags &= ~(__u32)(BS_KSK_JUDGED | BS_KSK_DEFERRED);
 	m->flags |= flag;
+	if (at)
+		m->at = *at;
 	return 1;
 }
 
-/* Whether bind() placed the TCP socket sk (the bind program judged that bind),
- * from the locks bind() leaves: a socket the kernel autobound (listen() without
- * bind(), a port-0 bind of the wildcard) has neither, and the address a disconnect
- * may reset is one bind() did not lock. */
-static __always_inline int bs_bound_by_bind(struct bpf_sock *sk)
+/* Whether the socket listens where its latest bind was judged to go: its
+ * address, and its port unless that bind asked for port 0. The bind programs run
+ * before the kernel checks a bind, so a bind they passed may still have failed:
+ * only where the socket is counts. */
+static __always_inline int bs_where_judged(const struct bs_ksk *m, const struct bs_ksa *at)
 {
-	struct sock *s = (struct sock *)bpf_skc_to_tcp_sock(sk);
+	int n = at->family == BS_KAF_INET ? 4 : 16;
 
-	return s && (BPF_CORE_READ_BITFIELD(s, sk_userlocks) &
-		     (BS_SOCK_BINDADDR_LOCK | BS_SOCK_BINDPORT_LOCK));
+	if (!m || !(m->flags & BS_KSK_JUDGED) || m->at.family != at->family ||
+	    (m->at.port && m->at.port != at->port))
+		return 0;
+	for (int i = 0; i < 16; i++)
+		if (i < n && m->at.addr[i] != at->addr[i])
+			return 0;
+	return 1;
 }
 
 /* Remembers a socket the program rewrote, for `bindshim audit`. */
@@ -353,13 +360,13 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 		if (o.action == BS_KA_LOG || env.hdr.log_allowed)
 			bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
 		bpf_map_delete_elem(&bs_placed, &cookie);
-		if (from.port == 0 && type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
-			bs_mark(ctx->sk, BS_KSK_ALLOWED);	/* no lock says so */
+		if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
+			bs_mark(ctx->sk, BS_KSK_JUDGED, &from);
 		return 1;
 	}
 	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD))) {
 		/* A client's bind before connect, or a server's: listen() will tell. */
-		if (bs_mark(ctx->sk, BS_KSK_DEFERRED)) {
+		if (bs_mark(ctx->sk, BS_KSK_DEFERRED, 0)) {
 			bs_count(BS_KC_DEFERRED);
 			return 1;
 		}
@@ -392,6 +399,8 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 		}
 	}
 	ctx->user_port = bpf_htons(o.to.port);
+	if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
+		bs_mark(ctx->sk, BS_KSK_JUDGED, &o.to);
 	bs_count(BS_KC_REWRITES);
 	bs_place(cookie, env.gen, &from, &o);
 	bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
@@ -463,11 +472,11 @@ int BPF_PROG(bs_listen, struct socket *sock, int backlog)
 }
 
 /* After listen(): the socket's address is final (the kernel holds its lock). A
- * socket bind() placed was judged there by the bind program: one decision per
- * socket. Any other (never bound, or a port-0 bind of the wildcard, whether the
- * program let it pass or left it for listen) is judged as bind(ADDRESS:0), as the
- * LSM program does; where the policy does not allow it, it is held to the
- * loopback interface, and recorded ("hold"). */
+ * socket that listens where its bind was judged to go stays: one decision per
+ * socket. Any other (never bound, autobound by listen(); a port-0 bind left for
+ * listen; a bind the kernel refused after the bind program let it pass) is judged
+ * like bind(ADDRESS:0), as the LSM program does; where the policy does not allow
+ * it, it is held to the loopback interface, and recorded ("hold"). */
 SEC("sockops")
 int bs_listened(struct bpf_sock_ops *ctx)
 {
@@ -476,16 +485,13 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	struct bs_ksa at = {};
 	struct bs_kout o = {};
 	struct bpf_sock *sk = ctx->sk;
-	struct bs_ksk *m;
 	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
 	__u64 cookie;
 
-	if (ctx->op != BS_TCP_LISTEN_CB || !sk || bs_bound_by_bind(sk) || !bs_active(&env))
-		return 1;
-	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
-	if (m && (m->flags & BS_KSK_ALLOWED))
+	if (ctx->op != BS_TCP_LISTEN_CB || !sk || !bs_active(&env))
 		return 1;
 	at.family = (__u16)ctx->family;
+	at.port = (__u16)ctx->local_port;
 	if (at.family == BS_KAF_INET) {
 		__u32 ip = ctx->local_ip4;
 
@@ -500,14 +506,20 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	} else {
 		return 1;
 	}
+	if (bs_where_judged(bpf_sk_storage_get(&bs_sk, sk, 0, 0), &at))
+		return 1;
+	at.port = 0;
 	bs_who(&q, SOCK_STREAM);
 	bs_k_judge(&env, &q, &at, v6only, &o);
 	if (!o.err && o.action != BS_KA_REWRITE)
 		return 1;
 	at.port = (__u16)ctx->local_port;	/* where it listens, for the record */
-	/* Fails for a socket its program already bound to another device, unless
+	/* Already on lo (an accepted connection of a held listener, listening again):
+	 * held as it is, since setting a device again needs CAP_NET_RAW. Otherwise
+	 * the hold fails for a socket its program bound to another device, unless
 	 * the caller has CAP_NET_RAW: recorded with the errno, counted apart. */
-	o.err = -bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
+	o.err = sk->bound_dev_if == BS_LOOPBACK_IFINDEX ? 0
+		: -bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
 	cookie = bpf_get_socket_cookie(ctx);
 	o.action = BS_KEV_HOLD;
 	o.to = at;
@@ -515,7 +527,7 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	if (o.err) {
 		bs_count(BS_KC_HOLDS_FAILED);
 	} else {
-		bs_mark(sk, BS_KSK_HELD);
+		bs_mark(sk, BS_KSK_HELD, 0);
 		bs_count(BS_KC_LISTENS_HELD);
 		bs_place(cookie, env.gen, &at, &o);
 	}

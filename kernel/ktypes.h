@@ -152,9 +152,10 @@ struct bs_kevent {
 /* What the program remembers of a socket (sk storage). */
 #define BS_KSK_DEFERRED 1		/* a port-0 bind the policy rewrites: judged at listen */
 #define BS_KSK_HELD 2			/* a listener held to lo: its device stays */
-#define BS_KSK_ALLOWED 4		/* a port-0 bind the policy allowed: not judged at listen */
+#define BS_KSK_JUDGED 4			/* stream socket: its latest bind was judged to go to at */
 struct bs_ksk {
 	__u32 flags;
+	struct bs_ksa at;		/* with BS_KSK_JUDGED; port 0: any */
 };
 
 /* What `audit` finds of a listener the program placed (LRU map by socket cookie). */

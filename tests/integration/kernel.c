@@ -379,6 +379,18 @@ Test(kernel, client_binds_and_never_bound_listeners)
 	}
 }
 
+/* Writes DIR/try.py: `python3 try.py HOST PORT` prints "connected" or why not. */
+static void write_try(const char *dir)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/try.py", dir);
+	bs_write_file(path, "import socket, sys\ntry:\n"
+		      "    socket.create_connection((sys.argv[1], int(sys.argv[2])), 3)\n"
+		      "    print('connected')\n"
+		      "except OSError as e:\n    print(e.strerror)\n");
+}
+
 /* Without BPF LSM a listen() cannot be refused; once it has happened, a listener
  * the policy does not allow where it is (never bound, a port-0 bind left for
  * listen) is held to the loopback interface: a peer on the veth link is refused,
@@ -398,6 +410,7 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 	}
 	snprintf(log, sizeof(log), "%s/watch", K.dir);
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	write_try(K.dir);
 	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
 	usleep(300000);
 	in_cgroup(&p, "D=%s\n"
@@ -405,9 +418,6 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 		  "k $S listen-unbound --v6 --hold 4 > $D/c &\n"
 		  "for f in a b c; do i=0; while ! grep -q 'listening\\|serving' $D/$f && "
 		  "[ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; done\n"
-		  "printf 'import socket, sys\\ntry:\\n    socket.create_connection((sys.argv[1], "
-		  "int(sys.argv[2])), 3); print(\"connected\")\\nexcept OSError as e:\\n"
-		  "    print(e.strerror)\\n' > $D/try.py\n"
 		  "for x in \"$(awk '{print $3}' $D/a) 198.51.100.7 127.0.0.1\" "
 		  "\"$(awk '/serving/{print $3}' $D/b) 198.51.100.7 127.0.0.1\" "
 		  "\"$(awk '{print $3}' $D/c) 2001:db8::7 ::1\"; do set -- $x\n"
@@ -462,6 +472,78 @@ Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
 		  "sleep 0.5; " IN_PEER "/usr/bin/python3 -c 'import socket\n"
 		  "socket.create_connection((\"198.51.100.7\", 27061), 3)'; wait");
 	cr_expect_str_eq(p.out, "port 0 0.0.0.0 b''\n0.0.0.0 b''\naccepted 198.51.100.8\n", "%s", p.err);
+}
+
+/* Red team: a bind the kernel refuses after the bind program let it pass (an
+ * address not on this machine, a second bind), a v4-mapped wildcard
+ * (::ffff:0.0.0.0, whose bind locks the address without placing it), and a
+ * relisten of an accepted connection, which already sits on lo (its device cannot
+ * be set again without CAP_NET_RAW): run as nobody, each listener ends held to lo
+ * (the peer is refused), and each is recorded as held. */
+Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
+{
+	char log[700], rec[700], py[700], body[8192] = "";
+	const char *open_dir;
+	struct bs_proc p;
+	pid_t w;
+
+	if (!bs_can_switch_user())
+		cr_skip("needs another user (root's CAP_NET_RAW sets any device): " BS_NO_OTHER_USER);
+	kernel_up(LOOPBACK_ONLY);
+	if (K.lsm || !K.hold) {
+		kernel_down();
+		cr_skip("%s", K.lsm ? "with BPF LSM these listens are refused before they open"
+			: "the sockops program cannot be loaded on this kernel (status says so)");
+	}
+	write_try(K.dir);
+	open_dir = bs_open_tmpdir();	/* nobody reads the script and waits for done there */
+	snprintf(py, sizeof(py), "%s/cases.py", open_dir);
+	bs_write_file(py, "import ctypes, os, socket, sys, time\n"
+		      "def case(name, s, addrs):\n"
+		      "    for a in addrs:\n"
+		      "        try:\n            s.bind(a)\n        except OSError:\n            pass\n"
+		      "    s.listen()\n"
+		      "    dev = s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16)\n"
+		      "    print(name, dev.rstrip(b'\\0').decode() or '-', s.getsockname()[1], flush=True)\n"
+		      "    return s\n"
+		      "def dual():\n"
+		      "    s = socket.socket(socket.AF_INET6)\n"
+		      "    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+		      "    return s\n"
+		      "keep = [case('absent', socket.socket(), [('198.51.100.99', 0)]),\n"
+		      "        case('absent6', dual(), [('2001:db8::99', 0)]),\n"
+		      "        case('second', socket.socket(), [('0.0.0.0', 0), ('127.0.0.1', 0)]),\n"
+		      "        case('mapped', dual(), [('::ffff:0.0.0.0', 0)])]\n"
+		      "l = case('listener', socket.socket(), [])\n"
+		      "c = socket.create_connection(('127.0.0.1', l.getsockname()[1]))\n"
+		      "a, _ = l.accept()\n"
+		      "ctypes.CDLL(None).connect(a.fileno(), (ctypes.c_ubyte * 16)(), 16)  # AF_UNSPEC\n"
+		      "keep.append(case('relisten', a, []))\n"
+		      "while not os.path.exists(sys.argv[1]):\n"
+		      "    time.sleep(0.05)\n");
+	snprintf(log, sizeof(log), "%s/watch", K.dir);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
+	usleep(300000);
+	in_cgroup(&p, "D=%s; O=%s\n"
+		  "k " BS_AS_NOBODY " /usr/bin/python3 $O/cases.py $O/done > $D/out &\n"
+		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 6 ] && [ $i -lt 200 ]; do "
+		  "sleep 0.05; i=$((i + 1)); done\n"
+		  "while read name dev port; do\n"
+		  "  echo \"$name $dev $(" IN_PEER "python3 $D/try.py 198.51.100.7 $port)\"\n"
+		  "done < $D/out\n"
+		  "touch $O/done; wait", K.dir, open_dir);
+	cr_expect_str_eq(p.out, "absent lo Connection refused\nabsent6 lo Connection refused\n"
+			 "second lo Connection refused\nmapped lo Connection refused\n"
+			 "listener lo Connection refused\nrelisten lo Connection refused\n", "%s", p.err);
+	for (int i = 0; i < 100 && bs_count(body, "\n") < 6; i++) {
+		usleep(30000);
+		bs_read_file(rec, body, sizeof(body));
+	}
+	bs_stop(w);
+	cr_expect_eq(bs_count(body, ": hold tcp "), 6, "%s", body);
+	cr_expect_eq(bs_count(body, "EPERM"), 0, "the relisten is held, not a failed hold: %s", body);
+	cr_expect(strstr(status(), "listeners held to lo             6\n"), "%s", status());
 }
 
 /* The hold's limit: a listener its program bound to another interface before

@@ -157,6 +157,51 @@ static int in_cgroup(struct bs_proc *p, const char *fmt, ...)
 
 TestSuite(kernel, .fini = kernel_down, .timeout = 120);
 
+/* Starts `system watch` writing records to a fresh K.dir/records, with extra
+ * options (a format); returns its pid, once it had time to start reading. */
+static pid_t watch_start(const char *opts)
+{
+	char log[700], rec[700];
+	pid_t w;
+
+	snprintf(log, sizeof(log), "%s/watch", K.dir);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	unlink(rec);
+	w = bs_spawn(log, "exec %s system watch --pin %s --log %s %s", BINDSHIM, K.pin, rec, opts);
+	usleep(300000);
+	return w;
+}
+
+/* Waits (3 s at most) for n records from watch_start's watcher, stops it, and
+ * returns what it wrote. */
+static const char *watch_records(pid_t w, int n)
+{
+	static char body[8192];
+	char rec[700];
+
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	body[0] = '\0';
+	for (int i = 0; i < 100 && bs_count(body, "\n") < n; i++) {
+		usleep(30000);
+		bs_read_file(rec, body, sizeof(body));
+	}
+	bs_stop(w);
+	return body;
+}
+
+/* Kernel mode with LOOPBACK_ONLY where listeners are held to lo: skips where the
+ * LSM program refuses those listens instead, or the sockops program cannot load. */
+static void hold_up(void)
+{
+	kernel_up(LOOPBACK_ONLY);
+	if (K.lsm || !K.hold) {
+		kernel_down();
+		cr_skip("%s", K.lsm ? "with BPF LSM such listens are refused before they open "
+			"(client_binds_and_never_bound_listeners)"
+			: "the sockops program cannot be loaded on this kernel (status says so)");
+	}
+}
+
 Test(kernel, static_server_ends_on_loopback)
 {
 	char log[700];
@@ -267,24 +312,16 @@ Test(kernel, interface_addresses_follow_changes_through_the_watch_daemon)
 
 Test(kernel, records_text_and_json_via_kernel)
 {
-	char log[700], rec[700], body[8192] = "";
+	const char *body;
 	struct bs_proc p;
 	pid_t w;
 
 	kernel_up("version = 1;\nrules = (\n"
 		  "  { name = \"busy\"; match = { port = 27031; }; action = \"deny\"; errno = \"EADDRINUSE\"; },\n"
 		  "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
-	snprintf(log, sizeof(log), "%s/watch", K.dir);
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	w = bs_spawn(log, "exec %s system watch --pin %s --log %s --log-format json", BINDSHIM,
-		     K.pin, rec);
-	usleep(300000);
+	w = watch_start("--log-format json");
 	in_cgroup(&p, "k $S bind 0.0.0.0 27030; k $S bind 0.0.0.0 27031");
-	for (int i = 0; i < 100 && bs_count(body, "\n") < 2; i++) {
-		usleep(30000);
-		bs_read_file(rec, body, sizeof(body));
-	}
-	bs_stop(w);
+	body = watch_records(w, 2);
 	cr_expect(strstr(body, "\"uid\":0,\"user\":\"root\",\"program\":\"probe-static\",\"call\":\"bind\","
 			 "\"event\":\"rewrite\",\"proto\":\"tcp\",\"from\":\"0.0.0.0:27030\",\"to\":\"127.0.0.1:27030\","
 			 "\"rule\":\"wild\",\"source\":\""), "%s", body);
@@ -293,16 +330,9 @@ Test(kernel, records_text_and_json_via_kernel)
 	cr_expect_eq(bs_count(body, "\"via\":\"kernel\"}"), 2, "%s", body);
 	cr_expect(strstr(body, "\"pid\":"), "%s", body);
 	/* The same as text. */
-	unlink(rec);
-	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
-	usleep(300000);
+	w = watch_start("");
 	in_cgroup(&p, "k $S bind 0.0.0.0 27032");
-	body[0] = '\0';
-	for (int i = 0; i < 100 && !strstr(body, "\n"); i++) {
-		usleep(30000);
-		bs_read_file(rec, body, sizeof(body));
-	}
-	bs_stop(w);
+	body = watch_records(w, 1);
 	cr_expect(strstr(body, "] probe-static: rewrite tcp 0.0.0.0:27032 -> 127.0.0.1:27032 "
 			 "(rule \"wild\" "), "%s", body);
 	cr_expect(strstr(body, ") via kernel\n"), "%s", body);
@@ -397,22 +427,13 @@ static void write_try(const char *dir)
  * loopback reaches it, and not even root can move it off lo. */
 Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 {
-	char log[700], rec[700], body[8192] = "";
+	const char *body;
 	struct bs_proc p;
 	pid_t w;
 
-	kernel_up(LOOPBACK_ONLY);
-	if (K.lsm || !K.hold) {
-		kernel_down();
-		cr_skip("%s", K.lsm ? "with BPF LSM these listens are refused before they open "
-			"(client_binds_and_never_bound_listeners)"
-			: "the sockops program cannot be loaded on this kernel (status says so)");
-	}
-	snprintf(log, sizeof(log), "%s/watch", K.dir);
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	hold_up();
 	write_try(K.dir);
-	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
-	usleep(300000);
+	w = watch_start("");
 	in_cgroup(&p, "D=%s\n"
 		  "k $S listen-unbound --hold 4 > $D/a & k $S port0 --hold 4 > $D/b &\n"
 		  "k $S listen-unbound --v6 --hold 4 > $D/c &\n"
@@ -433,11 +454,7 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 			 "peer Connection refused local connected\n"
 			 "peer Connection refused local connected\n"
 			 "3\nOperation not permitted lo\n", "%s", p.err);
-	for (int i = 0; i < 100 && bs_count(body, "\n") < 4; i++) {
-		usleep(30000);
-		bs_read_file(rec, body, sizeof(body));
-	}
-	bs_stop(w);
+	body = watch_records(w, 4);
 	cr_expect_eq(bs_count(body, ": hold tcp "), 4, "%s", body);
 	cr_expect(strstr(body, "probe-static: hold tcp [::]:"), "%s", body);
 	cr_expect_eq(bs_count(body, "(rule \"wild\" "), 4, "%s", body);
@@ -482,19 +499,14 @@ Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
  * (the peer is refused), and each is recorded as held. */
 Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 {
-	char log[700], rec[700], py[700], body[8192] = "";
-	const char *open_dir;
+	char py[700];
+	const char *open_dir, *body;
 	struct bs_proc p;
 	pid_t w;
 
 	if (!bs_can_switch_user())
 		cr_skip("needs another user (root's CAP_NET_RAW sets any device): " BS_NO_OTHER_USER);
-	kernel_up(LOOPBACK_ONLY);
-	if (K.lsm || !K.hold) {
-		kernel_down();
-		cr_skip("%s", K.lsm ? "with BPF LSM these listens are refused before they open"
-			: "the sockops program cannot be loaded on this kernel (status says so)");
-	}
+	hold_up();
 	write_try(K.dir);
 	open_dir = bs_open_tmpdir();	/* nobody reads the script and waits for done there */
 	snprintf(py, sizeof(py), "%s/cases.py", open_dir);
@@ -521,10 +533,7 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 		      "keep.append(case('relisten', a, []))\n"
 		      "while not os.path.exists(sys.argv[1]):\n"
 		      "    time.sleep(0.05)\n");
-	snprintf(log, sizeof(log), "%s/watch", K.dir);
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
-	usleep(300000);
+	w = watch_start("");
 	in_cgroup(&p, "D=%s; O=%s\n"
 		  "k " BS_AS_NOBODY " /usr/bin/python3 $O/cases.py $O/done > $D/out &\n"
 		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 6 ] && [ $i -lt 200 ]; do "
@@ -536,11 +545,7 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 	cr_expect_str_eq(p.out, "absent lo Connection refused\nabsent6 lo Connection refused\n"
 			 "second lo Connection refused\nmapped lo Connection refused\n"
 			 "listener lo Connection refused\nrelisten lo Connection refused\n", "%s", p.err);
-	for (int i = 0; i < 100 && bs_count(body, "\n") < 6; i++) {
-		usleep(30000);
-		bs_read_file(rec, body, sizeof(body));
-	}
-	bs_stop(w);
+	body = watch_records(w, 6);
 	cr_expect_eq(bs_count(body, ": hold tcp "), 6, "%s", body);
 	cr_expect_eq(bs_count(body, "EPERM"), 0, "the relisten is held, not a failed hold: %s", body);
 	cr_expect(strstr(status(), "listeners held to lo             6\n"), "%s", status());
@@ -552,32 +557,20 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
  * ("hold ... EPERM") and status counts it apart, so the administrator sees it. */
 Test(kernel, a_listener_bound_to_another_device_is_reported_not_held)
 {
-	char log[700], rec[700], body[8192] = "";
+	const char *body;
 	struct bs_proc p;
 	pid_t w;
 
 	if (!bs_can_switch_user())
 		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
-	kernel_up(LOOPBACK_ONLY);
-	if (K.lsm || !K.hold) {
-		kernel_down();
-		cr_skip("%s", K.lsm ? "with BPF LSM this listen is refused before it opens"
-			: "the sockops program cannot be loaded on this kernel (status says so)");
-	}
-	snprintf(log, sizeof(log), "%s/watch", K.dir);
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	w = bs_spawn(log, "exec %s system watch --pin %s --log %s", BINDSHIM, K.pin, rec);
-	usleep(300000);
+	hold_up();
+	w = watch_start("");
 	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
 		  "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n"
 		  "s.listen(); print(s.getsockname()[0], s.getsockopt(socket.SOL_SOCKET, "
 		  "socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\").decode())'");
 	cr_expect_str_eq(p.out, "0.0.0.0 bs0\n", "%s", p.err);
-	for (int i = 0; i < 100 && !strstr(body, "\n"); i++) {
-		usleep(30000);
-		bs_read_file(rec, body, sizeof(body));
-	}
-	bs_stop(w);
+	body = watch_records(w, 1);
 	cr_expect(strstr(body, "python3: hold tcp 0.0.0.0:") && strstr(body, " EPERM (rule \"wild\" "),
 		  "%s", body);
 	cr_expect(strstr(status(), "listeners held to lo             0\n"), "%s", status());

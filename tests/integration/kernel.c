@@ -552,9 +552,10 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 }
 
 /* The hold's limit: a listener its program bound to another interface before
- * listen() (SO_BINDTODEVICE needs no privilege the first time) cannot be moved to
- * lo without CAP_NET_RAW. It stays there and is exposed; the record says so
- * ("hold ... EPERM") and status counts it apart, so the administrator sees it. */
+ * listen() (SO_BINDTODEVICE needs no privilege the first time, nor does a scoped
+ * IPv6 link-local bind or connect) cannot be moved to lo without CAP_NET_RAW. It
+ * stays there and is exposed; the record says so ("hold ... EPERM") and status
+ * counts it apart, so the administrator sees it. */
 Test(kernel, a_listener_bound_to_another_device_is_reported_not_held)
 {
 	const char *body;
@@ -565,16 +566,24 @@ Test(kernel, a_listener_bound_to_another_device_is_reported_not_held)
 		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
 	hold_up();
 	w = watch_start("");
+	/* The device by setsockopt, and by an IPv6 link-local bind with a scope id,
+	 * which the kernel applies before it finds the address absent (red team). */
 	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
+		  "def dev(s):\n"
+		  "    return s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\").decode()\n"
 		  "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n"
-		  "s.listen(); print(s.getsockname()[0], s.getsockopt(socket.SOL_SOCKET, "
-		  "socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\").decode())'");
-	cr_expect_str_eq(p.out, "0.0.0.0 bs0\n", "%s", p.err);
-	body = watch_records(w, 1);
-	cr_expect(strstr(body, "python3: hold tcp 0.0.0.0:") && strstr(body, " EPERM (rule \"wild\" "),
+		  "s.listen(); print(s.getsockname()[0], dev(s))\n"
+		  "t = socket.socket(socket.AF_INET6)\n"
+		  "try:\n    t.bind((\"fe80::dead\", 0, 0, socket.if_nametoindex(\"bs0\")))\n"
+		  "except OSError as e:\n    print(e.strerror)\n"
+		  "t.listen(); print(t.getsockname()[0], dev(t))'");
+	cr_expect_str_eq(p.out, "0.0.0.0 bs0\nCannot assign requested address\n:: bs0\n", "%s", p.err);
+	body = watch_records(w, 2);
+	cr_expect(strstr(body, "python3: hold tcp 0.0.0.0:") && strstr(body, "python3: hold tcp [::]:"),
 		  "%s", body);
+	cr_expect_eq(bs_count(body, " EPERM (rule \"wild\" "), 2, "%s", body);
 	cr_expect(strstr(status(), "listeners held to lo             0\n"), "%s", status());
-	cr_expect(strstr(status(), "holds failed (other device)      1\n"), "%s", status());
+	cr_expect(strstr(status(), "holds failed (other device)      2\n"), "%s", status());
 }
 
 Test(kernel, lsm_listen_program_where_the_kernel_allows_it)

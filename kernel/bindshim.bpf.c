@@ -19,6 +19,11 @@
  *                                 nothing from another host reaches it. Where this
  *                                 program loads, port-0 binds wait for listen()
  *                                 even without BPF LSM
+ *   sockops (PASSIVE_ESTABLISHED) a connection that came in between the kernel
+ *                                 making a socket listen and the hold above (its
+ *                                 SYN did; it is accepted after) is held with its
+ *                                 listener: what the program knows of the listener
+ *                                 is copied into each connection it accepts
  *   cgroup/setsockopt             refuse IP_LOCAL_PORT_RANGE on UDP sockets: with a
  *                                 one-port range, a send autobinds to that port
  *                                 without any bind() to judge; and a new device
@@ -50,6 +55,7 @@
 #define AF_UNSPEC 0
 #define BS_LOOPBACK_IFINDEX 1	/* lo, in every network namespace */
 #define BS_TCP_LISTEN_CB 11	/* BPF_SOCK_OPS_TCP_LISTEN_CB, Linux 4.19 */
+#define BS_PASSIVE_ESTABLISHED_CB 5	/* BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB */
 #define EPROTONOSUPPORT_ 93	/* errno.h cannot be included in a BPF program */
 #define EPERM_ 1
 
@@ -108,7 +114,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
 	__type(key, int);
 	__type(value, struct bs_ksk);
 } bs_sk SEC(".maps");
@@ -216,10 +222,11 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
 	q->proto = type == SOCK_STREAM ? 1 : 2;
 }
 
-/* Sends a record of o for the call to the ring buffer (counting a full one). */
-static __always_inline void bs_record(__u8 call, const struct bs_kquery *q, __u32 gen,
-				      const struct bs_ksa *from, const struct bs_kout *o,
-				      __u64 cookie)
+/* Sends a record of o for the call by process pid to the ring buffer (counting a
+ * full one). */
+static __always_inline void bs_record_of(__u32 pid, __u8 call, const struct bs_kquery *q,
+					 __u32 gen, const struct bs_ksa *from,
+					 const struct bs_kout *o, __u64 cookie)
 {
 	struct bs_kevent *e = bpf_ringbuf_reserve(&bs_events, sizeof(*e), 0);
 
@@ -228,7 +235,7 @@ static __always_inline void bs_record(__u8 call, const struct bs_kquery *q, __u3
 		return;
 	}
 	e->cookie = cookie;
-	e->pid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	e->pid = pid;
 	e->uid = q->uid;
 	__builtin_memcpy(e->comm, q->comm, sizeof(e->comm));
 	e->call = call;
@@ -240,6 +247,14 @@ static __always_inline void bs_record(__u8 call, const struct bs_kquery *q, __u3
 	e->from = *from;
 	e->to = o->to;
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* The same, for the calling process. */
+static __always_inline void bs_record(__u8 call, const struct bs_kquery *q, __u32 gen,
+				      const struct bs_ksa *from, const struct bs_kout *o,
+				      __u64 cookie)
+{
+	bs_record_of((__u32)(bpf_get_current_pid_tgid() >> 32), call, q, gen, from, o, cookie);
 }
 
 /* IPV6_V6ONLY of an IPv6 socket; 1 when it cannot be read (::1 then, which binds
@@ -259,19 +274,26 @@ static __always_inline int bs_v6only(struct bpf_sock *sk, int type)
 
 /* Notes in what the program remembers of sk how its latest bind went: flag
  * BS_KSK_JUDGED with the endpoint the bind program let it bind (at), or
- * BS_KSK_DEFERRED; or adds BS_KSK_HELD. Returns 0 if it cannot remember. */
-static __always_inline int bs_mark(struct bpf_sock *sk, __u32 flag, const struct bs_ksa *at)
+ * BS_KSK_DEFERRED with the one it asked for; or adds BS_KSK_HELD; and who did it
+ * (q, the calling process).
+ * Returns what it remembers, NULL if it cannot. */
+static __always_inline struct bs_ksk *bs_mark(struct bpf_sock *sk, __u32 flag,
+					      const struct bs_ksa *at,
+					      const struct bs_kquery *q)
 {
 	struct bs_ksk *m = bpf_sk_storage_get(&bs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 
 	if (!m)
 		return 0;
 	if (flag != BS_KSK_HELD)
-		m->flags &= ~(__u32)(BS_KSK_JUDGED | BS_KSK_DEFERRED);
+		m->flags &= ~(__u32)(BS_KSK_JUDGED | BS_KSK_DEFERRED | BS_KSK_LOOKED);
 	m->flags |= flag;
 	if (at)
 		m->at = *at;
-	return 1;
+	m->pid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	m->uid = q->uid;
+	__builtin_memcpy(m->comm, q->comm, sizeof(m->comm));
+	return m;
 }
 
 /* Whether the socket listens where its latest bind was judged to go: its
@@ -292,7 +314,7 @@ static __always_inline int bs_where_judged(const struct bs_ksk *m, const struct 
 }
 
 /* Remembers a socket the program rewrote, for `bindshim audit`. */
-static __always_inline void bs_place(__u64 cookie, __u32 gen, const struct bs_ksa *from,
+static __noinline void bs_place(__u64 cookie, __u32 gen, const struct bs_ksa *from,
 				     const struct bs_kout *o)
 {
 	struct bs_kplaced v = {.gen = (__u8)gen, .rule = o->rule, .from = *from, .to = o->to};
@@ -361,12 +383,16 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 			bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
 		bpf_map_delete_elem(&bs_placed, &cookie);
 		if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
-			bs_mark(ctx->sk, BS_KSK_JUDGED, &from);
+			bs_mark(ctx->sk, BS_KSK_JUDGED, &from, &q);
 		return 1;
 	}
 	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD))) {
 		/* A client's bind before connect, or a server's: listen() will tell. */
-		if (bs_mark(ctx->sk, BS_KSK_DEFERRED, 0)) {
+		struct bs_ksk *m = bs_mark(ctx->sk, BS_KSK_DEFERRED, &from, &q);
+
+		if (m) {
+			m->rule = o.rule;
+			m->gen = env.gen;
 			bs_count(BS_KC_DEFERRED);
 			return 1;
 		}
@@ -400,7 +426,7 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 	}
 	ctx->user_port = bpf_htons(o.to.port);
 	if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
-		bs_mark(ctx->sk, BS_KSK_JUDGED, &o.to);
+		bs_mark(ctx->sk, BS_KSK_JUDGED, &o.to, &q);
 	bs_count(BS_KC_REWRITES);
 	bs_place(cookie, env.gen, &from, &o);
 	bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
@@ -471,48 +497,62 @@ int BPF_PROG(bs_listen, struct socket *sock, int backlog)
 	return bs_fail(o.err);
 }
 
+/* Where ctx's socket is (its local end) into at, and its IPV6_V6ONLY into v6only;
+ * 0 for a socket neither IPv4 nor IPv6. */
+static __always_inline int bs_local(struct bpf_sock_ops *ctx, struct bpf_sock *sk,
+				    struct bs_ksa *at, int *v6only)
+{
+	at->family = (__u16)ctx->family;
+	at->port = (__u16)ctx->local_port;
+	if (at->family == BS_KAF_INET) {
+		__u32 ip = ctx->local_ip4;
+
+		__builtin_memcpy(at->addr, &ip, 4);
+	} else if (at->family == BS_KAF_INET6) {
+		/* One 4-byte load each: the kernel takes no wider access to these. */
+		volatile __u32 *ip6 = ctx->local_ip6;
+		__u32 w[4] = {ip6[0], ip6[1], ip6[2], ip6[3]};
+
+		__builtin_memcpy(at->addr, w, 16);
+		*v6only = bs_v6only(sk, SOCK_STREAM);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 /* After listen(): the socket's address is final (the kernel holds its lock). A
  * socket that listens where its bind was judged to go stays: one decision per
  * socket. Any other (never bound, autobound by listen(); a port-0 bind left for
  * listen; a bind the kernel refused after the bind program let it pass) is judged
  * like bind(ADDRESS:0), as the LSM program does; where the policy does not allow
- * it, it is held to the loopback interface, and recorded ("hold"). */
-SEC("sockops")
-int bs_listened(struct bpf_sock_ops *ctx)
+ * it, it is held to the loopback interface, and recorded ("hold"). Either way the
+ * listener is marked, for the connections it accepts (bs_on_accept). */
+static __always_inline int bs_on_listen(struct bpf_sock_ops *ctx, struct bpf_sock *sk,
+					struct bs_kenv *env)
 {
-	struct bs_kenv env;
 	struct bs_kquery q = {};
 	struct bs_ksa at = {};
 	struct bs_kout o = {};
-	struct bpf_sock *sk = ctx->sk;
+	struct bs_ksk *m;
 	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
 	__u64 cookie;
 
-	if (ctx->op != BS_TCP_LISTEN_CB || !sk || !bs_active(&env))
+	if (!bs_local(ctx, sk, &at, &v6only))
 		return 1;
-	at.family = (__u16)ctx->family;
-	at.port = (__u16)ctx->local_port;
-	if (at.family == BS_KAF_INET) {
-		__u32 ip = ctx->local_ip4;
-
-		__builtin_memcpy(at.addr, &ip, 4);
-	} else if (at.family == BS_KAF_INET6) {
-		/* One 4-byte load each: the kernel takes no wider access to these. */
-		volatile __u32 *ip6 = ctx->local_ip6;
-		__u32 w[4] = {ip6[0], ip6[1], ip6[2], ip6[3]};
-
-		__builtin_memcpy(at.addr, w, 16);
-		v6only = bs_v6only(sk, SOCK_STREAM);
-	} else {
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	if (m && bs_where_judged(m, &at)) {
+		m->flags |= BS_KSK_LOOKED;
 		return 1;
 	}
-	if (bs_where_judged(bpf_sk_storage_get(&bs_sk, sk, 0, 0), &at))
-		return 1;
 	at.port = 0;
 	bs_who(&q, SOCK_STREAM);
-	bs_k_judge(&env, &q, &at, v6only, &o);
-	if (!o.err && o.action != BS_KA_REWRITE)
+	bs_k_judge(env, &q, &at, v6only, &o);
+	if (!o.err && o.action != BS_KA_REWRITE) {
+		if (m)
+			m->flags |= BS_KSK_LOOKED;
 		return 1;
+	}
 	at.port = (__u16)ctx->local_port;	/* where it listens, for the record */
 	/* Already on lo (an accepted connection of a held listener, listening again):
 	 * held as it is, since setting a device again needs CAP_NET_RAW. Otherwise
@@ -525,14 +565,101 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	o.to = at;
 	o.to.scope = BS_LOOPBACK_IFINDEX;
 	if (o.err) {
+		/* Exposed, and reported: its connections are left as they are. */
+		bs_mark(sk, BS_KSK_LOOKED, 0, &q);
 		bs_count(BS_KC_HOLDS_FAILED);
 	} else {
-		bs_mark(sk, BS_KSK_HELD, 0);
+		m = bs_mark(sk, BS_KSK_HELD, 0, &q);
+		if (m) {
+			m->rule = o.rule;
+			m->gen = env->gen;
+		}
 		bs_count(BS_KC_LISTENS_HELD);
-		bs_place(cookie, env.gen, &at, &o);
+		bs_place(cookie, env->gen, &at, &o);
 	}
-	bs_record(BS_KCALL_LISTEN, &q, env.gen, &at, &o, cookie);
+	bs_record(BS_KCALL_LISTEN, &q, env->gen, &at, &o, cookie);
 	return 1;
+}
+
+/* Whether at, where a connection arrived, is where its listener's bind was judged
+ * to go: that address or the wildcard it was judged as, and that port (any, if the
+ * bind asked for port 0). */
+static __always_inline int bs_judged_covers(const struct bs_ksk *m, const struct bs_ksa *at)
+{
+	int n = at->family == BS_KAF_INET ? 4 : 16, any = 1, same = 1;
+
+	if (!(m->flags & BS_KSK_JUDGED) || m->at.family != at->family ||
+	    (m->at.port && m->at.port != at->port))
+		return 0;
+	for (int i = 0; i < 16; i++) {
+		if (i < n && m->at.addr[i])
+			any = 0;
+		if (i < n && m->at.addr[i] != at->addr[i])
+			same = 0;
+	}
+	return any || same;
+}
+
+/* A connection a listener took (the kernel copied into it what the program
+ * remembers of the listener; this runs in the kernel's receive path, so the
+ * process is the one remembered). One whose SYN came in after the kernel made
+ * the socket listen but before bs_on_listen held it, or that even completed
+ * before, would reach a held listener from anywhere: it is held to lo with its
+ * listener. The connections of a listener left as it is (or of one from before
+ * kernel mode, which has nothing remembered) are not touched. */
+static __noinline int bs_on_accept(struct bpf_sock_ops *ctx, struct bpf_sock *sk,
+					struct bs_kenv *env)
+{
+	struct bs_ksk *m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	struct bs_kquery q = {.proto = 1};
+	struct bs_ksa at = {};
+	struct bs_kout o = {.rule = -1};
+	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
+	__u32 gen = env->gen;
+
+	if (!m || sk->bound_dev_if == BS_LOOPBACK_IFINDEX || !bs_local(ctx, sk, &at, &v6only))
+		return 1;
+	/* Not held: left as it is once looked at; before, only a connection its
+	 * judged bind covers stays. */
+	if (!(m->flags & BS_KSK_HELD) &&
+	    ((m->flags & BS_KSK_LOOKED) || bs_judged_covers(m, &at)))
+		return 1;
+	q.uid = m->uid;
+	__builtin_memcpy(q.comm, m->comm, sizeof(q.comm));
+	if (m->flags & (BS_KSK_HELD | BS_KSK_DEFERRED)) {
+		/* The rule that held its listener, or that rewrites its port-0 bind. */
+		o.rule = m->rule;
+		gen = m->gen;
+	}
+	/* A device other than lo cannot be changed here (CAP_NET_RAW, and this is
+	 * not the owner's context): reported. */
+	o.err = sk->bound_dev_if ? EPERM_
+		: -bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
+	o.action = BS_KEV_HOLD;
+	o.to = at;
+	o.to.scope = BS_LOOPBACK_IFINDEX;
+	if (o.err) {
+		bs_count(BS_KC_HOLDS_FAILED);
+	} else {
+		m->flags |= BS_KSK_HELD;
+		bs_count(BS_KC_CONNS_HELD);
+	}
+	bs_record_of(m->pid, BS_KCALL_ACCEPT, &q, gen, &at, &o, bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("sockops")
+int bs_listened(struct bpf_sock_ops *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct bs_kenv env;
+
+	if (!sk || (ctx->op != BS_TCP_LISTEN_CB && ctx->op != BS_PASSIVE_ESTABLISHED_CB) ||
+	    !bs_active(&env))
+		return 1;
+	if (ctx->op == BS_TCP_LISTEN_CB)
+		return bs_on_listen(ctx, sk, &env);
+	return bs_on_accept(ctx, sk, &env);
 }
 
 SEC("cgroup/setsockopt")

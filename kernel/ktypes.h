@@ -132,6 +132,7 @@ struct bs_ksa {
 #define BS_KCALL_BIND 0
 #define BS_KCALL_LISTEN 1
 #define BS_KCALL_SETSOCKOPT 2
+#define BS_KCALL_ACCEPT 3		/* a connection a held listener took: kernel, not a call */
 
 /* bs_kevent.event: enum bs_action, or BS_KEV_DENY for a failing call */
 #define BS_KEV_DENY 8
@@ -149,13 +150,19 @@ struct bs_kevent {
 	struct bs_ksa from, to;
 };
 
-/* What the program remembers of a socket (sk storage). */
+/* What the program remembers of a socket (sk storage, which the kernel copies to
+ * each connection a listener accepts: BPF_F_CLONE). */
 #define BS_KSK_DEFERRED 1		/* a port-0 bind the policy rewrites: judged at listen */
 #define BS_KSK_HELD 2			/* a listener held to lo: its device stays */
 #define BS_KSK_JUDGED 4			/* stream socket: its latest bind was judged to go to at */
+#define BS_KSK_LOOKED 8			/* a listener looked at after listen() and left as it is */
 struct bs_ksk {
 	__u32 flags;
+	__s32 rule;			/* the rule that held it, or deferred its bind, */
+	__u32 gen;			/* of this generation */
 	struct bs_ksa at;		/* with BS_KSK_JUDGED; port 0: any */
+	__u32 pid, uid;			/* who bound it or listened, for a connection's record */
+	char comm[BS_KCOMM];
 };
 
 /* What `audit` finds of a listener the program placed (LRU map by socket cookie). */
@@ -178,6 +185,7 @@ enum {
 	BS_KC_LISTENS_HELD,		/* listeners held to the loopback interface */
 	BS_KC_DEVICE_REFUSED,		/* SO_BINDTODEVICE/SO_BINDTOIFINDEX on a held listener */
 	BS_KC_HOLDS_FAILED,		/* listeners already bound to another device: not held */
+	BS_KC_CONNS_HELD,		/* connections that came in before their listener's hold */
 	BS_KC_N
 };
 

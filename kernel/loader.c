@@ -266,7 +266,10 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 			errno == EEXIST ? " (already enabled: use reload, or disable first)" : "");
 		return -1;
 	}
-	for (int i = 0; i < BS_KNLINKS; i++) {
+	/* The bind programs last: a socket they mark is then seen by every other
+	 * (a listener marked at bind but not looked at after listen() would have
+	 * its connections held). */
+	for (int i = BS_KNLINKS - 1; i >= 0; i--) {
 		if ((i == BS_KLINK_LSM && !(flags & BS_KF_LSM)) ||
 		    (i == BS_KLINK_HOLD && !(flags & BS_KF_HOLD)))
 			continue;
@@ -467,6 +470,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"listen() refused", "IP_LOCAL_PORT_RANGE refused", "records dropped (ring full)",
 		"MPTCP sockets refused", "listeners held to lo",
 		"held listeners' device kept", "holds failed (other device)",
+		"connections held to lo",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;

@@ -69,7 +69,7 @@ static const char *event_name(__u8 ev)
 void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
 		   const struct bs_kevent *e)
 {
-	static const char *const calls[] = {"bind", "listen", "setsockopt"};
+	static const char *const calls[] = {"bind", "listen", "setsockopt", "accept"};
 	struct bs_kinfo info = {0};
 	struct bs_kmeta meta;
 	struct bs_policy pol = {0};
@@ -99,7 +99,7 @@ void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
 	bs_ksa_to(&from, &e->from);
 	bs_ksa_to(&to, &e->to);
 	r = (struct bs_record){
-		.who = &who, .call = calls[e->call < 3 ? e->call : 0], .event = event_name(e->event),
+		.who = &who, .call = calls[e->call < 4 ? e->call : 0], .event = event_name(e->event),
 		.proto = e->proto, .from = &from, .to = e->event == BS_REWRITE ? &to : NULL,
 		.err = e->err, .policy = &pol, .d = &d, .via = "kernel",
 	};

@@ -176,7 +176,7 @@ static pid_t watch_start(const char *opts)
  * returns what it wrote. */
 static const char *watch_records(pid_t w, int n)
 {
-	static char body[8192];
+	static char body[1 << 17];
 	char rec[700];
 
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
@@ -534,7 +534,7 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 		      "while not os.path.exists(sys.argv[1]):\n"
 		      "    time.sleep(0.05)\n");
 	w = watch_start("");
-	in_cgroup(&p, "D=%s; O=%s\n"
+	in_cgroup(&p, "D=%s; O=%s\n: > $D/out\n"
 		  "k " BS_AS_NOBODY " /usr/bin/python3 $O/cases.py $O/done > $D/out &\n"
 		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 6 ] && [ $i -lt 200 ]; do "
 		  "sleep 0.05; i=$((i + 1)); done\n"
@@ -584,6 +584,55 @@ Test(kernel, a_listener_bound_to_another_device_is_reported_not_held)
 	cr_expect_eq(bs_count(body, " EPERM (rule \"wild\" "), 2, "%s", body);
 	cr_expect(strstr(status(), "listeners held to lo             0\n"), "%s", status());
 	cr_expect(strstr(status(), "holds failed (other device)      2\n"), "%s", status());
+}
+
+/* Red team: between the kernel making a socket listen and the sockops program
+ * holding it, a listener takes SYNs from anywhere; the connections they open
+ * complete after the hold. A peer that knows the port (a port-0 bind's getsockname
+ * tells it before listen()) connects as fast as it can while the server listens,
+ * round after round: each connection the server accepts from the peer is held to
+ * lo with its listener, and the peer never reads what the server writes. Skips
+ * where no connection got in during the window in all the rounds. */
+Test(kernel, connections_from_before_a_hold_are_held_with_it)
+{
+	char shm[700], out[700], peer_out[700], line[200] = "";
+	const char *body;
+	int rounds, remote = -1, dev0 = -1, dev1 = -1;
+	unsigned connected = 0, got = 1;
+	struct bs_proc p;
+	pid_t w, peer;
+	FILE *f;
+
+	hold_up();
+	snprintf(shm, sizeof(shm), "%s/shared", K.dir);
+	snprintf(out, sizeof(out), "%s/server", K.dir);
+	snprintf(peer_out, sizeof(peer_out), "%s/peer", K.dir);
+	w = watch_start("");
+	peer = bs_spawn(peer_out, IN_PEER "%s peer %s 198.51.100.7", HELPER("synrace"), shm);
+	in_cgroup(&p, "k %s server %s 400 > %s", HELPER("synrace"), shm, out);
+	for (int i = 0; i < 100 && (bs_read_file(peer_out, line, sizeof(line)) < 0 ||
+				     !strstr(line, "\n")); i++)
+		usleep(50000);
+	bs_stop(peer);
+	cr_assert_eq(sscanf(line, "connected %u read %u", &connected, &got), 2, "peer: %s", line);
+	f = fopen(out, "r");
+	cr_assert(f && fscanf(f, "rounds %d remote %d dev0 %d dev1 %d", &rounds, &remote, &dev0,
+			      &dev1) == 4, "server: %s%s", p.out, p.err);
+	fclose(f);
+	cr_expect_eq(got, 0, "the peer read from %u of %u connections (server: %d remote, "
+		     "%d on no device)", got, connected, remote, dev0);
+	cr_expect_eq(dev0, 0, "%d of %d connections from the peer were not held", dev0, remote);
+	body = watch_records(w, remote + rounds);
+	if (remote == 0)
+		cr_skip("no connection of the peer's got in between listen() and the hold in %d "
+			"rounds (connected %u)", rounds, connected);
+	cr_log_info("%d rounds: %d connections from the peer came in before the hold", rounds,
+		    remote);
+	snprintf(line, sizeof(line), "connections held to lo           %d\n", remote);
+	cr_expect(strstr(status(), line), "%d: %s", remote, status());
+	cr_expect_eq(bs_count(body, "synrace: hold tcp 198.51.100.7:"), remote, "%s", body);
+	cr_expect_eq(bs_count(body, "(rule \"wild\" "), remote + rounds, "%s", body);
+	cr_expect_eq(bs_count(body, ") in accept() via kernel\n"), remote, "%s", body);
 }
 
 Test(kernel, lsm_listen_program_where_the_kernel_allows_it)

@@ -680,8 +680,24 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 		bs_count(BS_KC_DEVICE_REFUSED);
 		return bs_fail(EPERM_);
 	}
-	if (ctx->level != IPPROTO_IP || ctx->optname != IP_LOCAL_PORT_RANGE ||
-	    sk->type != SOCK_DGRAM)
+	if (ctx->level != IPPROTO_IP || ctx->optname != IP_LOCAL_PORT_RANGE)
+		return 1;
+	if (sk->type == SOCK_STREAM) {
+		/* A one-port range makes a never-bound listener's port known before
+		 * listen(): remembered, so that a connection completing before the
+		 * listener is looked at is held (bs_on_accept). */
+		struct bs_kenv env;
+		struct bs_kstate *st = bs_active(&env);
+		struct bs_kquery q;
+
+		if (st && (st->flags & BS_KF_HOLD) &&
+		    !bpf_sk_storage_get(&bs_sk, sk, 0, 0)) {
+			bs_who(&q, SOCK_STREAM);
+			bs_mark(sk, 0, 0, &q);
+		}
+		return 1;
+	}
+	if (sk->type != SOCK_DGRAM)
 		return 1;
 	bs_count(BS_KC_SOCKOPT_REFUSED);
 	return 0;

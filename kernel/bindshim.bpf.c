@@ -112,6 +112,13 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } bs_events SEC(".maps");
 
+/* Records of listeners and connections that could not be held (exposed): apart,
+ * so that a flood of other records cannot push them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} bs_alerts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
@@ -222,16 +229,18 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
 	q->proto = type == SOCK_STREAM ? 1 : 2;
 }
 
-/* Sends a record of o for the call by process pid to the ring buffer (counting a
- * full one). */
+/* Sends a record of o for the call by process pid to its ring buffer (counting a
+ * full one): a hold that failed to the alerts, any other to the events. */
 static __always_inline void bs_record_of(__u32 pid, __u8 call, const struct bs_kquery *q,
 					 __u32 gen, const struct bs_ksa *from,
 					 const struct bs_kout *o, __u64 cookie)
 {
-	struct bs_kevent *e = bpf_ringbuf_reserve(&bs_events, sizeof(*e), 0);
+	int alert = o->action == BS_KEV_HOLD && o->err;
+	struct bs_kevent *e = alert ? bpf_ringbuf_reserve(&bs_alerts, sizeof(*e), 0)
+			      : bpf_ringbuf_reserve(&bs_events, sizeof(*e), 0);
 
 	if (!e) {
-		bs_count(BS_KC_DROPS);
+		bs_count(alert ? BS_KC_ALERT_DROPS : BS_KC_DROPS);
 		return;
 	}
 	e->cookie = cookie;

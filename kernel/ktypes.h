@@ -186,6 +186,7 @@ enum {
 	BS_KC_DEVICE_REFUSED,		/* SO_BINDTODEVICE/SO_BINDTOIFINDEX on a held listener */
 	BS_KC_HOLDS_FAILED,		/* listeners already bound to another device: not held */
 	BS_KC_CONNS_HELD,		/* connections that came in before their listener's hold */
+	BS_KC_ALERT_DROPS,		/* failed holds' records lost: their ring buffer was full */
 	BS_KC_N
 };
 

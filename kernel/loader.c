@@ -182,7 +182,7 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 	struct bpf_map *m[BS_KM_N] = {
 		s->maps.bs_state, s->maps.bs_rules, s->maps.bs_pats, s->maps.bs_info,
 		s->maps.bs_meta, s->maps.bs_counters, s->maps.bs_events, s->maps.bs_sk,
-		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner,
+		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner, s->maps.bs_alerts,
 	};
 
 	return m[i];
@@ -470,7 +470,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"listen() refused", "IP_LOCAL_PORT_RANGE refused", "records dropped (ring full)",
 		"MPTCP sockets refused", "listeners held to lo",
 		"held listeners' device kept", "holds failed (other device)",
-		"connections held to lo",
+		"connections held to lo", "failed-hold records dropped",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;

@@ -28,7 +28,7 @@ static const char *const map_names[BS_KM_N] = {
 	[BS_KM_STATE] = "state", [BS_KM_RULES] = "rules", [BS_KM_PATS] = "pats",
 	[BS_KM_INFO] = "info", [BS_KM_META] = "meta", [BS_KM_COUNTERS] = "counters",
 	[BS_KM_EVENTS] = "events", [BS_KM_SK] = "sk", [BS_KM_PLACED] = "placed",
-	[BS_KM_SYNC] = "sync", [BS_KM_INNER] = "inner",
+	[BS_KM_SYNC] = "sync", [BS_KM_INNER] = "inner", [BS_KM_ALERTS] = "alerts",
 };
 
 const char *bs_kmap_name(int i)

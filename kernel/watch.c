@@ -196,6 +196,11 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	}
 	open_logger(&w);
 	rb = ring_buffer__new(w.p.fd[BS_KM_EVENTS], on_event, &w, NULL);
+	/* Failed holds come through a ring of their own (see bs_record_of). */
+	if (rb && ring_buffer__add(rb, w.p.fd[BS_KM_ALERTS], on_event, &w)) {
+		ring_buffer__free(rb);
+		rb = NULL;
+	}
 	if (!rb) {
 		fprintf(stderr, "bindshim system watch: cannot read the ring buffer: %s\n",
 			strerror(errno));

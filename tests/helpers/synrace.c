@@ -89,9 +89,9 @@ static int aimed_at(struct shared *sh, int range, int round)
 		uint32_t port = 40200 + (uint32_t)round % 100, both = port | port << 16;
 
 		if (setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &both, sizeof(both)) < 0) {
-			perror("IP_LOCAL_PORT_RANGE");
-			close(s);
-			return -1;
+			/* Before Linux 6.3: the test skips. */
+			printf("no IP_LOCAL_PORT_RANGE: %s\n", strerror(errno));
+			exit(3);
 		}
 		atomic_store(&sh->port, port);
 		return s;

@@ -24,6 +24,11 @@
  *                                 SYN did; it is accepted after) is held with its
  *                                 listener: what the program knows of the listener
  *                                 is copied into each connection it accepts
+ *   sk_lookup                     (the network namespace enable runs in) drop a
+ *                                 SYN that arrives on another interface than lo
+ *                                 for a listener the sockops program could not
+ *                                 hold (tied to that interface before listen()):
+ *                                 such listeners are put in a socket hash
  *   cgroup/setsockopt             refuse IP_LOCAL_PORT_RANGE on UDP sockets: with a
  *                                 one-port range, a send autobinds to that port
  *                                 without any bind() to judge; and a new device
@@ -125,6 +130,15 @@ struct {
 	__type(key, int);
 	__type(value, struct bs_ksk);
 } bs_sk SEC(".maps");
+
+/* Listeners a hold failed for in the guard's network namespace, by port (the
+ * kernel takes a socket out when it closes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} bs_exposed SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -506,6 +520,16 @@ int BPF_PROG(bs_listen, struct socket *sock, int backlog)
 	return bs_fail(o.err);
 }
 
+/* Puts ctx's listener, which could not be held, in the guard's hash if it is in
+ * the guard's network namespace. */
+static __always_inline void bs_guard_add(struct bpf_sock_ops *ctx, const struct bs_kstate *st,
+					 __u32 port)
+{
+	if (bpf_get_netns_cookie(ctx) == st->netns &&
+	    bpf_sock_hash_update(ctx, &bs_exposed, &port, BPF_ANY) == 0)
+		bs_count(BS_KC_GUARDED);
+}
+
 /* Where ctx's socket is (its local end) into at, and its IPV6_V6ONLY into v6only;
  * 0 for a socket neither IPv4 nor IPv6. */
 static __always_inline int bs_local(struct bpf_sock_ops *ctx, struct bpf_sock *sk,
@@ -537,6 +561,52 @@ static __always_inline int bs_local(struct bpf_sock_ops *ctx, struct bpf_sock *s
  * like bind(ADDRESS:0), as the LSM program does; where the policy does not allow
  * it, it is held to the loopback interface, and recorded ("hold"). Either way the
  * listener is marked, for the connections it accepts (bs_on_accept). */
+/* Holds ctx's listener sk to lo (or records why it cannot): the rest of
+ * bs_on_listen, in a frame of its own (the decision's call chain fills the
+ * stack). */
+static __noinline int bs_hold(struct bpf_sock_ops *ctx, __u32 gen, const struct bs_kquery *q,
+			      struct bs_ksa *at, struct bs_kout *o)
+{
+	struct bpf_sock *sk = ctx->sk;
+	int lo = BS_LOOPBACK_IFINDEX;
+	__u32 zero = 0;
+	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+	struct bs_ksk *m;
+	__u64 cookie;
+
+	if (!sk || !st)
+		return 1;
+
+	/* Already on lo (an accepted connection of a held listener, listening again):
+	 * held as it is, since setting a device again needs CAP_NET_RAW. Otherwise
+	 * the hold fails for a socket its program bound to another device, unless
+	 * the caller has CAP_NET_RAW: recorded with the errno, counted apart. */
+	o->err = sk->bound_dev_if == BS_LOOPBACK_IFINDEX ? 0
+		 : -bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
+	cookie = bpf_get_socket_cookie(ctx);
+	o->action = BS_KEV_HOLD;
+	o->to = *at;
+	o->to.scope = BS_LOOPBACK_IFINDEX;
+	if (o->err) {
+		/* Exposed, and reported: its connections are left as they are; where
+		 * the guard runs, SYNs for it from other interfaces are dropped. */
+		bs_mark(sk, BS_KSK_LOOKED, 0, q);
+		bs_count(BS_KC_HOLDS_FAILED);
+		if (st->flags & BS_KF_GUARD)
+			bs_guard_add(ctx, st, at->port);
+	} else {
+		m = bs_mark(sk, BS_KSK_HELD, 0, q);
+		if (m) {
+			m->rule = o->rule;
+			m->gen = gen;
+		}
+		bs_count(BS_KC_LISTENS_HELD);
+		bs_place(cookie, gen, at, o);
+	}
+	bs_record(BS_KCALL_LISTEN, q, gen, at, o, cookie);
+	return 1;
+}
+
 static __always_inline int bs_on_listen(struct bpf_sock_ops *ctx, struct bpf_sock *sk,
 					struct bs_kenv *env)
 {
@@ -544,8 +614,7 @@ static __always_inline int bs_on_listen(struct bpf_sock_ops *ctx, struct bpf_soc
 	struct bs_ksa at = {};
 	struct bs_kout o = {};
 	struct bs_ksk *m;
-	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
-	__u64 cookie;
+	int v6only = 1;
 
 	if (!bs_local(ctx, sk, &at, &v6only))
 		return 1;
@@ -563,31 +632,7 @@ static __always_inline int bs_on_listen(struct bpf_sock_ops *ctx, struct bpf_soc
 		return 1;
 	}
 	at.port = (__u16)ctx->local_port;	/* where it listens, for the record */
-	/* Already on lo (an accepted connection of a held listener, listening again):
-	 * held as it is, since setting a device again needs CAP_NET_RAW. Otherwise
-	 * the hold fails for a socket its program bound to another device, unless
-	 * the caller has CAP_NET_RAW: recorded with the errno, counted apart. */
-	o.err = sk->bound_dev_if == BS_LOOPBACK_IFINDEX ? 0
-		: -bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &lo, sizeof(lo));
-	cookie = bpf_get_socket_cookie(ctx);
-	o.action = BS_KEV_HOLD;
-	o.to = at;
-	o.to.scope = BS_LOOPBACK_IFINDEX;
-	if (o.err) {
-		/* Exposed, and reported: its connections are left as they are. */
-		bs_mark(sk, BS_KSK_LOOKED, 0, &q);
-		bs_count(BS_KC_HOLDS_FAILED);
-	} else {
-		m = bs_mark(sk, BS_KSK_HELD, 0, &q);
-		if (m) {
-			m->rule = o.rule;
-			m->gen = env->gen;
-		}
-		bs_count(BS_KC_LISTENS_HELD);
-		bs_place(cookie, env->gen, &at, &o);
-	}
-	bs_record(BS_KCALL_LISTEN, &q, env->gen, &at, &o, cookie);
-	return 1;
+	return bs_hold(ctx, env->gen, &q, &at, &o);
 }
 
 /* Whether at, where a connection arrived, is where its listener's bind was judged
@@ -669,6 +714,37 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	if (ctx->op == BS_TCP_LISTEN_CB)
 		return bs_on_listen(ctx, sk, &env);
 	return bs_on_accept(ctx, sk, &env);
+}
+
+/* A SYN for a listener a hold failed for (bs_exposed), arriving on the interface
+ * that listener is tied to, from another host: dropped. Everything else goes on to
+ * the kernel's own lookup. */
+SEC("sk_lookup")
+int bs_guard(struct bpf_sk_lookup *ctx)
+{
+	__u32 port = ctx->local_port;
+	struct bpf_sock *sk;
+	int drop = 0;
+
+	if (ctx->protocol != IPPROTO_TCP || ctx->ingress_ifindex == BS_LOOPBACK_IFINDEX)
+		return SK_PASS;
+	sk = bpf_map_lookup_elem(&bs_exposed, &port);
+	if (!sk)
+		return SK_PASS;
+	if (sk->bound_dev_if == ctx->ingress_ifindex) {
+		/* The wildcard of either family, or this very address. */
+		drop = sk->family == BS_KAF_INET
+		       ? !sk->src_ip4 || (ctx->family == BS_KAF_INET && sk->src_ip4 == ctx->local_ip4)
+		       : !(sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] | sk->src_ip6[3]) ||
+			 (ctx->family == BS_KAF_INET6 && sk->src_ip6[0] == ctx->local_ip6[0] &&
+			  sk->src_ip6[1] == ctx->local_ip6[1] && sk->src_ip6[2] == ctx->local_ip6[2] &&
+			  sk->src_ip6[3] == ctx->local_ip6[3]);
+	}
+	bpf_sk_release(sk);
+	if (!drop)
+		return SK_PASS;
+	bs_count(BS_KC_SYNS_DROPPED);
+	return SK_DROP;
 }
 
 SEC("cgroup/setsockopt")

@@ -99,11 +99,13 @@ struct bs_kgen {
 /* bs_kstate.flags */
 #define BS_KF_LSM 1			/* listen() is judged: port-0 rewrites wait for it */
 #define BS_KF_HOLD 2			/* listeners are held to lo: port-0 rewrites wait too */
+#define BS_KF_GUARD 4			/* SYNs to listeners a hold failed for are dropped */
 
 struct bs_kstate {
 	__u32 gen;			/* the active generation, 0 or 1 */
 	__u32 flags;
 	struct bs_kgen g[2];
+	__u64 netns;			/* with BS_KF_GUARD: its network namespace (cookie) */
 };
 
 /* What the user-space side keeps about a compiled rule (for records and status);
@@ -187,6 +189,8 @@ enum {
 	BS_KC_HOLDS_FAILED,		/* listeners already bound to another device: not held */
 	BS_KC_CONNS_HELD,		/* connections that came in before their listener's hold */
 	BS_KC_ALERT_DROPS,		/* failed holds' records lost: their ring buffer was full */
+	BS_KC_GUARDED,			/* listeners a hold failed for, guarded by sk_lookup */
+	BS_KC_SYNS_DROPPED,		/* SYNs from elsewhere than lo to those, dropped */
 	BS_KC_N
 };
 

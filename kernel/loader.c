@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -188,8 +189,9 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 	return m[i];
 }
 
-/* Opens and loads the skeleton, with the LSM listen program if flags has BS_KF_LSM
- * and the sockops one that holds listeners if BS_KF_HOLD; NULL on failure. */
+/* Opens and loads the skeleton, with the LSM listen program if flags has BS_KF_LSM,
+ * the sockops one that holds listeners if BS_KF_HOLD and the sk_lookup one that
+ * guards those it cannot hold if BS_KF_GUARD; NULL on failure. */
 static struct bs_bpf *load_skel(__u32 flags)
 {
 	struct bs_bpf *s = bs_bpf__open();
@@ -200,6 +202,7 @@ static struct bs_bpf *load_skel(__u32 flags)
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval, NULL) > 0;
 	bpf_program__set_autoload(s->progs.bs_listen, flags & BS_KF_LSM);
 	bpf_program__set_autoload(s->progs.bs_listened, flags & BS_KF_HOLD);
+	bpf_program__set_autoload(s->progs.bs_guard, flags & BS_KF_GUARD);
 	if (bs_bpf__load(s)) {
 		bs_bpf__destroy(s);
 		return NULL;
@@ -207,35 +210,38 @@ static struct bs_bpf *load_skel(__u32 flags)
 	return s;
 }
 
-/* Loads the skeleton with what this kernel takes of *flags (both listen programs,
- * else without the LSM one, else without either), leaving in *flags what loaded
- * and saying what is missing. */
+/* Loads the skeleton with what this kernel takes of *flags: without the LSM program
+ * if it cannot load, then without the guard, then without the sockops program (the
+ * guard needs it); leaves in *flags what loaded and says what is missing. */
 static struct bs_bpf *load_what_loads(__u32 *flags)
 {
+	static const struct {
+		__u32 flag;
+		const char *what;
+	} parts[] = {
+		{BS_KF_LSM, "the BPF LSM program (listen)"},
+		{BS_KF_GUARD, "the sk_lookup program (SYNs to listeners that cannot be held)"},
+		{BS_KF_HOLD, "the sockops program (listeners held to lo)"},
+	};
 	struct bs_bpf *s = load_skel(*flags);
 
-	if (!s && (*flags & BS_KF_LSM)) {
-		fprintf(stderr, "bindshim system: warning: the BPF LSM program (listen) cannot be "
-			"loaded here; going on without it\n");
-		*flags &= ~(__u32)BS_KF_LSM;
+	for (size_t i = 0; !s && i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (!(*flags & parts[i].flag))
+			continue;
+		fprintf(stderr, "bindshim system: warning: %s cannot be loaded here; going on "
+			"without it\n", parts[i].what);
+		*flags &= ~parts[i].flag;
 		s = load_skel(*flags);
-	}
-	if (!s) {
-		*flags &= ~(__u32)BS_KF_HOLD;
-		s = load_skel(*flags);
-		if (s)
-			fprintf(stderr, "bindshim system: warning: the sockops program (listeners "
-				"held to lo) cannot be loaded here; going on without it\n");
 	}
 	return s;
 }
 
 /* Fills generation 0 and the state of a freshly loaded skeleton. */
 static int fill(struct bs_bpf *s, const struct bs_ktables *t, const char *policy,
-		const char *cgroup, __u32 flags)
+		const char *cgroup, __u32 flags, __u64 netns)
 {
 	struct bs_kpins p;
-	struct bs_kstate st = {.gen = 0, .flags = flags};
+	struct bs_kstate st = {.gen = 0, .flags = flags, .netns = netns};
 	struct bs_kmeta meta = {0};
 	__u32 zero = 0;
 	int rc;
@@ -256,10 +262,11 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 {
 	struct bpf_program *progs[BS_KNLINKS] = {s->progs.bs_bind4, s->progs.bs_bind6,
 						  s->progs.bs_listen, s->progs.bs_setsockopt,
-						  s->progs.bs_sock_create, s->progs.bs_listened};
+						  s->progs.bs_sock_create, s->progs.bs_listened,
+						  s->progs.bs_guard};
 	struct bpf_link *links[BS_KNLINKS] = {0};
 	char path[512];
-	int rc = -1;
+	int rc = -1, netns = -1;
 
 	if (mkdir(pin, 0700) < 0) {
 		fprintf(stderr, "bindshim system: %s: %s%s\n", pin, strerror(errno),
@@ -271,9 +278,16 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 	 * its connections held). */
 	for (int i = BS_KNLINKS - 1; i >= 0; i--) {
 		if ((i == BS_KLINK_LSM && !(flags & BS_KF_LSM)) ||
-		    (i == BS_KLINK_HOLD && !(flags & BS_KF_HOLD)))
+		    (i == BS_KLINK_HOLD && !(flags & BS_KF_HOLD)) ||
+		    (i == BS_KLINK_GUARD && !(flags & BS_KF_GUARD)))
 			continue;
-		links[i] = bpf_program__attach_cgroup(progs[i], cgfd);
+		if (i == BS_KLINK_GUARD) {
+			/* The guard belongs to a network namespace: this one. */
+			netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+			links[i] = netns < 0 ? NULL : bpf_program__attach_netns(progs[i], netns);
+		} else {
+			links[i] = bpf_program__attach_cgroup(progs[i], cgfd);
+		}
 		if (!links[i]) {
 			fprintf(stderr, "bindshim system: cannot attach the %s program: %s\n",
 				link_names[i], strerror(errno));
@@ -295,6 +309,8 @@ pinfail:
 out:
 	for (int i = 0; i < BS_KNLINKS; i++)
 		bpf_link__destroy(links[i]);	/* the pinned ones stay attached */
+	if (netns >= 0)
+		close(netns);
 	if (rc)
 		unpin_all(pin);
 	return rc;
@@ -305,11 +321,30 @@ static const char *pin_of(const struct bs_kopts *o)
 	return o->pin ? o->pin : BS_KPIN_DIR;
 }
 
+/* This network namespace's cookie (SO_NETNS_COOKIE, Linux 5.14), 0 if unknown. */
+static __u64 netns_cookie(void)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
+		cookie = 0;
+	if (fd >= 0)
+		close(fd);
+	return cookie;
+}
+
 /* What happens at listen() under the state's flags. */
 static const char *listen_mode(__u32 flags)
 {
 	if (flags & BS_KF_LSM)
 		return "judged (BPF LSM): refused where the policy does not allow the socket";
+	if ((flags & BS_KF_HOLD) && (flags & BS_KF_GUARD))
+		return "not refused (no BPF LSM): a listener where the policy does not allow it "
+		       "is held to the loopback interface; port-0 binds wait for listen(); SYNs "
+		       "from other interfaces to one that cannot be held are dropped in this "
+		       "network namespace";
 	if (flags & BS_KF_HOLD)
 		return "not refused (no BPF LSM): a listener where the policy does not allow it "
 		       "is held to the loopback interface; port-0 binds wait for listen()";
@@ -324,6 +359,7 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 	struct bs_bpf *s = NULL;
 	char cgroup[1024];
 	__u32 flags = BS_KF_HOLD | (!o->no_lsm && lsm_active() ? BS_KF_LSM : 0);
+	__u64 netns = netns_cookie();
 	int cgfd, rc = 1;
 
 	libbpf_set_print(quiet_print);
@@ -332,13 +368,16 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 	cgfd = open_cgroup(o, cgroup, sizeof(cgroup));
 	if (cgfd < 0 || ensure_bpffs(pin_of(o)))
 		goto out;
+	if (netns)
+		flags |= BS_KF_GUARD;	/* its cookie tells the programs which namespace */
 	s = load_what_loads(&flags);
 	if (!s) {
 		fprintf(stderr, "bindshim system: cannot load the BPF program: %s (Linux 5.17 or "
 			"later with BPF and cgroup v2 is needed; root)\n", strerror(errno));
 		goto out;
 	}
-	if (fill(s, &t, o->policy, cgroup, flags) || attach_and_pin(s, cgfd, pin_of(o), flags))
+	if (fill(s, &t, o->policy, cgroup, flags, netns) ||
+	    attach_and_pin(s, cgfd, pin_of(o), flags))
 		goto out;
 	printf("kernel mode enabled: %s on %s (pinned at %s), %zu compiled rules\n", o->policy,
 	       cgroup, pin_of(o), t.nrules);
@@ -427,6 +466,8 @@ static const char *attach_name(enum bpf_attach_type t)
 		return "cgroup/sock_create";
 	case BPF_CGROUP_SOCK_OPS:
 		return "sockops";
+	case BPF_SK_LOOKUP:
+		return "sk_lookup";
 	default:
 		return "?";
 	}
@@ -448,11 +489,20 @@ static int print_links(const char *pin, const char *cgroup)
 		if (fd < 0) {
 			printf("  %-26s not attached%s\n", link_names[i],
 			       i == BS_KLINK_LSM ? " (no BPF LSM: listen() is not refused)"
-			       : i == BS_KLINK_HOLD ? " (listeners are not held to lo)" : "");
+			       : i == BS_KLINK_HOLD ? " (listeners are not held to lo)"
+			       : i == BS_KLINK_GUARD ? " (listeners that cannot be held are not "
+						       "guarded)" : "");
 			continue;
 		}
 		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) {
+			/* nothing to say */
+		} else if (info.type == BPF_LINK_TYPE_NETNS) {
+			printf("  %-26s attached to network namespace net:[%u] (program id %u)\n",
+			       attach_name(info.netns.attach_type), info.netns.netns_ino,
+			       info.prog_id);
+			n++;
+		} else {
 			printf("  %-26s attached to %s (cgroup id %llu, program id %u)\n",
 			       attach_name(info.cgroup.attach_type), cgroup,
 			       (unsigned long long)info.cgroup.cgroup_id, info.prog_id);
@@ -471,6 +521,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"MPTCP sockets refused", "listeners held to lo",
 		"held listeners' device kept", "holds failed (other device)",
 		"connections held to lo", "failed-hold records dropped",
+		"listeners guarded (hold failed)", "SYNs to them dropped",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;

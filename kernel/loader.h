@@ -13,10 +13,12 @@ enum {
 };
 
 /* The links, pinned as PIN/link_NAME. */
-#define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt", "sock_create", "sock_ops"}
-#define BS_KNLINKS 6
+#define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt", "sock_create", "sock_ops", \
+		   "sk_lookup"}
+#define BS_KNLINKS 7
 #define BS_KLINK_LSM 2			/* the links that may be missing */
 #define BS_KLINK_HOLD 5
+#define BS_KLINK_GUARD 6		/* a network namespace's, not the cgroup's */
 
 struct bs_kpins {
 	int fd[BS_KM_N];

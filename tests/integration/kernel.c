@@ -562,37 +562,56 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 
 /* The hold's limit: a listener its program bound to another interface before
  * listen() (SO_BINDTODEVICE needs no privilege the first time, nor does a scoped
- * IPv6 link-local bind or connect) cannot be moved to lo without CAP_NET_RAW. It
- * stays there and is exposed; the record says so ("hold ... EPERM") and status
- * counts it apart, so the administrator sees it. */
-Test(kernel, a_listener_bound_to_another_device_is_reported_not_held)
+ * IPv6 link-local bind or connect) cannot be moved to lo without CAP_NET_RAW. The
+ * record says so ("hold ... EPERM") and status counts it apart; and the sk_lookup
+ * program drops the SYNs that arrive for it on that interface, so the peer cannot
+ * connect (red team round 3: it could). */
+Test(kernel, a_listener_bound_to_another_device_is_reported_and_guarded)
 {
-	const char *body;
+	char py[700];
+	const char *open_dir, *body;
 	struct bs_proc p;
 	pid_t w;
 
 	if (!bs_can_switch_user())
 		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
 	hold_up();
-	w = watch_start("");
+	write_try(K.dir);
+	open_dir = bs_open_tmpdir();
+	snprintf(py, sizeof(py), "%s/dev.py", open_dir);
 	/* The device by setsockopt, and by an IPv6 link-local bind with a scope id,
 	 * which the kernel applies before it finds the address absent (red team). */
-	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
-		  "def dev(s):\n"
-		  "    return s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b\"\\0\").decode()\n"
-		  "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n"
-		  "s.listen(); print(s.getsockname()[0], dev(s))\n"
-		  "t = socket.socket(socket.AF_INET6)\n"
-		  "try:\n    t.bind((\"fe80::dead\", 0, 0, socket.if_nametoindex(\"bs0\")))\n"
-		  "except OSError as e:\n    print(e.strerror)\n"
-		  "t.listen(); print(t.getsockname()[0], dev(t))'");
-	cr_expect_str_eq(p.out, "0.0.0.0 bs0\nCannot assign requested address\n:: bs0\n", "%s", p.err);
+	bs_write_file(py, "import os, socket, sys, time\n"
+		      "def dev(s):\n"
+		      "    return s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b'\\0').decode()\n"
+		      "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'bs0')\n"
+		      "s.listen(); print(s.getsockname()[0], dev(s), s.getsockname()[1], flush=True)\n"
+		      "t = socket.socket(socket.AF_INET6)\n"
+		      "try:\n    t.bind(('fe80::dead', 0, 0, socket.if_nametoindex('bs0')))\n"
+		      "except OSError as e:\n    print(e.strerror, flush=True)\n"
+		      "t.listen(); print(t.getsockname()[0], dev(t), t.getsockname()[1], flush=True)\n"
+		      "while not os.path.exists(sys.argv[1]):\n    time.sleep(0.05)\n");
+	w = watch_start("");
+	in_cgroup(&p, "D=%s; O=%s\n: > $D/out\n"
+		  "k " BS_AS_NOBODY " /usr/bin/python3 $O/dev.py $O/done > $D/out &\n"
+		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 3 ] && [ $i -lt 200 ]; do "
+		  "sleep 0.05; i=$((i + 1)); done\n"
+		  "cat $D/out\n"
+		  "set -- $(sed -n 1p $D/out); p4=$3; set -- $(sed -n 3p $D/out); p6=$3\n"
+		  "echo \"peer $(" IN_PEER "python3 $D/try.py 198.51.100.7 $p4) "
+		  "$(" IN_PEER "python3 $D/try.py 2001:db8::7 $p6)\"\n"
+		  "touch $O/done; wait", K.dir, open_dir);
+	cr_expect(strstr(p.out, "0.0.0.0 bs0 ") && strstr(p.out, "\nCannot assign requested address\n:: bs0 "),
+		  "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "\npeer Connection refused Connection refused\n"), "%s%s", p.out, p.err);
 	body = watch_records(w, 2);
 	cr_expect(strstr(body, "python3: hold tcp 0.0.0.0:") && strstr(body, "python3: hold tcp [::]:"),
 		  "%s", body);
 	cr_expect_eq(bs_count(body, " EPERM (rule \"wild\" "), 2, "%s", body);
 	cr_expect(strstr(status(), "listeners held to lo             0\n"), "%s", status());
 	cr_expect(strstr(status(), "holds failed (other device)      2\n"), "%s", status());
+	cr_expect(strstr(status(), "listeners guarded (hold failed)  2\n"), "%s", status());
+	cr_expect(!strstr(status(), "SYNs to them dropped             0\n"), "%s", status());
 }
 
 /* Runs tests/helpers/synrace's server (2,000 rounds at most, until 8 connections

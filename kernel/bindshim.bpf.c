@@ -24,6 +24,8 @@
  *                                 SYN did; it is accepted after) is held with its
  *                                 listener: what the program knows of the listener
  *                                 is copied into each connection it accepts
+ *   cgroup/post_bind4, post_bind6 after a bind the kernel made: where the socket
+ *                                 really is (what covers connections above)
  *   sk_lookup                     (the network namespace enable runs in) drop a
  *                                 SYN that arrives on another interface than lo
  *                                 for a listener the sockops program could not
@@ -61,6 +63,7 @@
 #define BS_LOOPBACK_IFINDEX 1	/* lo, in every network namespace */
 #define BS_TCP_LISTEN_CB 11	/* BPF_SOCK_OPS_TCP_LISTEN_CB, Linux 4.19 */
 #define BS_PASSIVE_ESTABLISHED_CB 5	/* BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB */
+#define BS_TCP_LISTEN 10		/* TCP_LISTEN, bpf_sock.state */
 #define EPROTONOSUPPORT_ 93	/* errno.h cannot be included in a BPF program */
 #define EPERM_ 1
 
@@ -309,7 +312,8 @@ static __always_inline struct bs_ksk *bs_mark(struct bpf_sock *sk, __u32 flag,
 	if (!m)
 		return 0;
 	if (flag != BS_KSK_HELD)
-		m->flags &= ~(__u32)(BS_KSK_JUDGED | BS_KSK_DEFERRED | BS_KSK_LOOKED);
+		m->flags &= ~(__u32)(BS_KSK_JUDGED | BS_KSK_DEFERRED | BS_KSK_LOOKED |
+				     BS_KSK_BOUND);
 	m->flags |= flag;
 	if (at)
 		m->at = *at;
@@ -635,20 +639,20 @@ static __always_inline int bs_on_listen(struct bpf_sock_ops *ctx, struct bpf_soc
 	return bs_hold(ctx, env->gen, &q, &at, &o);
 }
 
-/* Whether at, where a connection arrived, is where its listener's bind was judged
- * to go: that address or the wildcard it was judged as, and that port (any, if the
- * bind asked for port 0). */
+/* Whether at, where a connection arrived, is where its listener was bound by a
+ * bind the program judged and the kernel then made (a bind it refused leaves no
+ * BS_KSK_BOUND: red team): that address or the wildcard, at that port. */
 static __always_inline int bs_judged_covers(const struct bs_ksk *m, const struct bs_ksa *at)
 {
 	int n = at->family == BS_KAF_INET ? 4 : 16, any = 1, same = 1;
 
-	if (!(m->flags & BS_KSK_JUDGED) || m->at.family != at->family ||
-	    (m->at.port && m->at.port != at->port))
+	if ((m->flags & (BS_KSK_JUDGED | BS_KSK_BOUND)) != (BS_KSK_JUDGED | BS_KSK_BOUND) ||
+	    m->bound.family != at->family || m->bound.port != at->port)
 		return 0;
 	for (int i = 0; i < 16; i++) {
-		if (i < n && m->at.addr[i])
+		if (i < n && m->bound.addr[i])
 			any = 0;
-		if (i < n && m->at.addr[i] != at->addr[i])
+		if (i < n && m->bound.addr[i] != at->addr[i])
 			same = 0;
 	}
 	return any || same;
@@ -671,7 +675,16 @@ static __noinline int bs_on_accept(struct bpf_sock_ops *ctx, struct bpf_sock *sk
 	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
 	__u32 gen = env->gen;
 
-	if (!m || sk->bound_dev_if == BS_LOOPBACK_IFINDEX || !bs_local(ctx, sk, &at, &v6only))
+	if (!m)
+		return 1;
+	if (sk->bound_dev_if == BS_LOOPBACK_IFINDEX) {
+		/* On lo already (it came over lo, or its request was made after its
+		 * listener's hold): it stays there, whatever happens to its listener. */
+		if (!(m->flags & BS_KSK_LOOKED))
+			m->flags |= BS_KSK_HELD;
+		return 1;
+	}
+	if (!bs_local(ctx, sk, &at, &v6only))
 		return 1;
 	/* Not held: left as it is once looked at; before, only a connection its
 	 * judged bind covers stays. */
@@ -765,11 +778,10 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 		bs_count(BS_KC_DEVICE_REFUSED);
 		return bs_fail(EPERM_);
 	}
-	if (ctx->level != IPPROTO_IP || ctx->optname != IP_LOCAL_PORT_RANGE)
-		return 1;
-	if (sk->type == SOCK_STREAM) {
-		/* A one-port range makes a never-bound listener's port known before
-		 * listen(): remembered, so that a connection completing before the
+	if (sk->type == SOCK_STREAM && sk->state != BS_TCP_LISTEN &&
+	    ctx->level == IPPROTO_IP && ctx->optname == IP_LOCAL_PORT_RANGE) {
+		/* Before listen(): a one-port range makes a never-bound listener's port
+		 * known in advance. Remembered, so that a connection made before the
 		 * listener is looked at is held (bs_on_accept). */
 		struct bs_kenv env;
 		struct bs_kstate *st = bs_active(&env);
@@ -782,10 +794,50 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 		}
 		return 1;
 	}
-	if (sk->type != SOCK_DGRAM)
+	if (ctx->level != IPPROTO_IP || ctx->optname != IP_LOCAL_PORT_RANGE ||
+	    sk->type != SOCK_DGRAM)
 		return 1;
 	bs_count(BS_KC_SOCKOPT_REFUSED);
 	return 0;
+}
+
+/* After a bind the kernel made (it runs no further for a bind it refused): where
+ * the socket really is, for what a bind program judged or deferred. */
+static __always_inline int bs_bound(struct bpf_sock *sk, int family)
+{
+	struct bs_ksk *m;
+
+	if (sk->type != SOCK_STREAM)
+		return 1;
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	if (!m || !(m->flags & (BS_KSK_JUDGED | BS_KSK_DEFERRED)))
+		return 1;
+	m->flags |= BS_KSK_BOUND;
+	/* Each program may read its own family's address only. */
+	m->bound.family = (__u16)family;
+	m->bound.port = (__u16)sk->src_port;
+	if (family == BS_KAF_INET) {
+		__u32 ip = sk->src_ip4;
+
+		__builtin_memcpy(m->bound.addr, &ip, 4);
+	} else {
+		__u32 w[4] = {sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3]};
+
+		__builtin_memcpy(m->bound.addr, w, 16);
+	}
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int bs_post_bind4(struct bpf_sock *sk)
+{
+	return bs_bound(sk, BS_KAF_INET);
+}
+
+SEC("cgroup/post_bind6")
+int bs_post_bind6(struct bpf_sock *sk)
+{
+	return bs_bound(sk, BS_KAF_INET6);
 }
 
 SEC("cgroup/sock_create")

@@ -158,11 +158,13 @@ struct bs_kevent {
 #define BS_KSK_HELD 2			/* a listener held to lo: its device stays */
 #define BS_KSK_JUDGED 4			/* stream socket: its latest bind was judged to go to at */
 #define BS_KSK_LOOKED 8			/* a listener looked at after listen() and left as it is */
+#define BS_KSK_BOUND 16			/* the kernel made that bind: it is at bound */
 struct bs_ksk {
 	__u32 flags;
 	__s32 rule;			/* the rule that held it, or deferred its bind, */
 	__u32 gen;			/* of this generation */
 	struct bs_ksa at;		/* with BS_KSK_JUDGED; port 0: any */
+	struct bs_ksa bound;		/* with BS_KSK_BOUND */
 	__u32 pid, uid;			/* who bound it or listened, for a connection's record */
 	char comm[BS_KCOMM];
 };

@@ -263,7 +263,8 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 	struct bpf_program *progs[BS_KNLINKS] = {s->progs.bs_bind4, s->progs.bs_bind6,
 						  s->progs.bs_listen, s->progs.bs_setsockopt,
 						  s->progs.bs_sock_create, s->progs.bs_listened,
-						  s->progs.bs_guard};
+						  s->progs.bs_guard, s->progs.bs_post_bind4,
+						  s->progs.bs_post_bind6};
 	struct bpf_link *links[BS_KNLINKS] = {0};
 	char path[512];
 	int rc = -1, netns = -1;
@@ -468,6 +469,10 @@ static const char *attach_name(enum bpf_attach_type t)
 		return "sockops";
 	case BPF_SK_LOOKUP:
 		return "sk_lookup";
+	case BPF_CGROUP_INET4_POST_BIND:
+		return "cgroup/post_bind4";
+	case BPF_CGROUP_INET6_POST_BIND:
+		return "cgroup/post_bind6";
 	default:
 		return "?";
 	}

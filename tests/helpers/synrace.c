@@ -3,20 +3,24 @@
  * accepts between the moment the kernel makes it listen and the moment a program
  * watching listen() acts on it.
  *
- *   synrace server FILE ROUNDS [range]
+ *   synrace server FILE ROUNDS [range|judged] [tfo]
  *                                at most ROUNDS rounds, or until 8 connections
  *                                from elsewhere got in; each round: bind
- *                                0.0.0.0:0 (range: no bind, a
- *                                one-port IP_LOCAL_PORT_RANGE that listen()'s
- *                                autobind takes), publish the port in FILE,
- *                                listen, accept what came from elsewhere than
- *                                loopback and write "x" to it; at the end prints
- *                                "rounds R remote A" and its SO_BINDTOIFINDEX
- *                                values ("dev0 N dev1 N")
- *   synrace peer FILE ADDR       connects to ADDR:port, over and over, as fast as
- *                                it can; counts connections made and "x" read;
- *                                stops when the server is done and prints
- *                                "connected C read X"
+ *                                0.0.0.0:0 (range: no bind, a one-port
+ *                                IP_LOCAL_PORT_RANGE that listen()'s autobind
+ *                                takes; judged: then a bind of 198.51.100.7 at
+ *                                that port, which the kernel refuses; tfo: TCP
+ *                                Fast Open), publish the port in FILE, listen,
+ *                                accept what came from elsewhere than loopback
+ *                                and write "x" to it; at the end prints "rounds R
+ *                                remote A", its SO_BINDTOIFINDEX values ("dev0 N
+ *                                dev1 N") and "data D": connections that had
+ *                                brought data
+ *   synrace peer FILE ADDR [tfo] connects to ADDR:port, over and over, as fast as
+ *                                it can (tfo: with Fast Open, sending "hello");
+ *                                counts connections made and "x" read; stops
+ *                                when the server is done and prints "connected C
+ *                                read X"
  *
  * FILE (new, made by either) is shared memory between the two; they may run in
  * different network namespaces. Bounded: 60 s at most.
@@ -25,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -74,18 +79,30 @@ static double now(void)
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
+#ifndef TCP_FASTOPEN_CONNECT
+#define TCP_FASTOPEN_CONNECT 30
+#endif
+
+struct mode {
+	int range, judged, tfo;
+};
 
 /* A socket whose port is known before listen(), published in sh->port; -1 on
  * failure, after saying why. */
-static int aimed_at(struct shared *sh, int range, int round)
+static int aimed_at(struct shared *sh, const struct mode *m, int round)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t al = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), qlen = 16;
 
 	if (s < 0)
 		return -1;
-	if (range) {
+	if (m->tfo && setsockopt(s, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) < 0) {
+		perror("TCP_FASTOPEN");
+		close(s);
+		return -1;
+	}
+	if (m->range) {
 		uint32_t port = 40200 + (uint32_t)round % 100, both = port | port << 16;
 
 		if (setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &both, sizeof(both)) < 0) {
@@ -102,14 +119,25 @@ static int aimed_at(struct shared *sh, int range, int round)
 		close(s);
 		return -1;
 	}
+	if (m->judged) {
+		/* Judged by the bind program, then refused by the kernel (bound). */
+		struct sockaddr_in b = a;
+
+		inet_pton(AF_INET, "198.51.100.7", &b.sin_addr);
+		if (bind(s, (struct sockaddr *)&b, sizeof(b)) == 0) {
+			fprintf(stderr, "a second bind worked\n");
+			close(s);
+			return -1;
+		}
+	}
 	atomic_store(&sh->port, ntohs(a.sin_port));
 	return s;
 }
 
-static int server(const char *path, int rounds, int range)
+static int server(const char *path, int rounds, const struct mode *m)
 {
 	struct shared *sh = share(path);
-	int remote = 0, dev[2] = {0, 0}, r;
+	int remote = 0, dev[2] = {0, 0}, data = 0, r;
 	double end = now() + 25;
 
 	/* The peer has to be aiming before the first round counts. */
@@ -117,7 +145,7 @@ static int server(const char *path, int rounds, int range)
 		usleep(10000);
 	/* Until enough got in: each is a try of what the test is about. */
 	for (r = 0; r < rounds && remote < 8 && now() < end; r++) {
-		int s = aimed_at(sh, range, r), c[64], n = 0;
+		int s = aimed_at(sh, m, r), c[64], n = 0;
 		struct linger abort_close = {1, 0};
 
 		if (s < 0)
@@ -138,6 +166,7 @@ static int server(const char *path, int rounds, int range)
 			int fd = accept4(s, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK);
 			int ifx = -1;
 			socklen_t il = sizeof(ifx);
+			char b[16];
 
 			if (fd < 0)
 				break;
@@ -150,6 +179,8 @@ static int server(const char *path, int rounds, int range)
 			if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifx, &il) == 0 &&
 			    (ifx == 0 || ifx == 1))
 				dev[ifx]++;
+			if (read(fd, b, sizeof(b)) > 0)
+				data++;
 			if (write(fd, "x", 1) < 0) {
 				/* held: not routed to the peer */
 			}
@@ -160,11 +191,11 @@ static int server(const char *path, int rounds, int range)
 		close(s);
 	}
 	atomic_store(&sh->done, 1);
-	printf("rounds %d remote %d dev0 %d dev1 %d\n", r, remote, dev[0], dev[1]);
+	printf("rounds %d remote %d dev0 %d dev1 %d data %d\n", r, remote, dev[0], dev[1], data);
 	return 0;
 }
 
-static int peer(const char *path, const char *ip)
+static int peer(const char *path, const char *ip, int tfo)
 {
 	struct shared *sh = share(path);
 	struct pollfd p[SLOTS];
@@ -185,10 +216,14 @@ static int peer(const char *path, const char *ip)
 			inet_pton(AF_INET, ip, &a.sin_addr);
 			p[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 			p[i].events = POLLOUT;
+			if (p[i].fd >= 0 && tfo)
+				setsockopt(p[i].fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &tfo, sizeof(tfo));
 			if (p[i].fd >= 0 && connect(p[i].fd, (struct sockaddr *)&a, sizeof(a)) < 0 &&
 			    errno != EINPROGRESS) {
 				close(p[i].fd);
 				p[i].fd = -1;
+			} else if (p[i].fd >= 0 && tfo && write(p[i].fd, "hello", 5) < 0) {
+				/* data in the SYN once a cookie is known; EINPROGRESS first */
 			}
 		}
 		if (poll(p, SLOTS, 5) <= 0)
@@ -219,10 +254,24 @@ static int peer(const char *path, const char *ip)
 
 int main(int argc, char **argv)
 {
-	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "range"))) && !strcmp(argv[1], "server"))
-		return server(argv[2], atoi(argv[3]), argc == 5);
-	if (argc == 4 && !strcmp(argv[1], "peer"))
-		return peer(argv[2], argv[3]);
-	fprintf(stderr, "usage: synrace server FILE ROUNDS [range] | synrace peer FILE ADDR\n");
+	struct mode m = {0};
+	int bad = 0;
+
+	for (int i = 4; i < argc; i++) {
+		if (!strcmp(argv[i], "range"))
+			m.range = 1;
+		else if (!strcmp(argv[i], "judged"))
+			m.judged = 1;
+		else if (!strcmp(argv[i], "tfo"))
+			m.tfo = 1;
+		else
+			bad = 1;
+	}
+	if (argc >= 4 && !bad && !(m.range && m.judged) && !strcmp(argv[1], "server"))
+		return server(argv[2], atoi(argv[3]), &m);
+	if (argc >= 4 && !bad && !m.range && !m.judged && !strcmp(argv[1], "peer"))
+		return peer(argv[2], argv[3], m.tfo);
+	fprintf(stderr, "usage: synrace server FILE ROUNDS [range|judged] [tfo] | "
+		"synrace peer FILE ADDR [tfo]\n");
 	return 2;
 }

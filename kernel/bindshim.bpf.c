@@ -323,6 +323,30 @@ static __always_inline struct bs_ksk *bs_mark(struct bpf_sock *sk, __u32 flag,
 	return m;
 }
 
+/* Whether a is a loopback address (127/8, ::1, ::ffff:127/104). */
+static __always_inline int bs_loopback(const struct bs_ksa *a)
+{
+	__u32 w[4];
+
+	__builtin_memcpy(w, a->addr, 16);
+	if (a->family == BS_KAF_INET)
+		return a->addr[0] == 127;
+	return (!w[0] && !w[1] && !w[2] && w[3] == bpf_htonl(1)) ||
+	       (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff) && a->addr[12] == 127);
+}
+
+/* Notes that the bind program let stream socket sk bind at (BS_KSK_JUDGED), for
+ * listen() and the connections it accepts; not for a loopback address, where
+ * nothing from another host reaches a listener anyway and re-judging it at
+ * listen() changes nothing that matters (that saves making its storage, the
+ * costliest thing a bind does here). */
+static __always_inline void bs_judged(struct bpf_sock *sk, const struct bs_ksa *at,
+				      const struct bs_kquery *q)
+{
+	if (!bs_loopback(at))
+		bs_mark(sk, BS_KSK_JUDGED, at, q);
+}
+
 /* Whether the socket listens where its latest bind was judged to go: its
  * address, and its port unless that bind asked for port 0. The bind programs run
  * before the kernel checks a bind, so a bind they passed may still have failed:
@@ -410,7 +434,7 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 			bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
 		bpf_map_delete_elem(&bs_placed, &cookie);
 		if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
-			bs_mark(ctx->sk, BS_KSK_JUDGED, &from, &q);
+			bs_judged(ctx->sk, &from, &q);
 		return 1;
 	}
 	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD))) {
@@ -453,7 +477,7 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 	}
 	ctx->user_port = bpf_htons(o.to.port);
 	if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
-		bs_mark(ctx->sk, BS_KSK_JUDGED, &o.to, &q);
+		bs_judged(ctx->sk, &o.to, &q);
 	bs_count(BS_KC_REWRITES);
 	bs_place(cookie, env.gen, &from, &o);
 	bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);

@@ -201,8 +201,27 @@ if [ -z "$sup_why" ]; then
 else
 	row "supervised (bindshim run)" "not measured" "-" "-" "$sup_why"
 fi
+# The time the kernel spends in bindshim's programs per cycle, from the kernel's
+# own accounting (kernel.bpf_stats_enabled): no noise from the rest of the cycle.
+prog_time() {
+	command -v bpftool >/dev/null && [ -w /proc/sys/kernel/bpf_stats_enabled ] || return 1
+	was=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+	BN=$N sh -c "$v_kernel" >/dev/null
+	echo "$was" >/proc/sys/kernel/bpf_stats_enabled
+	for l in "$PIN"/bs/link_*; do
+		id=$(bpftool link show pinned "$l" 2>/dev/null | sed -n 's/.*prog \([0-9]*\).*/\1/p' | head -1)
+		[ -n "$id" ] && bpftool prog show id "$id" | head -1
+	done | sed -n 's/.*name \([a-z0-9_]*\).*run_time_ns \([0-9]*\) run_cnt \([0-9]*\).*/\1 \2 \3/p' |
+		awk -v n="$N" '{ t += $2; s = s sprintf("%s%s %.0f", s ? ", " : "", $1, $2 / n) }
+			END { if (t) printf "%.0f|%s", t / n, s; else exit 1 }'
+}
 if [ -z "$k_why" ]; then
 	cycle_row kernel "kernel mode (bindshim system, cgroup bind4)" native "4-rule policy, rewritten in the kernel"
+	if pt=$(prog_time); then
+		row "kernel mode: time in bindshim's programs" "${pt%%|*} ns" "-" "-" \
+			"kernel.bpf_stats_enabled over $N cycles, ns per cycle: ${pt#*|}"
+	fi
 else
 	row "kernel mode (bindshim system)" "not measured" "-" "-" "$k_why"
 fi

@@ -647,8 +647,11 @@ static __always_inline int bs_on_listen(struct bpf_sock_ops *ctx, struct bpf_soc
 	if (!bs_local(ctx, sk, &at, &v6only))
 		return 1;
 	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
-	if (m && bs_where_judged(m, &at)) {
-		m->flags |= BS_KSK_LOOKED;
+	/* On loopback (bound there: its bind was judged; no other host reaches
+	 * it), or where its bind was judged to go: left as it is. */
+	if (bs_loopback(&at) || (m && bs_where_judged(m, &at))) {
+		if (m)
+			m->flags |= BS_KSK_LOOKED;
 		return 1;
 	}
 	at.port = 0;

@@ -143,6 +143,8 @@ struct {
 	__type(value, __u64);
 } bs_exposed SEC(".maps");
 
+/* Sockets the program placed, by cookie, for `bindshim audit`: written by
+ * `system watch` from the records (a map update here cost a bind about 1 us). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -364,15 +366,6 @@ static __always_inline int bs_where_judged(const struct bs_ksk *m, const struct 
 	return 1;
 }
 
-/* Remembers a socket the program rewrote, for `bindshim audit`. */
-static __noinline void bs_place(__u64 cookie, __u32 gen, const struct bs_ksa *from,
-				     const struct bs_kout *o)
-{
-	struct bs_kplaced v = {.gen = (__u8)gen, .rule = o->rule, .from = *from, .to = o->to};
-
-	bpf_map_update_elem(&bs_placed, &cookie, &v, BPF_ANY);
-}
-
 /* The state's active generation and its header; NULL before the loader is done. */
 static __always_inline struct bs_kstate *bs_active(struct bs_kenv *env)
 {
@@ -432,7 +425,6 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 	if (o.action != BS_KA_REWRITE) {
 		if (o.action == BS_KA_LOG || env.hdr.log_allowed)
 			bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
-		bpf_map_delete_elem(&bs_placed, &cookie);
 		if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
 			bs_judged(ctx->sk, &from, &q);
 		return 1;
@@ -479,7 +471,6 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 	if (type == SOCK_STREAM && (st->flags & BS_KF_HOLD))
 		bs_judged(ctx->sk, &o.to, &q);
 	bs_count(BS_KC_REWRITES);
-	bs_place(cookie, env.gen, &from, &o);
 	bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
 	return 1;
 }
@@ -629,7 +620,6 @@ static __noinline int bs_hold(struct bpf_sock_ops *ctx, __u32 gen, const struct 
 			m->gen = gen;
 		}
 		bs_count(BS_KC_LISTENS_HELD);
-		bs_place(cookie, gen, at, o);
 	}
 	bs_record(BS_KCALL_LISTEN, q, gen, at, o, cookie);
 	return 1;

@@ -1,8 +1,8 @@
 /*
- * For `bindshim audit`: which listeners the kernel program placed. The program
- * remembers every socket it rewrote by its cookie (an LRU map); sock_diag gives
- * the cookie of every listening TCP and bound UDP socket of this network
- * namespace (shim/launcher/scope.c asks it).
+ * For `bindshim audit`: which listeners the kernel program placed. `system watch`
+ * remembers every socket the program rewrote or held, from its records, by its
+ * cookie (an LRU map); sock_diag gives the cookie of every listening TCP and bound
+ * UDP socket of this network namespace (shim/launcher/scope.c asks it).
  */
 #include <linux/inet_diag.h>
 #include <netinet/in.h>
@@ -14,17 +14,36 @@
 #include "kernel/loader.h"
 #include "shim/launcher/audit.h"
 
-/* Tells whether the program placed (rewrote) the socket with this cookie; fills
- * why with what it asked and the rule. */
-static bool placed(const struct bs_kpins *p, __u64 cookie, char *why, size_t len)
+/* Whether a and b are the same address and port (not scope). */
+static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a, *b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port && !memcmp(&a6->sin6_addr, &b6->sin6_addr, 16);
+}
+
+/* Tells whether the program placed (rewrote) the socket with this cookie where it
+ * is (at, port in network order: a rewritten bind the kernel then refused placed
+ * nothing); fills why with what it asked and the rule. */
+static bool placed(const struct bs_kpins *p, __u64 cookie, const struct sockaddr_storage *at,
+		   char *why, size_t len)
 {
 	struct bs_kplaced v;
 	struct bs_kinfo info;
-	struct sockaddr_storage from;
+	struct sockaddr_storage from, to;
 	char ep[BS_ENDPOINT_MAX];
 	__u32 key;
 
 	if (bpf_map_lookup_elem(p->fd[BS_KM_PLACED], &cookie, &v))
+		return false;
+	bs_ksa_to(&to, &v.to);
+	if (!same_endpoint(&to, at))
 		return false;
 	key = (v.gen & 1) * BS_KMAX_RULES + (__u32)v.rule;
 	bs_ksa_to(&from, &v.from);
@@ -54,8 +73,6 @@ static void one(const struct inet_diag_msg *m, void *arg)
 	/* UDP: bound and not connected */
 	if (c->proto == IPPROTO_UDP && (m->id.idiag_dport || m->id.idiag_sport == 0))
 		return;
-	if (!placed(c->p, cookie, why, sizeof(why)))
-		return;
 	memset(&ss, 0, sizeof(ss));
 	if (m->idiag_family == AF_INET) {
 		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
@@ -70,6 +87,8 @@ static void one(const struct inet_diag_msg *m, void *arg)
 		s->sin6_port = m->id.idiag_sport;
 		memcpy(&s->sin6_addr, m->id.idiag_src, 16);
 	}
+	if (!placed(c->p, cookie, &ss, why, sizeof(why)))
+		return;
 	if (!c->n++)
 		printf("\nPlaced by the kernel program (bindshim system):\n");
 	printf("%-5s %-24s uid %-6u inode %-9u %s\n", c->proto == IPPROTO_TCP ? "tcp" : "udp",

@@ -106,12 +106,26 @@ void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
 	bs_log(lg, &r);
 }
 
+/* Remembers a socket the program placed (a rewritten bind, a listener held to
+ * lo) for `bindshim audit`, by its cookie. */
+static void place(const struct bs_kpins *p, const struct bs_kevent *e)
+{
+	struct bs_kplaced v = {.gen = e->gen, .rule = e->rule, .from = e->from, .to = e->to};
+
+	if (!e->cookie || e->err || e->call == BS_KCALL_ACCEPT ||
+	    (e->event != BS_REWRITE && e->event != BS_KEV_HOLD))
+		return;
+	bpf_map_update_elem(p->fd[BS_KM_PLACED], &e->cookie, &v, BPF_ANY);
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct watch *w = ctx;
 
-	if (len >= sizeof(struct bs_kevent))
+	if (len >= sizeof(struct bs_kevent)) {
+		place(&w->p, data);
 		bs_kevent_log(&w->lg, &w->p, data);
+	}
 	return 0;
 }
 

@@ -913,7 +913,7 @@ Test(kernel, status_explain_and_audit)
 {
 	char log[700];
 	struct bs_proc p;
-	pid_t pid;
+	pid_t pid, w;
 
 	kernel_up(LOOPBACK_ONLY);
 	cr_expect(strstr(status(), "cgroup/bind4               attached to "), "%s", status());
@@ -924,10 +924,14 @@ Test(kernel, status_explain_and_audit)
 		  "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "rewrite [::]:8000 -> [::1]:8000\n"), "%s", p.out);
 	snprintf(log, sizeof(log), "%s/log", K.dir);
+	/* watch remembers what the program placed, from its records. */
+	w = watch_start("");
 	pid = bs_spawn(log, "exec %s %s bind --listen --hold 20 0.0.0.0 27090", K.in, STATIC_PROBE);
 	cr_assert(bs_wait_port("tcp", 27090, 10000, NULL, 0));
+	usleep(300000);
 	bs_sh(&p, 30, "BINDSHIM_PIN=%s %s audit -l", K.pin, BINDSHIM);
 	bs_stop(pid);
+	bs_stop(w);
 	cr_expect(strstr(p.out, "Placed by the kernel program"), "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "127.0.0.1:27090") && strstr(p.out, "asked 0.0.0.0:27090, rule \"wild\""),
 		  "%s", p.out);

@@ -64,6 +64,8 @@
 #define BS_TCP_LISTEN_CB 11	/* BPF_SOCK_OPS_TCP_LISTEN_CB, Linux 4.19 */
 #define BS_PASSIVE_ESTABLISHED_CB 5	/* BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB */
 #define BS_TCP_LISTEN 10		/* TCP_LISTEN, bpf_sock.state */
+#define BS_STATE_CB 10			/* BPF_SOCK_OPS_STATE_CB */
+#define BS_STATE_CB_FLAG 4		/* BPF_SOCK_OPS_STATE_CB_FLAG */
 #define EPROTONOSUPPORT_ 93	/* errno.h cannot be included in a BPF program */
 #define EPERM_ 1
 
@@ -134,14 +136,16 @@ struct {
 	__type(value, struct bs_ksk);
 } bs_sk SEC(".maps");
 
-/* Listeners a hold failed for in the guard's network namespace, by port (the
- * kernel takes a socket out when it closes). */
+/* How many listeners a hold failed for, in the guard's network namespace, listen
+ * at each port on each interface (down again when one closes). One interface's
+ * ports cannot fill it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u64);
-} bs_exposed SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct bs_kguard);
+	__type(value, __u32);
+} bs_guarded SEC(".maps");
 
 /* Sockets the program placed, by cookie, for `bindshim audit`: written by
  * `system watch` from the records (a map update here cost a bind about 1 us). */
@@ -230,6 +234,15 @@ static __always_inline void bs_count(__u32 which)
 
 	if (c)
 		*c += 1;
+}
+
+/* Takes one off a counter that is a level (per CPU: their sum is what counts). */
+static __always_inline void bs_uncount(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&bs_counters, &which);
+
+	if (c)
+		*c -= 1;
 }
 
 /* Fails the call with err (EPERM only, before Linux 5.18). */
@@ -539,14 +552,50 @@ int BPF_PROG(bs_listen, struct socket *sock, int backlog)
 	return bs_fail(o.err);
 }
 
-/* Puts ctx's listener, which could not be held, in the guard's hash if it is in
- * the guard's network namespace. */
-static __always_inline void bs_guard_add(struct bpf_sock_ops *ctx, const struct bs_kstate *st,
-					 __u32 port)
+/* Counts ctx's listener sk, which could not be held, in the guard's table if it
+ * is in the guard's network namespace, and asks for its state changes (its close
+ * takes it out again: bs_guard_drop); m is what the program remembers of it. */
+static __always_inline void bs_guard_add(struct bpf_sock_ops *ctx, struct bpf_sock *sk,
+					 const struct bs_kstate *st, struct bs_ksk *m, __u32 port)
 {
-	if (bpf_get_netns_cookie(ctx) == st->netns &&
-	    bpf_sock_hash_update(ctx, &bs_exposed, &port, BPF_ANY) == 0)
-		bs_count(BS_KC_GUARDED);
+	struct bs_kguard k = {.port = port, .ifindex = sk->bound_dev_if};
+	__u32 one = 1, *n;
+
+	if (bpf_get_netns_cookie(ctx) != st->netns)
+		return;
+	n = bpf_map_lookup_elem(&bs_guarded, &k);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+	} else if (bpf_map_update_elem(&bs_guarded, &k, &one, BPF_NOEXIST)) {
+		n = bpf_map_lookup_elem(&bs_guarded, &k);	/* made meanwhile, or full */
+		if (!n) {
+			bs_count(BS_KC_GUARD_FULL);
+			return;
+		}
+		__sync_fetch_and_add(n, 1);
+	}
+	m->flags |= BS_KSK_EXPOSED;
+	m->guard = k;
+	bpf_sock_ops_cb_flags_set(ctx, ctx->bpf_sock_ops_cb_flags | BS_STATE_CB_FLAG);
+	bs_count(BS_KC_GUARDED);
+}
+
+/* A listener counted by bs_guard_add stops listening (closed, or shut down). */
+static __always_inline void bs_guard_drop(struct bpf_sock_ops *ctx, struct bpf_sock *sk)
+{
+	struct bs_ksk *m;
+	__u32 *n;
+
+	if (ctx->args[0] != BS_TCP_LISTEN)
+		return;
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	if (!m || !(m->flags & BS_KSK_EXPOSED))
+		return;
+	m->flags &= ~(__u32)BS_KSK_EXPOSED;
+	n = bpf_map_lookup_elem(&bs_guarded, &m->guard);
+	if (n && *n)
+		__sync_fetch_and_add(n, -1);
+	bs_uncount(BS_KC_GUARDED);
 }
 
 /* Where ctx's socket is (its local end) into at, and its IPV6_V6ONLY into v6only;
@@ -609,10 +658,10 @@ static __noinline int bs_hold(struct bpf_sock_ops *ctx, __u32 gen, const struct 
 	if (o->err) {
 		/* Exposed, and reported: its connections are left as they are; where
 		 * the guard runs, SYNs for it from other interfaces are dropped. */
-		bs_mark(sk, BS_KSK_LOOKED, 0, q);
+		m = bs_mark(sk, BS_KSK_LOOKED, 0, q);
 		bs_count(BS_KC_HOLDS_FAILED);
-		if (st->flags & BS_KF_GUARD)
-			bs_guard_add(ctx, st, at->port);
+		if (m && (st->flags & BS_KF_GUARD))
+			bs_guard_add(ctx, sk, st, m, at->port);
 	} else {
 		m = bs_mark(sk, BS_KSK_HELD, 0, q);
 		if (m) {
@@ -694,6 +743,8 @@ static __noinline int bs_on_accept(struct bpf_sock_ops *ctx, struct bpf_sock *sk
 
 	if (!m)
 		return 1;
+	/* Its listener's place in the guard's table is not its own. */
+	m->flags &= ~(__u32)BS_KSK_EXPOSED;
 	if (sk->bound_dev_if == BS_LOOPBACK_IFINDEX) {
 		/* On lo already (it came over lo, or its request was made after its
 		 * listener's hold): it stays there, whatever happens to its listener. */
@@ -738,7 +789,13 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	struct bpf_sock *sk = ctx->sk;
 	struct bs_kenv env;
 
-	if (!sk || (ctx->op != BS_TCP_LISTEN_CB && ctx->op != BS_PASSIVE_ESTABLISHED_CB) ||
+	if (!sk)
+		return 1;
+	if (ctx->op == BS_STATE_CB) {
+		bs_guard_drop(ctx, sk);
+		return 1;
+	}
+	if ((ctx->op != BS_TCP_LISTEN_CB && ctx->op != BS_PASSIVE_ESTABLISHED_CB) ||
 	    !bs_active(&env))
 		return 1;
 	if (ctx->op == BS_TCP_LISTEN_CB)
@@ -746,32 +803,20 @@ int bs_listened(struct bpf_sock_ops *ctx)
 	return bs_on_accept(ctx, sk, &env);
 }
 
-/* A SYN for a listener a hold failed for (bs_exposed), arriving on the interface
- * that listener is tied to, from another host: dropped. Everything else goes on to
- * the kernel's own lookup. */
+/* A SYN arriving on an interface at a port where a listener a hold failed for is
+ * tied to that interface (bs_guarded), from another host: dropped, whatever
+ * address it is for (an address test missed v4-mapped listeners: red team).
+ * Everything else goes on to the kernel's own lookup. */
 SEC("sk_lookup")
 int bs_guard(struct bpf_sk_lookup *ctx)
 {
-	__u32 port = ctx->local_port;
-	struct bpf_sock *sk;
-	int drop = 0;
+	struct bs_kguard k = {.port = ctx->local_port, .ifindex = ctx->ingress_ifindex};
+	__u32 *n;
 
 	if (ctx->protocol != IPPROTO_TCP || ctx->ingress_ifindex == BS_LOOPBACK_IFINDEX)
 		return SK_PASS;
-	sk = bpf_map_lookup_elem(&bs_exposed, &port);
-	if (!sk)
-		return SK_PASS;
-	if (sk->bound_dev_if == ctx->ingress_ifindex) {
-		/* The wildcard of either family, or this very address. */
-		drop = sk->family == BS_KAF_INET
-		       ? !sk->src_ip4 || (ctx->family == BS_KAF_INET && sk->src_ip4 == ctx->local_ip4)
-		       : !(sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] | sk->src_ip6[3]) ||
-			 (ctx->family == BS_KAF_INET6 && sk->src_ip6[0] == ctx->local_ip6[0] &&
-			  sk->src_ip6[1] == ctx->local_ip6[1] && sk->src_ip6[2] == ctx->local_ip6[2] &&
-			  sk->src_ip6[3] == ctx->local_ip6[3]);
-	}
-	bpf_sk_release(sk);
-	if (!drop)
+	n = bpf_map_lookup_elem(&bs_guarded, &k);
+	if (!n || !*n)
 		return SK_PASS;
 	bs_count(BS_KC_SYNS_DROPPED);
 	return SK_DROP;

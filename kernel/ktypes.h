@@ -159,12 +159,21 @@ struct bs_kevent {
 #define BS_KSK_JUDGED 4			/* stream socket: its latest bind was judged to go to at */
 #define BS_KSK_LOOKED 8			/* a listener looked at after listen() and left as it is */
 #define BS_KSK_BOUND 16			/* the kernel made that bind: it is at bound */
+#define BS_KSK_EXPOSED 32		/* a listener counted in the guard's table at guard */
+
+/* The guard's table key: a port and the interface a listener is tied to. */
+struct bs_kguard {
+	__u32 port;
+	__u32 ifindex;
+};
+
 struct bs_ksk {
 	__u32 flags;
 	__s32 rule;			/* the rule that held it, or deferred its bind, */
 	__u32 gen;			/* of this generation */
 	struct bs_ksa at;		/* with BS_KSK_JUDGED; port 0: any */
 	struct bs_ksa bound;		/* with BS_KSK_BOUND */
+	struct bs_kguard guard;		/* with BS_KSK_EXPOSED */
 	__u32 pid, uid;			/* who bound it or listened, for a connection's record */
 	char comm[BS_KCOMM];
 };
@@ -191,7 +200,8 @@ enum {
 	BS_KC_HOLDS_FAILED,		/* listeners already bound to another device: not held */
 	BS_KC_CONNS_HELD,		/* connections that came in before their listener's hold */
 	BS_KC_ALERT_DROPS,		/* failed holds' records lost: their ring buffer was full */
-	BS_KC_GUARDED,			/* listeners a hold failed for, guarded by sk_lookup */
+	BS_KC_GUARDED,			/* listeners a hold failed for, guarded now (net) */
+	BS_KC_GUARD_FULL,		/* those the guard's table had no room for */
 	BS_KC_SYNS_DROPPED,		/* SYNs from elsewhere than lo to those, dropped */
 	BS_KC_N
 };

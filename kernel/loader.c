@@ -526,7 +526,8 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"MPTCP sockets refused", "listeners held to lo",
 		"held listeners' device kept", "holds failed (other device)",
 		"connections held to lo", "failed-hold records dropped",
-		"listeners guarded (hold failed)", "SYNs to them dropped",
+		"guarded now (hold failed)", "not guarded (table full)",
+		"SYNs to them dropped",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;

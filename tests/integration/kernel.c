@@ -630,8 +630,131 @@ Test(kernel, a_listener_bound_to_another_device_is_reported_and_guarded)
 	cr_expect_eq(bs_count(body, " EPERM (rule \"wild\" "), 2, "%s", body);
 	cr_expect(strstr(status(), "listeners held to lo             0\n"), "%s", status());
 	cr_expect(strstr(status(), "holds failed (other device)      2\n"), "%s", status());
-	cr_expect(strstr(status(), "listeners guarded (hold failed)  2\n"), "%s", status());
+	cr_expect(strstr(status(), "guarded now (hold failed)        0\n"), "closed: %s", status());
+	cr_expect(strstr(status(), "not guarded (table full)         0\n"), "%s", status());
 	cr_expect(!strstr(status(), "SYNs to them dropped             0\n"), "%s", status());
+}
+
+/* Writes OPEN/tied.py: `tied.py MODE DONE` makes nobody's listeners tied to bs0 as
+ * MODE says, prints the port the peer should try, accepts once on the listener
+ * that matters ("accepted" or "no connection"), and waits for DONE. */
+static const char *tied_script(void)
+{
+	static char py[700];
+
+	snprintf(py, sizeof(py), "%s/tied.py", bs_open_tmpdir());
+	bs_write_file(py, "import os, socket, struct, sys, time\n"
+		      "mode = sys.argv[1]\n"
+		      "def tied(fam=socket.AF_INET, dev=b'bs0', v6only=None):\n"
+		      "    s = socket.socket(fam)\n"
+		      "    if v6only is not None:\n"
+		      "        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)\n"
+		      "    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev)\n"
+		      "    return s\n"
+		      "def one_port(s, p):\n"
+		      "    s.setsockopt(socket.IPPROTO_IP, 51, struct.pack('I', p << 16 | p))\n"
+		      "keep = []\n"
+		      "if mode == 'mapped_wildcard':\n"
+		      "    a = tied(socket.AF_INET6, v6only=0); a.bind(('::ffff:0.0.0.0', 0)); a.listen()\n"
+		      "elif mode == 'mapped_address':\n"
+		      "    a = tied(socket.AF_INET6, v6only=0); a.bind(('::ffff:198.51.100.7', 0)); a.listen()\n"
+		      "elif mode in ('second_closed', 'second_open'):\n"
+		      "    a = tied(); a.listen(); p = a.getsockname()[1]\n"
+		      "    b = tied(socket.AF_INET6, v6only=1); one_port(b, p); b.listen()\n"
+		      "    if mode == 'second_closed':\n        b.close()\n"
+		      "    else:\n        keep.append(b)\n"
+		      "elif mode == 'other_device':\n"
+		      "    a = tied(); a.listen(); p = a.getsockname()[1]\n"
+		      "    b = tied(dev=b'bsx0'); one_port(b, p); b.listen(); keep.append(b)\n"
+		      "elif mode == 'many':\n"
+		      "    for i in range(4096):\n"
+		      "        s = tied(); s.listen(); keep.append(s)\n"
+		      "    a = tied(); a.listen()\n"
+		      "print(a.getsockname()[1], flush=True)\n"
+		      "a.settimeout(4)\n"
+		      "try:\n    c, _ = a.accept(); c.sendall(b'exposed\\n'); print('accepted', flush=True)\n"
+		      "except OSError as e:\n    print('no connection', flush=True)\n"
+		      "while not os.path.exists(sys.argv[2]):\n    time.sleep(0.05)\n");
+	return py;
+}
+
+/* Runs tied.py MODE as nobody in the cgroup, has the peer connect to 198.51.100.7
+ * at the port it printed, and returns the peer's outcome and the script's. */
+static const char *tied_try(const char *mode)
+{
+	static struct bs_proc p;
+	const char *py = tied_script();
+
+	write_try(K.dir);
+	in_cgroup(&p, "D=%s; O=$(dirname %s)\n: > $D/out; rm -f $O/done\n"
+		  "ulimit -n 8192; k " BS_AS_NOBODY " /usr/bin/python3 %s %s $O/done > $D/out 2>&1 &\n"
+		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 1 ] && [ $i -lt 600 ]; do "
+		  "sleep 0.05; i=$((i + 1)); done\n"
+		  "echo \"peer $(" IN_PEER "python3 $D/try.py 198.51.100.7 $(sed -n 1p $D/out))\"\n"
+		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 2 ] && [ $i -lt 200 ]; do "
+		  "sleep 0.05; i=$((i + 1)); done\n"
+		  "sed -n 2p $D/out; touch $O/done; wait", K.dir, py, py, mode);
+	return p.out;
+}
+
+static void tied_up(const char *policy)
+{
+	if (!bs_can_switch_user())
+		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
+	hold_up_with(policy);
+}
+
+#define GUARDED "peer Connection refused\nno connection\n"
+
+/* Red team round 5: the guard compared addresses, and a dual-stack listener at
+ * ::ffff:0.0.0.0 or at a v4-mapped address is an IPv6 socket to it: the peer's
+ * IPv4 SYNs passed. It drops by port and interface now. */
+Test(kernel, v4_mapped_listeners_tied_to_an_interface_are_guarded)
+{
+	const char *out;
+
+	tied_up("version = 1;\nrules = (\n"
+		"  { name = \"public\"; match = { address = \"198.51.100.7\"; }; action = \"rewrite\"; to = \"loopback\"; },\n"
+		"  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
+	out = tied_try("mapped_wildcard");
+	cr_expect_str_eq(out, GUARDED, "%s\n%s", out, status());
+	out = tied_try("mapped_address");
+	cr_expect_str_eq(out, GUARDED, "%s\n%s", out, status());
+}
+
+/* Red team round 5: one socket per port in the guard's hash. A second exposed
+ * listener at the same port replaced the first; closed, it took the port out; on
+ * another interface, it made the guard compare the first's SYNs with its own
+ * device. The guard counts listeners per port and interface now, and each close
+ * takes one off: the first stays guarded. */
+Test(kernel, a_second_exposed_listener_on_the_same_port_unguards_nothing)
+{
+	struct bs_proc p;
+	const char *out;
+
+	tied_up(LOOPBACK_ONLY);
+	out = tied_try("second_open");
+	cr_expect_str_eq(out, GUARDED, "%s", out);
+	out = tied_try("second_closed");
+	cr_expect_str_eq(out, GUARDED, "%s\n%s", out, status());
+	bs_sh(&p, 10, "ip link add bsx0 type veth peer name bsx1 && ip link set bsx0 up");
+	out = tied_try("other_device");
+	bs_sh(&p, 10, "ip link del bsx0");
+	cr_expect_str_eq(out, GUARDED, "%s\n%s", out, status());
+	/* Every listener is closed: none is guarded any more. */
+	cr_expect(strstr(status(), "guarded now (hold failed)        0\n"), "%s", status());
+}
+
+/* Red team round 5: 4,096 exposed listeners filled the guard's hash, and the next
+ * one was not guarded. The table has room for every port of an interface now. */
+Test(kernel, four_thousand_exposed_listeners_do_not_fill_the_guard, .timeout = 180)
+{
+	const char *out;
+
+	tied_up(LOOPBACK_ONLY);
+	out = tied_try("many");
+	cr_expect_str_eq(out, GUARDED, "%s\n%s", out, status());
+	cr_expect(strstr(status(), "not guarded (table full)         0\n"), "%s", status());
 }
 
 /* Runs tests/helpers/synrace's server (2,000 rounds at most, until 8 connections

@@ -747,7 +747,7 @@ Test(kernel, a_second_exposed_listener_on_the_same_port_unguards_nothing)
 
 /* Red team round 5: 4,096 exposed listeners filled the guard's hash, and the next
  * one was not guarded. The table has room for every port of an interface now. */
-Test(kernel, four_thousand_exposed_listeners_do_not_fill_the_guard, .timeout = 180)
+Test(kernel, four_thousand_exposed_listeners_do_not_fill_the_guard)
 {
 	const char *out;
 

@@ -442,7 +442,9 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 			bs_judged(ctx->sk, &from, &q);
 		return 1;
 	}
-	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD))) {
+	/* Not for a socket tied to an interface: it would be tied with a port known
+	 * before listen() (see bs_setsockopt). */
+	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD)) && !ctx->sk->bound_dev_if) {
 		/* A client's bind before connect, or a server's: listen() will tell. */
 		struct bs_ksk *m = bs_mark(ctx->sk, BS_KSK_DEFERRED, &from, &q);
 
@@ -832,27 +834,49 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 		return 1;
 	if (ctx->level == SOL_SOCKET &&
 	    (ctx->optname == SO_BINDTODEVICE || ctx->optname == SO_BINDTOIFINDEX)) {
-		/* A held listener stays on lo (changing a socket's device already
-		 * needs CAP_NET_RAW: this is for root's processes). */
 		m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
-		if (!m || !(m->flags & BS_KSK_HELD))
+		if (!m)
 			return 1;
-		bs_count(BS_KC_DEVICE_REFUSED);
-		return bs_fail(EPERM_);
+		/* A held listener stays on lo, and one the guard counts stays on its
+		 * interface (changing a socket's device already needs CAP_NET_RAW:
+		 * this is for root's processes). */
+		if (m->flags & (BS_KSK_HELD | BS_KSK_EXPOSED)) {
+			bs_count(BS_KC_DEVICE_REFUSED);
+			return bs_fail(EPERM_);
+		}
+		/* A listener tied to an interface cannot be held, and the guard can
+		 * count it only once listen() made it listen: a port known before
+		 * (a port-0 bind left for listen, a range) would let a peer in
+		 * between (red team). Stream sockets get one or the other. */
+		if (sk->type == SOCK_STREAM && sk->state != BS_TCP_LISTEN &&
+		    (m->flags & (BS_KSK_DEFERRED | BS_KSK_RANGE))) {
+			bs_count(BS_KC_TIES_REFUSED);
+			return bs_fail(EPERM_);
+		}
+		return 1;
 	}
 	if (sk->type == SOCK_STREAM && sk->state != BS_TCP_LISTEN &&
 	    ctx->level == IPPROTO_IP && ctx->optname == IP_LOCAL_PORT_RANGE) {
 		/* Before listen(): a one-port range makes a never-bound listener's port
 		 * known in advance. Remembered, so that a connection made before the
-		 * listener is looked at is held (bs_on_accept). */
+		 * listener is looked at is held (bs_on_accept); refused on a socket
+		 * tied to an interface (above). */
 		struct bs_kenv env;
 		struct bs_kstate *st = bs_active(&env);
 		struct bs_kquery q;
 
-		if (st && (st->flags & BS_KF_HOLD) &&
-		    !bpf_sk_storage_get(&bs_sk, sk, 0, 0)) {
+		if (!st || !(st->flags & BS_KF_HOLD))
+			return 1;
+		if (sk->bound_dev_if) {
+			bs_count(BS_KC_TIES_REFUSED);
+			return bs_fail(EPERM_);
+		}
+		m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+		if (m) {
+			m->flags |= BS_KSK_RANGE;
+		} else {
 			bs_who(&q, SOCK_STREAM);
-			bs_mark(sk, 0, 0, &q);
+			bs_mark(sk, BS_KSK_RANGE, 0, &q);
 		}
 		return 1;
 	}

@@ -160,6 +160,7 @@ struct bs_kevent {
 #define BS_KSK_LOOKED 8			/* a listener looked at after listen() and left as it is */
 #define BS_KSK_BOUND 16			/* the kernel made that bind: it is at bound */
 #define BS_KSK_EXPOSED 32		/* a listener counted in the guard's table at guard */
+#define BS_KSK_RANGE 64			/* given an IP_LOCAL_PORT_RANGE before listen() */
 
 /* The guard's table key: a port and the interface a listener is tied to. */
 struct bs_kguard {
@@ -203,6 +204,7 @@ enum {
 	BS_KC_GUARDED,			/* listeners a hold failed for, guarded now (net) */
 	BS_KC_GUARD_FULL,		/* those the guard's table had no room for */
 	BS_KC_SYNS_DROPPED,		/* SYNs from elsewhere than lo to those, dropped */
+	BS_KC_TIES_REFUSED,		/* a device with a port known before listen(), refused */
 	BS_KC_N
 };
 

@@ -527,7 +527,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"held listeners' device kept", "holds failed (other device)",
 		"connections held to lo", "failed-hold records dropped",
 		"guarded now (hold failed)", "not guarded (table full)",
-		"SYNs to them dropped",
+		"SYNs to them dropped", "device + early port refused",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;

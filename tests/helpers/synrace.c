@@ -13,7 +13,7 @@
  *                                Fast Open), publish the port in FILE, listen,
  *                                accept what came from elsewhere than loopback
  *                                and write "x" to it; at the end prints "rounds R
- *                                remote A", its SO_BINDTOIFINDEX values ("dev0 N
+ *                                remote A" (R: rounds that listened), its SO_BINDTOIFINDEX values ("dev0 N
  *                                dev1 N") and "data D": connections that had
  *                                brought data
  *   synrace peer FILE ADDR [tfo] connects to ADDR:port, over and over, as fast as
@@ -137,7 +137,7 @@ static int aimed_at(struct shared *sh, const struct mode *m, int round)
 static int server(const char *path, int rounds, const struct mode *m)
 {
 	struct shared *sh = share(path);
-	int remote = 0, dev[2] = {0, 0}, data = 0, r;
+	int remote = 0, dev[2] = {0, 0}, data = 0, listened = 0, r;
 	double end = now() + 25;
 
 	/* The peer has to be aiming before the first round counts. */
@@ -159,6 +159,7 @@ static int server(const char *path, int rounds, const struct mode *m)
 			close(s);	/* that one port is taken: the next round */
 			continue;
 		}
+		listened++;
 		usleep(4000);		/* SYN-ACK and ACK of what came in time */
 		while (n < 64) {
 			struct sockaddr_in from;
@@ -191,7 +192,8 @@ static int server(const char *path, int rounds, const struct mode *m)
 		close(s);
 	}
 	atomic_store(&sh->done, 1);
-	printf("rounds %d remote %d dev0 %d dev1 %d data %d\n", r, remote, dev[0], dev[1], data);
+	printf("rounds %d remote %d dev0 %d dev1 %d data %d\n", listened, remote, dev[0], dev[1],
+	       data);
 	return 0;
 }
 

@@ -442,9 +442,10 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 			bs_judged(ctx->sk, &from, &q);
 		return 1;
 	}
-	/* Not for a socket tied to an interface: it would be tied with a port known
-	 * before listen() (see bs_setsockopt). */
-	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD)) && !ctx->sk->bound_dev_if) {
+	/* Not for a stream socket tied to an interface: it would be tied with a port
+	 * known before listen() (see bs_setsockopt). */
+	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD)) &&
+	    !(type == SOCK_STREAM && ctx->sk->bound_dev_if)) {
 		/* A client's bind before connect, or a server's: listen() will tell. */
 		struct bs_ksk *m = bs_mark(ctx->sk, BS_KSK_DEFERRED, &from, &q);
 

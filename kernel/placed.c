@@ -14,8 +14,9 @@
 #include "kernel/loader.h"
 #include "shim/launcher/audit.h"
 
-/* Whether a and b are the same address and port (not scope). */
-static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+/* Whether a and b are the same address, and port if port (not scope). */
+static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+			  bool port)
 {
 	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a, *b4 = (const struct sockaddr_in *)b;
 	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
@@ -24,8 +25,10 @@ static bool same_endpoint(const struct sockaddr_storage *a, const struct sockadd
 	if (a->ss_family != b->ss_family)
 		return false;
 	if (a->ss_family == AF_INET)
-		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	return a6->sin6_port == b6->sin6_port && !memcmp(&a6->sin6_addr, &b6->sin6_addr, 16);
+		return (!port || a4->sin_port == b4->sin_port) &&
+		       a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return (!port || a6->sin6_port == b6->sin6_port) &&
+	       !memcmp(&a6->sin6_addr, &b6->sin6_addr, 16);
 }
 
 /* Tells whether the program placed (rewrote) the socket with this cookie where it
@@ -43,7 +46,7 @@ static bool placed(const struct bs_kpins *p, __u64 cookie, const struct sockaddr
 	if (bpf_map_lookup_elem(p->fd[BS_KM_PLACED], &cookie, &v))
 		return false;
 	bs_ksa_to(&to, &v.to);
-	if (!same_endpoint(&to, at))
+	if (!same_endpoint(&to, at, v.to.port != 0))
 		return false;
 	key = (v.gen & 1) * BS_KMAX_RULES + (__u32)v.rule;
 	bs_ksa_to(&from, &v.from);

@@ -201,7 +201,9 @@ static void judge(const struct bs_layers *l, struct bs_audit_sock *s)
 			     .exe = s->exe[0] ? s->exe : NULL};
 
 	bs_query_set_sockaddr(&q, &s->local);
-	s->exposed = !bs_addr_is_loopback(&q.addr);
+	/* A socket bound to lo (interface 1 in every namespace: kernel mode holds
+	 * listeners there) takes nothing from another host either. */
+	s->exposed = !bs_addr_is_loopback(&q.addr) && s->ifindex != 1;
 	bs_resolve_bind(l->system, l->user, &q, &s->local, &s->o);
 }
 

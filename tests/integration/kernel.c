@@ -474,6 +474,9 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 		  "  echo \"peer $(" IN_PEER "python3 $D/try.py $2 $1) local $(python3 $D/try.py $3 $1)"
 		  " $(ss -ltnH \"sport = :$1\" | grep -c '%%lo:')\"\n"
 		  "done\n"
+		  "$B audit --json | python3 -c 'import json, sys\n"
+		  "print(\"held and exposed\", sum(s[\"exposed\"] for s in json.load(sys.stdin) "
+		  "if s.get(\"interface\") == \"lo\"))'\n"
 		  "k python3 -c 'import socket\n"
 		  "s = socket.socket(); s.listen()\n"
 		  "try:\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"\"); print(\"moved\")\n"
@@ -482,7 +485,7 @@ Test(kernel, listeners_the_policy_does_not_allow_are_held_to_lo)
 	cr_expect_str_eq(p.out, "peer Connection refused local connected 1\n"
 			 "peer Connection refused local connected 1\n"
 			 "peer Connection refused local connected 1\n"
-			 "Operation not permitted lo\n", "%s", p.err);
+			 "held and exposed 0\nOperation not permitted lo\n", "%s", p.err);
 	body = watch_records(w, 4);
 	cr_expect_eq(bs_count(body, ": hold tcp "), 4, "%s", body);
 	cr_expect(strstr(body, "probe-static: hold tcp [::]:"), "%s", body);
@@ -719,7 +722,8 @@ Test(kernel, v4_mapped_listeners_tied_to_an_interface_are_guarded)
  * one-port range, a port-0 bind left for listen()), a peer aiming at it got 8
  * usable connections in 15 rounds. A stream socket gets a device or such a port,
  * not both: run as nobody, each second step fails with EPERM, and a tied socket's
- * port-0 bind of the wildcard is rewritten at bind instead of left for listen(). */
+ * port-0 bind of the wildcard is rewritten at bind instead of left for listen().
+ * UDP sockets, which do not listen, keep theirs (a review found them rewritten). */
 Test(kernel, a_device_and_a_port_known_before_listen_are_refused_together)
 {
 	struct bs_proc p;
@@ -730,14 +734,16 @@ Test(kernel, a_device_and_a_port_known_before_listen_are_refused_together)
 		  "def rng(s):\n    s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 40230 << 16 | 40230))\n"
 		  "def bind0(s):\n    s.bind((\"0.0.0.0\", 0))\n"
 		  "for name, steps in ((\"tie range\", (tie, rng)), (\"range tie\", (rng, tie)),\n"
-		  "                    (\"bind tie\", (bind0, tie)), (\"tie bind\", (tie, bind0))):\n"
-		  "    s = socket.socket()\n"
+		  "                    (\"bind tie\", (bind0, tie)), (\"tie bind\", (tie, bind0)),\n"
+		  "                    (\"udp tie bind\", (tie, bind0))):\n"
+		  "    s = socket.socket(type=socket.SOCK_DGRAM if name.startswith(\"udp\") else socket.SOCK_STREAM)\n"
 		  "    try:\n"
 		  "        for f in steps:\n            f(s)\n"
 		  "        print(name, s.getsockname()[0])\n"
 		  "    except OSError as e:\n        print(name, e.strerror)\n'");
 	cr_expect_str_eq(p.out, "tie range Operation not permitted\nrange tie Operation not permitted\n"
-			 "bind tie Operation not permitted\ntie bind 127.0.0.1\n", "%s", p.err);
+			 "bind tie Operation not permitted\ntie bind 127.0.0.1\n"
+			 "udp tie bind 0.0.0.0\n", "%s", p.err);
 	cr_expect(strstr(status(), "device + early port refused      3\n"), "%s", status());
 }
 
@@ -1057,7 +1063,7 @@ Test(kernel, status_explain_and_audit)
 {
 	char log[700];
 	struct bs_proc p;
-	pid_t pid, w;
+	pid_t pid, w, tied;
 
 	kernel_up(LOOPBACK_ONLY);
 	cr_expect(strstr(status(), "cgroup/bind4               attached to "), "%s", status());
@@ -1072,13 +1078,19 @@ Test(kernel, status_explain_and_audit)
 	w = watch_start("");
 	pid = bs_spawn(log, "exec %s %s bind --listen --hold 20 0.0.0.0 27090", K.in, STATIC_PROBE);
 	cr_assert(bs_wait_port("tcp", 27090, 10000, NULL, 0));
-	usleep(300000);
+	/* A port-0 bind placed at bind (a tied socket's): its record has port 0. */
+	tied = bs_spawn(NULL, "exec %s /usr/bin/python3 -c 'import socket, time\n"
+			"s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"lo\")\n"
+			"s.bind((\"0.0.0.0\", 0)); s.listen(); time.sleep(20)'", K.in);
+	usleep(500000);
 	bs_sh(&p, 30, "BINDSHIM_PIN=%s %s audit -l", K.pin, BINDSHIM);
 	bs_stop(pid);
+	bs_stop(tied);
 	bs_stop(w);
 	cr_expect(strstr(p.out, "Placed by the kernel program"), "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "127.0.0.1:27090") && strstr(p.out, "asked 0.0.0.0:27090, rule \"wild\""),
 		  "%s", p.out);
+	cr_expect(strstr(p.out, "asked 0.0.0.0:0, rule \"wild\""), "%s", p.out);
 }
 
 Test(kernel, unprivileged_users_cannot_enable_and_uid_rules_apply)

@@ -601,8 +601,8 @@ static __always_inline void bs_guard_drop(struct bpf_sock_ops *ctx, struct bpf_s
 	bs_uncount(BS_KC_GUARDED);
 }
 
-/* Where ctx's socket is (its local end) into at, and its IPV6_V6ONLY into v6only;
- * 0 for a socket neither IPv4 nor IPv6. */
+/* Where ctx's socket is (its local end) into at, and its IPV6_V6ONLY into v6only
+ * unless NULL; 0 for a socket neither IPv4 nor IPv6. */
 static __always_inline int bs_local(struct bpf_sock_ops *ctx, struct bpf_sock *sk,
 				    struct bs_ksa *at, int *v6only)
 {
@@ -618,7 +618,8 @@ static __always_inline int bs_local(struct bpf_sock_ops *ctx, struct bpf_sock *s
 		__u32 w[4] = {ip6[0], ip6[1], ip6[2], ip6[3]};
 
 		__builtin_memcpy(at->addr, w, 16);
-		*v6only = bs_v6only(sk, SOCK_STREAM);
+		if (v6only)
+			*v6only = bs_v6only(sk, SOCK_STREAM);
 	} else {
 		return 0;
 	}
@@ -741,26 +742,28 @@ static __noinline int bs_on_accept(struct bpf_sock_ops *ctx, struct bpf_sock *sk
 	struct bs_kquery q = {.proto = 1};
 	struct bs_ksa at = {};
 	struct bs_kout o = {.rule = -1};
-	int v6only = 1, lo = BS_LOOPBACK_IFINDEX;
+	int lo = BS_LOOPBACK_IFINDEX;
 	__u32 gen = env->gen;
 
 	if (!m)
 		return 1;
 	/* Its listener's place in the guard's table is not its own. */
-	m->flags &= ~(__u32)BS_KSK_EXPOSED;
+	if (m->flags & BS_KSK_EXPOSED)
+		m->flags &= ~(__u32)BS_KSK_EXPOSED;
+	/* Its listener was looked at and left as it is (the common case): so is it. */
+	if ((m->flags & (BS_KSK_LOOKED | BS_KSK_HELD)) == BS_KSK_LOOKED)
+		return 1;
 	if (sk->bound_dev_if == BS_LOOPBACK_IFINDEX) {
 		/* On lo already (it came over lo, or its request was made after its
 		 * listener's hold): it stays there, whatever happens to its listener. */
-		if (!(m->flags & BS_KSK_LOOKED))
-			m->flags |= BS_KSK_HELD;
+		m->flags |= BS_KSK_HELD;
 		return 1;
 	}
-	if (!bs_local(ctx, sk, &at, &v6only))
+	if (!bs_local(ctx, sk, &at, NULL))
 		return 1;
-	/* Not held: left as it is once looked at; before, only a connection its
-	 * judged bind covers stays. */
-	if (!(m->flags & BS_KSK_HELD) &&
-	    ((m->flags & BS_KSK_LOOKED) || bs_judged_covers(m, &at)))
+	/* Its listener not looked at yet: only a connection its judged bind covers
+	 * stays. */
+	if (!(m->flags & BS_KSK_HELD) && bs_judged_covers(m, &at))
 		return 1;
 	q.uid = m->uid;
 	__builtin_memcpy(q.comm, m->comm, sizeof(q.comm));

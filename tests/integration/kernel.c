@@ -523,6 +523,40 @@ Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
 	cr_expect_str_eq(p.out, "port 0 0.0.0.0 b''\n0.0.0.0 b''\naccepted 198.51.100.8\n", "%s", p.err);
 }
 
+/* Kernel mode under policy where listeners are held to lo, for programs nobody
+ * runs (root's CAP_NET_RAW moves any device); K.dir/try.py written. Skips where
+ * there is no other user. */
+static void nobody_up(const char *policy)
+{
+	if (!bs_can_switch_user())
+		cr_skip("needs another user (root's CAP_NET_RAW moves any device): " BS_NO_OTHER_USER);
+	hold_up_with(policy);
+	write_try(K.dir);
+}
+
+/* Writes name with text in a fresh directory open to nobody; returns its path. */
+static const char *nobody_script(const char *name, const char *text)
+{
+	static char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s", bs_open_tmpdir(), name);
+	bs_write_file(path, text);
+	return path;
+}
+
+/* Runs `python3 PY ARGS DONE` as nobody in the cgroup in the background (output to
+ * $D/out), waits for its first n lines, runs then (a script that sees $D, K.dir),
+ * and lets it end by making DONE. */
+static void nobody_run(struct bs_proc *p, const char *py, const char *args, int n,
+		       const char *then)
+{
+	in_cgroup(p, "D=%s; O=$(dirname %s)\n: > $D/out; rm -f $O/done\n"
+		  "ulimit -n 8192; k " BS_AS_NOBODY " /usr/bin/python3 %s %s $O/done > $D/out &\n"
+		  "i=0; while [ \"$(grep -c . $D/out)\" -lt %d ] && [ $i -lt 600 ]; do "
+		  "sleep 0.05; i=$((i + 1)); done\n%s\ntouch $O/done; wait", K.dir, py, py, args, n,
+		  then);
+}
+
 /* Red team: a bind the kernel refuses after the bind program let it pass (an
  * address not on this machine, a second bind), a v4-mapped wildcard
  * (::ffff:0.0.0.0, whose bind locks the address without placing it), and a
@@ -531,18 +565,12 @@ Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
  * (the peer is refused), and each is recorded as held. */
 Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 {
-	char py[700];
-	const char *open_dir, *body;
+	const char *py, *body;
 	struct bs_proc p;
 	pid_t w;
 
-	if (!bs_can_switch_user())
-		cr_skip("needs another user (root's CAP_NET_RAW sets any device): " BS_NO_OTHER_USER);
-	hold_up();
-	write_try(K.dir);
-	open_dir = bs_open_tmpdir();	/* nobody reads the script and waits for done there */
-	snprintf(py, sizeof(py), "%s/cases.py", open_dir);
-	bs_write_file(py, "import ctypes, os, socket, sys, time\n"
+	nobody_up(LOOPBACK_ONLY);
+	py = nobody_script("cases.py", "import ctypes, os, socket, sys, time\n"
 		      "def case(name, s, addrs):\n"
 		      "    for a in addrs:\n"
 		      "        try:\n            s.bind(a)\n        except OSError:\n            pass\n"
@@ -566,14 +594,9 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
 		      "while not os.path.exists(sys.argv[1]):\n"
 		      "    time.sleep(0.05)\n");
 	w = watch_start("");
-	in_cgroup(&p, "D=%s; O=%s\n: > $D/out\n"
-		  "k " BS_AS_NOBODY " /usr/bin/python3 $O/cases.py $O/done > $D/out &\n"
-		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 6 ] && [ $i -lt 200 ]; do "
-		  "sleep 0.05; i=$((i + 1)); done\n"
-		  "while read name dev port; do\n"
-		  "  echo \"$name $dev $(" IN_PEER "python3 $D/try.py 198.51.100.7 $port)\"\n"
-		  "done < $D/out\n"
-		  "touch $O/done; wait", K.dir, open_dir);
+	nobody_run(&p, py, "", 6, "while read name dev port; do\n"
+		   "  echo \"$name $dev $(" IN_PEER "python3 $D/try.py 198.51.100.7 $port)\"\n"
+		   "done < $D/out");
 	cr_expect_str_eq(p.out, "absent lo Connection refused\nabsent6 lo Connection refused\n"
 			 "second lo Connection refused\nmapped lo Connection refused\n"
 			 "listener lo Connection refused\nrelisten lo Connection refused\n", "%s", p.err);
@@ -591,20 +614,14 @@ Test(kernel, listeners_after_refused_or_mapped_binds_are_held_too)
  * connect (red team round 3: it could). */
 Test(kernel, a_listener_bound_to_another_device_is_reported_and_guarded)
 {
-	char py[700];
-	const char *open_dir, *body;
+	const char *py, *body;
 	struct bs_proc p;
 	pid_t w;
 
-	if (!bs_can_switch_user())
-		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
-	hold_up();
-	write_try(K.dir);
-	open_dir = bs_open_tmpdir();
-	snprintf(py, sizeof(py), "%s/dev.py", open_dir);
+	nobody_up(LOOPBACK_ONLY);
 	/* The device by setsockopt, and by an IPv6 link-local bind with a scope id,
 	 * which the kernel applies before it finds the address absent (red team). */
-	bs_write_file(py, "import os, socket, sys, time\n"
+	py = nobody_script("dev.py", "import os, socket, sys, time\n"
 		      "def dev(s):\n"
 		      "    return s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b'\\0').decode()\n"
 		      "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'bs0')\n"
@@ -615,15 +632,10 @@ Test(kernel, a_listener_bound_to_another_device_is_reported_and_guarded)
 		      "t.listen(); print(t.getsockname()[0], dev(t), t.getsockname()[1], flush=True)\n"
 		      "while not os.path.exists(sys.argv[1]):\n    time.sleep(0.05)\n");
 	w = watch_start("");
-	in_cgroup(&p, "D=%s; O=%s\n: > $D/out\n"
-		  "k " BS_AS_NOBODY " /usr/bin/python3 $O/dev.py $O/done > $D/out &\n"
-		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 3 ] && [ $i -lt 200 ]; do "
-		  "sleep 0.05; i=$((i + 1)); done\n"
-		  "cat $D/out\n"
-		  "set -- $(sed -n 1p $D/out); p4=$3; set -- $(sed -n 3p $D/out); p6=$3\n"
-		  "echo \"peer $(" IN_PEER "python3 $D/try.py 198.51.100.7 $p4) "
-		  "$(" IN_PEER "python3 $D/try.py 2001:db8::7 $p6)\"\n"
-		  "touch $O/done; wait", K.dir, open_dir);
+	nobody_run(&p, py, "", 3, "cat $D/out\n"
+		   "set -- $(sed -n 1p $D/out); p4=$3; set -- $(sed -n 3p $D/out); p6=$3\n"
+		   "echo \"peer $(" IN_PEER "python3 $D/try.py 198.51.100.7 $p4) "
+		   "$(" IN_PEER "python3 $D/try.py 2001:db8::7 $p6)\"");
 	cr_expect(strstr(p.out, "0.0.0.0 bs0 ") && strstr(p.out, "\nCannot assign requested address\n:: bs0 "),
 		  "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "\npeer Connection refused Connection refused\n"), "%s%s", p.out, p.err);
@@ -643,24 +655,19 @@ Test(kernel, a_listener_bound_to_another_device_is_reported_and_guarded)
  * that matters ("accepted" or "no connection"), and waits for DONE. */
 static const char *tied_script(void)
 {
-	static char py[700];
-
-	snprintf(py, sizeof(py), "%s/tied.py", bs_open_tmpdir());
-	bs_write_file(py, "import os, socket, struct, sys, time\n"
+	return nobody_script("tied.py", "import os, socket, sys, time\n"
 		      "mode = sys.argv[1]\n"
-		      "def tied(fam=socket.AF_INET, dev=b'bs0', v6only=None):\n"
+		      "def tied(fam=socket.AF_INET, v6only=None):\n"
 		      "    s = socket.socket(fam)\n"
 		      "    if v6only is not None:\n"
 		      "        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)\n"
-		      "    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev)\n"
+		      "    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'bs0')\n"
 		      "    return s\n"
-
 		      "keep = []\n"
 		      "if mode == 'mapped_wildcard':\n"
 		      "    a = tied(socket.AF_INET6, v6only=0); a.bind(('::ffff:0.0.0.0', 0)); a.listen()\n"
 		      "elif mode == 'mapped_address':\n"
 		      "    a = tied(socket.AF_INET6, v6only=0); a.bind(('::ffff:198.51.100.7', 0)); a.listen()\n"
-
 		      "elif mode == 'many':\n"
 		      "    for i in range(4096):\n"
 		      "        s = tied(); s.listen(); keep.append(s)\n"
@@ -670,7 +677,6 @@ static const char *tied_script(void)
 		      "try:\n    c, _ = a.accept(); c.sendall(b'exposed\\n'); print('accepted', flush=True)\n"
 		      "except OSError as e:\n    print('no connection', flush=True)\n"
 		      "while not os.path.exists(sys.argv[2]):\n    time.sleep(0.05)\n");
-	return py;
 }
 
 /* Runs tied.py MODE as nobody in the cgroup, has the peer connect to 198.51.100.7
@@ -678,25 +684,13 @@ static const char *tied_script(void)
 static const char *tied_try(const char *mode)
 {
 	static struct bs_proc p;
-	const char *py = tied_script();
 
-	write_try(K.dir);
-	in_cgroup(&p, "D=%s; O=$(dirname %s)\n: > $D/out; rm -f $O/done\n"
-		  "ulimit -n 8192; k " BS_AS_NOBODY " /usr/bin/python3 %s %s $O/done > $D/out 2>&1 &\n"
-		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 1 ] && [ $i -lt 600 ]; do "
-		  "sleep 0.05; i=$((i + 1)); done\n"
-		  "echo \"peer $(" IN_PEER "python3 $D/try.py 198.51.100.7 $(sed -n 1p $D/out))\"\n"
-		  "i=0; while [ \"$(grep -c . $D/out)\" -lt 2 ] && [ $i -lt 200 ]; do "
-		  "sleep 0.05; i=$((i + 1)); done\n"
-		  "sed -n 2p $D/out; touch $O/done; wait", K.dir, py, py, mode);
+	nobody_run(&p, tied_script(), mode, 1,
+		   "echo \"peer $(" IN_PEER "python3 $D/try.py 198.51.100.7 $(sed -n 1p $D/out))\"\n"
+		   "i=0; while [ \"$(grep -c . $D/out)\" -lt 2 ] && [ $i -lt 200 ]; do "
+		   "sleep 0.05; i=$((i + 1)); done\n"
+		   "sed -n 2p $D/out");
 	return p.out;
-}
-
-static void tied_up(const char *policy)
-{
-	if (!bs_can_switch_user())
-		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
-	hold_up_with(policy);
 }
 
 #define GUARDED "peer Connection refused\nno connection\n"
@@ -708,7 +702,7 @@ Test(kernel, v4_mapped_listeners_tied_to_an_interface_are_guarded)
 {
 	const char *out;
 
-	tied_up("version = 1;\nrules = (\n"
+	nobody_up("version = 1;\nrules = (\n"
 		"  { name = \"public\"; match = { address = \"198.51.100.7\"; }; action = \"rewrite\"; to = \"loopback\"; },\n"
 		"  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n");
 	out = tied_try("mapped_wildcard");
@@ -728,7 +722,7 @@ Test(kernel, a_device_and_a_port_known_before_listen_are_refused_together)
 {
 	struct bs_proc p;
 
-	tied_up(LOOPBACK_ONLY);
+	nobody_up(LOOPBACK_ONLY);
 	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket, struct\n"
 		  "def tie(s):\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n"
 		  "def rng(s):\n    s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 40230 << 16 | 40230))\n"
@@ -754,7 +748,7 @@ Test(kernel, root_cannot_move_a_guarded_listener)
 {
 	struct bs_proc p;
 
-	tied_up(LOOPBACK_ONLY);
+	nobody_up(LOOPBACK_ONLY);
 	in_cgroup(&p, "k /usr/bin/python3 -c 'import os, socket\n"
 		  "a, b = socket.socketpair()\n"
 		  "if os.fork() == 0:\n"
@@ -778,7 +772,7 @@ Test(kernel, four_thousand_exposed_listeners_do_not_fill_the_guard)
 {
 	const char *out;
 
-	tied_up(LOOPBACK_ONLY);
+	nobody_up(LOOPBACK_ONLY);
 	out = tied_try("many");
 	cr_expect_str_eq(out, GUARDED, "%s\n%s", out, status());
 	cr_expect(strstr(status(), "not guarded (table full)         0\n"), "%s", status());
@@ -921,9 +915,7 @@ Test(kernel, a_flood_of_records_does_not_hide_a_failed_hold)
 	struct bs_proc p;
 	pid_t w;
 
-	if (!bs_can_switch_user())
-		cr_skip("needs another user (root's CAP_NET_RAW moves the device): " BS_NO_OTHER_USER);
-	hold_up();
+	nobody_up(LOOPBACK_ONLY);
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
 	w = watch_start("");
 	kill(w, SIGSTOP);

@@ -221,7 +221,12 @@ int bs_sockaddr_copy_for(const struct sockaddr *sa, socklen_t len, int domain,
 			 struct sockaddr_storage *ss);
 /* Fills the matcher's view of an inet sockaddr (folded address and port). */
 void bs_query_set_sockaddr(struct bs_query *q, const struct sockaddr_storage *ss);
-/* Formats "1.2.3.4:80" or "[::1]:80" into buf; returns buf. */
+/* Formats an IPv4 (4 bytes) or IPv6 (16 bytes) address as inet_ntop(3) does,
+ * without stdio; returns out. */
+#define BS_IP_MAX 46
+char *bs_ip_format(int family, const void *bytes, char out[BS_IP_MAX]);
+/* Formats "1.2.3.4:80" or "[::1]:80" into buf (as inet_ntop writes addresses);
+ * returns buf. */
 char *bs_endpoint_format(const struct sockaddr_storage *ss, char *buf, size_t len);
 /* Parses "1.2.3.4:80" or "[::1]:80"; returns 0 or -EINVAL. */
 int bs_endpoint_parse(const char *s, struct sockaddr_storage *ss);

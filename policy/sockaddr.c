@@ -79,26 +79,117 @@ void bs_query_set_sockaddr(struct bs_query *q, const struct sockaddr_storage *ss
 	}
 }
 
+/* Appends the decimal digits of v at p; returns the end. */
+static char *put_decimal(char *p, unsigned v)
+{
+	char d[10];
+	int n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
+static char *put_ip4(char *p, const unsigned char *b)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = put_decimal(p, b[i]);
+	}
+	return p;
+}
+
+/* The text of an IPv6 address as inet_ntop(3) writes it (RFC 5952's longest run
+ * of zero words, the first of equals, as "::"; IPv4-mapped and -compatible
+ * addresses end in dotted quad), without stdio: records are formatted inside the
+ * hooks, and glibc's inet_ntop costs a sprintf per word. */
+static char *put_ip6(char *p, const unsigned char *b)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+
+	for (int i = 0; i < 8; i++) {
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+		if (!w[i]) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			if (++cur_len > best_len)
+				best = cur, best_len = cur_len;
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return put_ip4(p, b + 12);
+		for (int shift = 12, lead = 1; shift >= 0; shift -= 4) {
+			unsigned nib = (w[i] >> shift) & 0xf;
+
+			if (nib || !lead || !shift) {
+				*p++ = hex[nib];
+				lead = 0;
+			}
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	return p;
+}
+
+char *bs_ip_format(int family, const void *bytes, char out[BS_IP_MAX])
+{
+	char *end = family == AF_INET6 ? put_ip6(out, bytes) : put_ip4(out, bytes);
+
+	*end = '\0';
+	return out;
+}
+
 char *bs_endpoint_format(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char text[BS_ENDPOINT_MAX + 16], *p = text;
 
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 
-		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(sin->sin_port));
+		p = put_ip4(p, (const unsigned char *)&sin->sin_addr);
+		*p++ = ':';
+		p = put_decimal(p, ntohs(sin->sin_port));
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 
-		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
-		if (sin6->sin6_scope_id)
-			snprintf(buf, len, "[%s%%%u]:%u", ip, sin6->sin6_scope_id,
-				 ntohs(sin6->sin6_port));
-		else
-			snprintf(buf, len, "[%s]:%u", ip, ntohs(sin6->sin6_port));
+		*p++ = '[';
+		p = put_ip6(p, sin6->sin6_addr.s6_addr);
+		if (sin6->sin6_scope_id) {
+			*p++ = '%';
+			p = put_decimal(p, sin6->sin6_scope_id);
+		}
+		*p++ = ']';
+		*p++ = ':';
+		p = put_decimal(p, ntohs(sin6->sin6_port));
 	} else {
 		snprintf(buf, len, "family-%u", (unsigned)ss->ss_family);
+		return buf;
+	}
+	*p = '\0';
+	if (len) {
+		size_t n = (size_t)(p - text) < len ? (size_t)(p - text) : len - 1;
+
+		memcpy(buf, text, n);
+		buf[n] = '\0';
 	}
 	return buf;
 }

@@ -94,8 +94,24 @@ size_t bs_text_escape(char *dst, size_t cap, const char *str)
 		return 0;
 	while (avail) {
 		char piece[16];
-		size_t used, plen = text_piece(s, avail, piece, &used);
+		size_t used, plen, run = 0;
 
+		/* A run of printable ASCII other than the escapes' own characters stands
+		 * for itself (most fields are nothing else): copied whole, undecoded. */
+		while (run < avail && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '\\')
+			run++;
+		if (run) {
+			if (run > cap - 1 - len)
+				run = cap - 1 - len;
+			if (!run)
+				break;
+			memcpy(dst + len, s, run);
+			len += run;
+			s += run;
+			avail -= run;
+			continue;
+		}
+		plen = text_piece(s, avail, piece, &used);
 		if (len + plen >= cap)
 			break;
 		memcpy(dst + len, piece, plen);

@@ -45,8 +45,25 @@ size_t bs_json_string(char *dst, size_t cap, const char *str)
 	dst[len++] = '"';
 	while (avail) {
 		char piece[8];
-		size_t used, plen = json_piece(s, avail, piece, &used);
+		size_t used, plen, run = 0;
 
+		/* A run of printable ASCII other than the escapes' own characters stands
+		 * for itself (most fields are nothing else): copied whole, undecoded. */
+		while (run < avail && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
+		       s[run] != '\\')
+			run++;
+		if (run) {
+			if (run > cap - 2 - len)
+				run = cap - 2 - len;
+			if (!run)
+				break;
+			memcpy(dst + len, s, run);
+			len += run;
+			s += run;
+			avail -= run;
+			continue;
+		}
+		plen = json_piece(s, avail, piece, &used);
 		if (len + plen + 2 > cap)
 			break;
 		memcpy(dst + len, piece, plen);

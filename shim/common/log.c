@@ -58,19 +58,35 @@ struct buf {
 	size_t len, cap;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void put(struct buf *b, const char *fmt, ...)
+/* Appends the n bytes at s, cut to what fits (the buffer always ends in '\0'). */
+static void put_mem(struct buf *b, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
-
-	if (b->len >= b->cap)
+	if (b->len + 1 >= b->cap)
 		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len = b->len + (size_t)n < b->cap ? b->len + (size_t)n : b->cap - 1;
+	if (n > b->cap - b->len - 1)
+		n = b->cap - b->len - 1;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* The record's words are appended as they are, numbers in decimal by hand: stdio's
+ * formatting was most of what a record cost (docs/cost.md). */
+static void put(struct buf *b, const char *s)
+{
+	put_mem(b, s, strlen(s));
+}
+
+/* Appends v in decimal, zero-padded to width digits. */
+static void put_num(struct buf *b, unsigned long long v, int width)
+{
+	char d[24];
+	int n = 0;
+
+	do
+		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+	while ((v /= 10) || n < width);
+	put_mem(b, d + sizeof(d) - n, (size_t)n);
 }
 
 /* Room for one field at the end of b: what is left, at most BS_FIELD_MAX + 1. */
@@ -115,8 +131,20 @@ static void put_time(struct buf *b)
 	d = doy - (153 * mp + 2) / 5 + 1;
 	m = mp < 10 ? mp + 3 : mp - 9;
 	y = yoe + era * 400 + (m <= 2);
-	put(b, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03ldZ", y, m, d, secs / 3600,
-	    secs / 60 % 60, secs % 60, ts.tv_nsec / 1000000);
+	put_num(b, (unsigned long long)y, 4);
+	put(b, "-");
+	put_num(b, (unsigned long long)m, 2);
+	put(b, "-");
+	put_num(b, (unsigned long long)d, 2);
+	put(b, "T");
+	put_num(b, (unsigned long long)(secs / 3600), 2);
+	put(b, ":");
+	put_num(b, (unsigned long long)(secs / 60 % 60), 2);
+	put(b, ":");
+	put_num(b, (unsigned long long)(secs % 60), 2);
+	put(b, ".");
+	put_num(b, (unsigned long long)(ts.tv_nsec / 1000000), 3);
+	put(b, "Z");
 }
 
 static const char *proto_name(unsigned proto)
@@ -124,13 +152,27 @@ static const char *proto_name(unsigned proto)
 	return proto == BS_PROTO_UDP ? "udp" : "tcp";
 }
 
-/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`, the name and the file
- * escaped (the words around them are printable ASCII, which escaping keeps). */
+/* Appends `rule "NAME" FILE:LINE` / `rule "NAME" builtin` / `default` / `builtin`
+ * (bs_decision_source's words), the name and the file escaped (the words around
+ * them are printable ASCII, which escaping keeps). */
 static void put_source_text(struct buf *b, const struct bs_record *r)
 {
-	char src[768];
+	const struct bs_rule *rule = r->d->rule;
 
-	put_text(b, bs_decision_source(r->policy, r->d, src, sizeof(src)));
+	if (!rule) {
+		put(b, r->policy->builtin ? "builtin" : "default");
+		return;
+	}
+	put(b, "rule \"");
+	put_text(b, rule->name);
+	put(b, "\" ");
+	if (r->policy->builtin) {
+		put(b, "builtin");
+		return;
+	}
+	put_text(b, r->policy->file);
+	put(b, ":");
+	put_num(b, rule->line, 0);
 }
 
 /* The interface a failed rewrite was for, or NULL: the record names it. */
@@ -146,40 +188,64 @@ static void format_text(struct buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
 
-	put(b, "bindshim[%d] ", (int)r->who->pid);
+	put(b, "bindshim[");
+	put_num(b, (unsigned long long)r->who->pid, 0);
+	put(b, "] ");
 	put_text(b, r->who->program);
-	put(b, ": %s", r->event);
+	put(b, ": ");
+	put(b, r->event);
 	if (r->message) {
 		put(b, " ");
 		put_text(b, r->message);
 		put(b, "\n");
 		return;
 	}
-	if (r->action)
-		put(b, " %s", r->action);
-	put(b, " %s %s", proto_name(r->proto), bs_endpoint_format(r->from, ep, sizeof(ep)));
-	if (r->to)
-		put(b, " -> %s", bs_endpoint_format(r->to, ep, sizeof(ep)));
-	if (r->err)
-		put(b, " %s", bs_errno_name(r->err));
+	if (r->action) {
+		put(b, " ");
+		put(b, r->action);
+	}
+	put(b, " ");
+	put(b, proto_name(r->proto));
+	put(b, " ");
+	put(b, bs_endpoint_format(r->from, ep, sizeof(ep)));
+	if (r->to) {
+		put(b, " -> ");
+		put(b, bs_endpoint_format(r->to, ep, sizeof(ep)));
+	}
+	if (r->err) {
+		put(b, " ");
+		put(b, bs_errno_name(r->err));
+	}
 	put(b, " (");
 	put_source_text(b, r);
-	if (missing_interface(r))
-		put(b, ": interface %s has no address of this family", missing_interface(r));
+	if (missing_interface(r)) {
+		put(b, ": interface ");
+		put(b, missing_interface(r));
+		put(b, " has no address of this family");
+	}
 	put(b, ")");
-	if (strcmp(r->call, "bind"))
-		put(b, " in %s()", r->call);
-	if (r->peer)
-		put(b, " to %s", bs_endpoint_format(r->peer, ep, sizeof(ep)));
-	if (r->via)
-		put(b, " via %s", r->via);
+	if (strcmp(r->call, "bind")) {
+		put(b, " in ");
+		put(b, r->call);
+		put(b, "()");
+	}
+	if (r->peer) {
+		put(b, " to ");
+		put(b, bs_endpoint_format(r->peer, ep, sizeof(ep)));
+	}
+	if (r->via) {
+		put(b, " via ");
+		put(b, r->via);
+	}
 	put(b, "\n");
 }
 
 /* Appends ,"key":"value" with value escaped. */
 static void put_json_field(struct buf *b, const char *key, const char *value)
 {
-	put(b, ",\"%s\":", key);
+	put(b, ",\"");
+	put(b, key);
+	put(b, "\":");
 	put_json_string(b, value);
 }
 
@@ -192,7 +258,11 @@ static void put_json_source(struct buf *b, const struct bs_record *r)
 	if (r->policy->builtin)
 		put_json_field(b, "source", "builtin");
 	else if (rule) {
-		snprintf(src, sizeof(src), "%s:%u", r->policy->file, rule->line);
+		struct buf sb = {src, 0, sizeof(src)};
+
+		put(&sb, r->policy->file);
+		put(&sb, ":");
+		put_num(&sb, rule->line, 0);
 		put_json_field(b, "source", src);
 	} else
 		put_json_field(b, "source", r->policy->file);
@@ -204,7 +274,10 @@ static void format_json(struct buf *b, const struct bs_record *r)
 
 	put(b, "{\"time\":\"");
 	put_time(b);
-	put(b, "\",\"pid\":%d,\"uid\":%u", (int)r->who->pid, (unsigned)r->who->uid);
+	put(b, "\",\"pid\":");
+	put_num(b, (unsigned long long)r->who->pid, 0);
+	put(b, ",\"uid\":");
+	put_num(b, r->who->uid, 0);
 	if (r->who->user)
 		put_json_field(b, "user", r->who->user);
 	put_json_field(b, "program", r->who->program);

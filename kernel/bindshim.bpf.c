@@ -156,6 +156,15 @@ struct {
 	__type(value, struct bs_kplaced);
 } bs_placed SEC(".maps");
 
+/* Each uid's record rate (bs_record_of): one user's flood of binds can neither
+ * fill the ring buffer, which would drop everyone else's records, nor the disk. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct bs_krate);
+} bs_rate SEC(".maps");
+
 /* Never read: replacing its element makes the kernel wait for every running
  * program (synchronize_rcu), which is how a reload knows the old generation is
  * no longer in use (loader.c). */
@@ -261,16 +270,72 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
 	q->proto = type == SOCK_STREAM ? 1 : 2;
 }
 
+/* Whether q's uid may send one more record this second (the state's rate); if
+ * not, counts it against the uid, for the summary `system watch` writes. */
+static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 call)
+{
+	__u32 zero = 0, uid = q->uid;
+	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+	__u64 now;
+	struct bs_krate *r;
+
+	if (!st || !st->rate)
+		return 1;
+	now = bpf_ktime_get_ns();
+	r = bpf_map_lookup_elem(&bs_rate, &uid);
+	if (!r) {
+		struct bs_krate fresh = {.start = now, .sent = 1};
+
+		bpf_map_update_elem(&bs_rate, &uid, &fresh, BPF_NOEXIST);
+		return 1;
+	}
+	/* A new second; two CPUs may both start it: a record or two more, never less. */
+	if (now - r->start >= 1000000000ull) {
+		r->start = now;
+		r->sent = 1;
+		return 1;
+	}
+	if (r->sent < st->rate) {
+		__sync_fetch_and_add(&r->sent, 1);
+		return 1;
+	}
+	__sync_fetch_and_add(&r->over, 1);
+	r->pid = pid;
+	r->call = call;
+	__builtin_memcpy(r->comm, q->comm, sizeof(r->comm));
+	return 0;
+}
+
+/* A socket placed without a record (over the rate): remembered here for `audit`,
+ * as `system watch` does from the records. */
+static __noinline void bs_place_quiet(__u64 cookie, __u32 gen, const struct bs_ksa *from,
+				      const struct bs_kout *o)
+{
+	struct bs_kplaced v = {.gen = (__u8)gen, .rule = o->rule, .from = *from, .to = o->to};
+
+	bpf_map_update_elem(&bs_placed, &cookie, &v, BPF_ANY);
+}
+
 /* Sends a record of o for the call by process pid to its ring buffer (counting a
- * full one): a hold that failed to the alerts, any other to the events. */
+ * full one): a hold that failed to the alerts, any other to the events, within
+ * its uid's rate. */
 static __always_inline void bs_record_of(__u32 pid, __u8 call, const struct bs_kquery *q,
 					 __u32 gen, const struct bs_ksa *from,
 					 const struct bs_kout *o, __u64 cookie)
 {
 	int alert = o->action == BS_KEV_HOLD && o->err;
-	struct bs_kevent *e = alert ? bpf_ringbuf_reserve(&bs_alerts, sizeof(*e), 0)
-			      : bpf_ringbuf_reserve(&bs_events, sizeof(*e), 0);
+	struct bs_kevent *e;
 
+	if (!alert && !bs_rate_ok(q, pid, call)) {
+		bs_count(BS_KC_OVER_RATE);
+		/* what watch's place() would have remembered */
+		if (cookie && !o->err && call != BS_KCALL_ACCEPT &&
+		    (o->action == BS_KA_REWRITE || o->action == BS_KEV_HOLD))
+			bs_place_quiet(cookie, gen, from, o);
+		return;
+	}
+	e = alert ? bpf_ringbuf_reserve(&bs_alerts, sizeof(*e), 0)
+		  : bpf_ringbuf_reserve(&bs_events, sizeof(*e), 0);
 	if (!e) {
 		bs_count(alert ? BS_KC_ALERT_DROPS : BS_KC_DROPS);
 		return;

@@ -60,6 +60,7 @@ struct bs_kopts {
 	const char *pin;		/* --pin, or BS_KPIN_DIR */
 	bool no_lsm;			/* --no-lsm: do as if the kernel had no BPF LSM */
 	const char *log, *log_format;	/* watch: override the policy's log settings */
+	long rate;			/* --record-rate (enable, reload), or -1 */
 };
 
 /* system.c (loader.c when built): the verbs; each returns an exit status. */

@@ -106,6 +106,22 @@ struct bs_kstate {
 	__u32 flags;
 	struct bs_kgen g[2];
 	__u64 netns;			/* with BS_KF_GUARD: its network namespace (cookie) */
+	__u32 rate;			/* records a uid may send a second; 0: no limit */
+	__u32 pad;
+};
+
+/* The record rate of a uid (LRU hash by uid): records sent in the second that
+ * began at start, and those over the rate since the map entry was made (never
+ * reset: `system watch` keeps what it has reported), with the latest of their
+ * process, call and command for the summary record. */
+#define BS_KRATE_DEFAULT 200
+struct bs_krate {
+	__u64 start;
+	__u32 sent;
+	__u32 over;
+	__u32 pid;
+	__u32 call;			/* BS_KCALL_* */
+	char comm[BS_KCOMM];
 };
 
 /* What the user-space side keeps about a compiled rule (for records and status);
@@ -205,6 +221,7 @@ enum {
 	BS_KC_GUARD_FULL,		/* those the guard's table had no room for */
 	BS_KC_SYNS_DROPPED,		/* SYNs from elsewhere than lo to those, dropped */
 	BS_KC_TIES_REFUSED,		/* a device with a port known before listen(), refused */
+	BS_KC_OVER_RATE,		/* records over their uid's rate: counted, not sent */
 	BS_KC_N
 };
 

@@ -184,6 +184,7 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 		s->maps.bs_state, s->maps.bs_rules, s->maps.bs_pats, s->maps.bs_info,
 		s->maps.bs_meta, s->maps.bs_counters, s->maps.bs_events, s->maps.bs_sk,
 		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner, s->maps.bs_alerts,
+		s->maps.bs_rate,
 	};
 
 	return m[i];
@@ -237,11 +238,12 @@ static struct bs_bpf *load_what_loads(__u32 *flags)
 }
 
 /* Fills generation 0 and the state of a freshly loaded skeleton. */
-static int fill(struct bs_bpf *s, const struct bs_ktables *t, const char *policy,
+static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_kopts *o,
 		const char *cgroup, __u32 flags, __u64 netns)
 {
 	struct bs_kpins p;
-	struct bs_kstate st = {.gen = 0, .flags = flags, .netns = netns};
+	struct bs_kstate st = {.gen = 0, .flags = flags, .netns = netns,
+			       .rate = o->rate >= 0 ? (__u32)o->rate : BS_KRATE_DEFAULT};
 	struct bs_kmeta meta = {0};
 	__u32 zero = 0;
 	int rc;
@@ -253,7 +255,7 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const char *policy
 	if (bpf_map_update_elem(p.fd[BS_KM_META], &zero, &meta, BPF_ANY) ||
 	    bpf_map_update_elem(p.fd[BS_KM_STATE], &zero, &st, BPF_ANY))
 		return -errno;
-	rc = bs_kwrite_gen(&p, 0, t, policy);
+	rc = bs_kwrite_gen(&p, 0, t, o->policy);
 	return rc;
 }
 
@@ -377,7 +379,7 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 			"later with BPF and cgroup v2 is needed; root)\n", strerror(errno));
 		goto out;
 	}
-	if (fill(s, &t, o->policy, cgroup, flags, netns) ||
+	if (fill(s, &t, o, cgroup, flags, netns) ||
 	    attach_and_pin(s, cgfd, pin_of(o), flags))
 		goto out;
 	printf("kernel mode enabled: %s on %s (pinned at %s), %zu compiled rules\n", o->policy,
@@ -410,6 +412,19 @@ static int open_locked(const struct bs_kopts *o, struct bs_kpins *p)
 	return 0;
 }
 
+/* Sets the records a uid may send a second (reload --record-rate). */
+static int set_rate(const struct bs_kpins *p, __u32 rate)
+{
+	struct bs_kstate st;
+	__u32 zero = 0;
+	int rc = bs_kstate_read(p, &st);
+
+	if (rc)
+		return rc;
+	st.rate = rate;
+	return bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, &st, BPF_ANY) ? -errno : 0;
+}
+
 int bs_ksystem_reload(const struct bs_kopts *o)
 {
 	struct bs_kpins p;
@@ -424,6 +439,8 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 		return 1;
 	}
 	rc = bs_kinstall(&p, &t, o->policy);
+	if (!rc && o->rate >= 0)
+		rc = set_rate(&p, (__u32)o->rate);
 	if (rc)
 		fprintf(stderr, "bindshim system: reload failed: %s (the previous policy stays)\n",
 			strerror(-rc));
@@ -528,6 +545,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"connections held to lo", "failed-hold records dropped",
 		"guarded now (hold failed)", "not guarded (table full)",
 		"SYNs to them dropped", "device + early port refused",
+		"records over the rate (summed)",
 	};
 	int ncpu = libbpf_num_possible_cpus();
 	struct bs_kpins p;
@@ -551,6 +569,11 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	printf("policy: %s (generation %u, loaded %llu, %u compiled rules)\n", meta.policy[gen],
 	       gen, (unsigned long long)meta.loaded[gen], st.g[gen].nrules);
 	printf("listen(): %s\n", listen_mode(st.flags));
+	if (st.rate)
+		printf("records: at most %u a second per uid (more are counted and summed up)\n",
+		       st.rate);
+	else
+		printf("records: no limit per uid\n");
 	printf("programs:\n");
 	print_links(pin_of(o), meta.cgroup);
 	v = calloc((size_t)ncpu, sizeof(*v));

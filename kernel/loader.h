@@ -9,7 +9,8 @@
 /* The pinned maps, by index; each pinned as PIN/map_NAME. */
 enum {
 	BS_KM_STATE, BS_KM_RULES, BS_KM_PATS, BS_KM_INFO, BS_KM_META, BS_KM_COUNTERS,
-	BS_KM_EVENTS, BS_KM_SK, BS_KM_PLACED, BS_KM_SYNC, BS_KM_INNER, BS_KM_ALERTS, BS_KM_N
+	BS_KM_EVENTS, BS_KM_SK, BS_KM_PLACED, BS_KM_SYNC, BS_KM_INNER, BS_KM_ALERTS,
+	BS_KM_RATE, BS_KM_N
 };
 
 /* The links, pinned as PIN/link_NAME. */

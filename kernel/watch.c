@@ -22,10 +22,19 @@
 #include "kernel/loader.h"
 #include "shim/common/log.h"
 
+/* What has been reported of a uid's records over the rate (bs_krate.over). */
+#define BS_WATCH_UIDS 8192		/* twice the rate map's entries */
+struct reported {
+	__u32 uid;
+	__u32 over;
+	bool used;
+};
+
 struct watch {
 	const struct bs_kopts *o;
 	struct bs_kpins p;
 	struct bs_logger lg;
+	struct reported *seen;		/* BS_WATCH_UIDS, open addressing by uid */
 };
 
 static volatile sig_atomic_t stop;
@@ -60,6 +69,13 @@ static const char *user_of(uid_t uid)
 	return cache[next].name[0] ? cache[next].name : NULL;
 }
 
+static const char *call_name(__u32 call)
+{
+	static const char *const calls[] = {"bind", "listen", "setsockopt", "accept"};
+
+	return calls[call < 4 ? call : 0];
+}
+
 static const char *event_name(__u8 ev)
 {
 	return ev == BS_KEV_DENY ? "deny" : ev == BS_KEV_HOLD ? "hold"
@@ -69,7 +85,6 @@ static const char *event_name(__u8 ev)
 void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
 		   const struct bs_kevent *e)
 {
-	static const char *const calls[] = {"bind", "listen", "setsockopt", "accept"};
 	struct bs_kinfo info = {0};
 	struct bs_kmeta meta;
 	struct bs_policy pol = {0};
@@ -99,7 +114,7 @@ void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
 	bs_ksa_to(&from, &e->from);
 	bs_ksa_to(&to, &e->to);
 	r = (struct bs_record){
-		.who = &who, .call = calls[e->call < 4 ? e->call : 0], .event = event_name(e->event),
+		.who = &who, .call = call_name(e->call), .event = event_name(e->event),
 		.proto = e->proto, .from = &from, .to = e->event == BS_REWRITE ? &to : NULL,
 		.err = e->err, .policy = &pol, .d = &d, .via = "kernel",
 	};
@@ -127,6 +142,59 @@ static int on_event(void *ctx, void *data, size_t len)
 		bs_kevent_log(&w->lg, &w->p, data);
 	}
 	return 0;
+}
+
+/* The report slot of uid (a table with room for twice the map's uids). */
+static struct reported *seen_of(struct watch *w, __u32 uid)
+{
+	size_t i = (uid * 2654435761u) % BS_WATCH_UIDS;
+
+	while (w->seen[i].used && w->seen[i].uid != uid)
+		i = (i + 1) % BS_WATCH_UIDS;
+	if (!w->seen[i].used)
+		w->seen[i] = (struct reported){.uid = uid, .over = 0, .used = true};
+	return &w->seen[i];
+}
+
+/* Writes a warning record for each uid with records over the rate not yet said:
+ * how many, the latest process and command of them. (A map entry made again after
+ * eviction starts at 0: a count below the one reported is all new.) */
+static void report_over_rate(struct watch *w)
+{
+	struct bs_kstate st;
+	__u32 key, next, *prev = NULL;
+	int fd = w->p.fd[BS_KM_RATE];
+
+	if (!w->seen || bs_kstate_read(&w->p, &st))
+		return;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct bs_krate r;
+		struct reported *s;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &r) || !r.over)
+			continue;
+		s = seen_of(w, key);
+		if (r.over < s->over)
+			s->over = 0;
+		if (r.over > s->over) {
+			char comm[BS_KCOMM + 1], msg[200];
+			struct bs_who who;
+			struct bs_record rec;
+
+			memcpy(comm, r.comm, BS_KCOMM);
+			comm[BS_KCOMM] = '\0';
+			who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
+			snprintf(msg, sizeof(msg), "%u more records of uid %u not written: over %u a "
+				 "second (kernel mode)", r.over - s->over, key, st.rate);
+			rec = (struct bs_record){.who = &who, .call = call_name(r.call),
+						 .event = "warning",
+						 .message = msg, .via = "kernel"};
+			bs_log(&w->lg, &rec);
+			s->over = r.over;
+		}
+	}
 }
 
 /* Looks interface targets up again and installs the tables if anything changed. */
@@ -209,6 +277,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		return 1;
 	}
 	open_logger(&w);
+	w.seen = calloc(BS_WATCH_UIDS, sizeof(*w.seen));
 	rb = ring_buffer__new(w.p.fd[BS_KM_EVENTS], on_event, &w, NULL);
 	/* Failed holds come through a ring of their own (see bs_record_of). */
 	if (rb && ring_buffer__add(rb, w.p.fd[BS_KM_ALERTS], on_event, &w)) {
@@ -219,6 +288,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		fprintf(stderr, "bindshim system watch: cannot read the ring buffer: %s\n",
 			strerror(errno));
 		bs_kpins_close(&w.p);
+		free(w.seen);
 		return 1;
 	}
 	signal(SIGTERM, on_signal);
@@ -234,6 +304,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		if (poll(fds, nl >= 0 ? 2 : 1, 500) < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(rb);
+		report_over_rate(&w);
 		if (nl >= 0 && (fds[1].revents & POLLIN)) {
 			char buf[8192];
 
@@ -248,7 +319,9 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		}
 	}
 	ring_buffer__consume(rb);
+	report_over_rate(&w);
 	ring_buffer__free(rb);
+	free(w.seen);
 	if (nl >= 0)
 		close(nl);
 	bs_kpins_close(&w.p);

@@ -29,10 +29,11 @@ int bs_cmd_system(int argc, char **argv)
 		{"no-lsm", no_argument, NULL, 'N'},
 		{"log", required_argument, NULL, 'L'},
 		{"log-format", required_argument, NULL, 'F'},
+		{"record-rate", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct bs_kopts o = {.policy = BS_SYSTEM_POLICY};
+	struct bs_kopts o = {.policy = BS_SYSTEM_POLICY, .rate = -1};
 	const char *verb = argc > 1 ? argv[1] : "";
 	int c;
 
@@ -63,6 +64,12 @@ int bs_cmd_system(int argc, char **argv)
 				return bs_usage_error("system", "bad --log-format \"%s\"", optarg);
 			o.log_format = optarg;
 			break;
+		case 'R':
+			if (bs_parse_long(optarg, 0, 1000000, &o.rate))
+				return bs_usage_error("system", "bad --record-rate \"%s\" (records a "
+						      "second per uid, 0 to 1000000; 0: no limit)",
+						      optarg);
+			break;
 		case 'h':
 			bs_help("system");
 			return 0;
@@ -73,6 +80,8 @@ int bs_cmd_system(int argc, char **argv)
 	if (optind != argc)
 		return bs_usage_error("system", "unexpected argument \"%s\"", argv[optind]);
 	o.pin = pin_dir(o.pin);
+	if (o.rate >= 0 && strcmp(verb, "enable") && strcmp(verb, "reload"))
+		return bs_usage_error("system", "--record-rate is for enable and reload");
 	if (!strcmp(verb, "enable"))
 		return bs_ksystem_enable(&o);
 	if (!strcmp(verb, "reload"))

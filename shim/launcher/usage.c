@@ -65,6 +65,8 @@ static const struct verb_help verbs[] = {
 	 "     --cgroup PATH          cgroup v2 directory (default: the root cgroup)\n"
 	 "     --pin DIR              bpffs directory (default: /sys/fs/bpf/bindshim)\n"
 	 "     --no-lsm               no BPF LSM program for listen()\n"
+	 "     --record-rate N        enable, reload: records a second per uid (default\n"
+	 "                            200; 0: no limit); more are counted and summed up\n"
 	 "     --log DEST             watch: stderr (default), syslog or a FILE\n"
 	 "     --log-format FORMAT    watch: text (default) or json\n"
 	 " -h, --help                 display this help\n",

@@ -200,15 +200,22 @@ static int records_with(const char *re)
 
 /* Kernel mode with LOOPBACK_ONLY where listeners are held to lo: skips where the
  * LSM program refuses those listens instead, or the sockops program cannot load. */
-static void hold_up_with(const char *policy)
+/* Kernel mode under policy (extra: more options to enable) where listeners are held
+ * to lo; skips where they are not. */
+static void hold_up_opts(const char *policy, const char *extra)
 {
-	kernel_up(policy);
+	kernel_up_with(policy, extra);
 	if (K.lsm || !K.hold) {
 		kernel_down();
 		cr_skip("%s", K.lsm ? "with BPF LSM such listens are refused before they open "
 			"(client_binds_and_never_bound_listeners)"
 			: "the sockops program cannot be loaded on this kernel (status says so)");
 	}
+}
+
+static void hold_up_with(const char *policy)
+{
+	hold_up_opts(policy, NULL);
 }
 
 static void hold_up(void)
@@ -525,13 +532,18 @@ Test(kernel, a_bound_socket_is_not_judged_again_at_listen)
 
 /* Kernel mode under policy where listeners are held to lo, for programs nobody
  * runs (root's CAP_NET_RAW moves any device); K.dir/try.py written. Skips where
- * there is no other user. */
-static void nobody_up(const char *policy)
+ * there is no other user. extra: more options to enable. */
+static void nobody_up_with(const char *policy, const char *extra)
 {
 	if (!bs_can_switch_user())
 		cr_skip("needs another user (root's CAP_NET_RAW moves any device): " BS_NO_OTHER_USER);
-	hold_up_with(policy);
+	hold_up_opts(policy, extra);
 	write_try(K.dir);
+}
+
+static void nobody_up(const char *policy)
+{
+	nobody_up_with(policy, NULL);
 }
 
 /* Writes name with text in a fresh directory open to nobody; returns its path. */
@@ -794,7 +806,8 @@ static void race_listen(const char *policy, const char *mode, const char *peer_m
 	pid_t w, peer;
 	FILE *f;
 
-	hold_up_with(policy);
+	/* Every round's records are counted: no rate limit. */
+	hold_up_opts(policy, "--record-rate 0");
 	snprintf(shm, sizeof(shm), "%s/shared", K.dir);
 	snprintf(out, sizeof(out), "%s/server", K.dir);
 	snprintf(peer_out, sizeof(peer_out), "%s/peer", K.dir);
@@ -915,7 +928,8 @@ Test(kernel, a_flood_of_records_does_not_hide_a_failed_hold)
 	struct bs_proc p;
 	pid_t w;
 
-	nobody_up(LOOPBACK_ONLY);
+	/* One uid's records fill the ring: no rate limit. */
+	nobody_up_with(LOOPBACK_ONLY, "--record-rate 0");
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
 	w = watch_start("");
 	kill(w, SIGSTOP);
@@ -937,6 +951,54 @@ Test(kernel, a_flood_of_records_does_not_hide_a_failed_hold)
 	cr_expect(strstr(status(), "failed-hold records dropped      0\n"), "%s", status());
 	cr_expect(!strstr(status(), "records dropped (ring full)      0\n"),
 		  "no record was dropped: no flood to test\n%s", status());
+}
+
+/* One uid's flood of binds can push no other uid's records out of the ring buffer,
+ * nor fill the disk: each uid sends at most the rate (200 a second by default);
+ * the rest are counted, and watch sums them up in a warning record per uid. While
+ * watch is stopped, root makes 20,000 rewritten binds, then nobody one: nobody's
+ * record is there (before the rate, the full ring dropped it), and root's written
+ * records plus those summed up are 20,000 exactly. */
+Test(kernel, one_uids_flood_of_records_pushes_out_no_other_uids)
+{
+	char rec[700];
+	struct bs_proc p;
+	long summed = 0, written;
+	pid_t w;
+
+	nobody_up(LOOPBACK_ONLY);
+	cr_expect(strstr(status(), "records: at most 200 a second per uid"), "%s", status());
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = watch_start("");
+	kill(w, SIGSTOP);
+	in_cgroup(&p, "k %s loop 20000 0.0.0.0 27098\n"
+		  "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
+		  "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"0.0.0.0\", 27099))\n"
+		  "print(\"bound\", s.getsockname()[0])'", KBINDS);
+	kill(w, SIGCONT);
+	cr_expect_str_eq(p.out, "127.0.0.1 20000\nbound 127.0.0.1\n", "%s", p.err);
+	/* until the records stop growing, and at least one summing up is there */
+	bs_sh(&p, 30, "n=-1; i=0; while [ \"$(wc -c < %s)\" != \"$n\" ] || "
+	      "! grep -q 'not written' %s && [ $i -lt 50 ]; do n=$(wc -c < %s); i=$((i + 1)); "
+	      "sleep 0.3; done", rec, rec, rec);
+	bs_stop(w);
+	cr_expect_eq(records_with("python3: rewrite udp 0.0.0.0:27099 -> 127.0.0.1:27099"), 1,
+		     "nobody's record");
+	written = records_with("kbinds-static: rewrite udp 0.0.0.0:27098 -> 127.0.0.1:27098");
+	bs_sh(&p, 10, "sed -n 's/.*kbinds-static: warning \\([0-9]*\\) more records of uid 0 not written: "
+	      "over 200 a second (kernel mode)$/\\1/p' %s | awk '{s += $1} END {print s + 0}'", rec);
+	summed = atol(p.out);
+	cr_expect_gt(summed, 0, "a flood to test");
+	cr_expect_leq(written, 1000, "root's records written: %ld", written);
+	cr_expect_eq(written + summed, 20000, "written %ld, summed up %ld", written, summed);
+	cr_expect(strstr(status(), "records dropped (ring full)      0\n"), "%s", status());
+	bs_sh(&p, 10, "%s system status --pin %s | sed -n 's/^ *records over the rate (summed) *//p'",
+	      BINDSHIM, K.pin);
+	cr_expect_eq(atol(p.out), summed, "status: %s", p.out);
+	/* reload can lift the limit */
+	bs_sh(&p, 30, "%s system reload -p %s --pin %s --record-rate 0", BINDSHIM, K.policy, K.pin);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	cr_expect(strstr(status(), "records: no limit per uid"), "%s", status());
 }
 
 Test(kernel, lsm_listen_program_where_the_kernel_allows_it)

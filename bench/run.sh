@@ -217,7 +217,7 @@ prog_time() {
 			END { if (t) printf "%.0f|%s", t / n, s; else exit 1 }'
 }
 if [ -z "$k_why" ]; then
-	cycle_row kernel "kernel mode (bindshim system, cgroup bind4)" native "4-rule policy, rewritten in the kernel"
+	cycle_row kernel "kernel mode (bindshim system, cgroup bind4)" native "4-rule policy, rewritten in the kernel; records past 200 a second counted, not sent"
 	if pt=$(prog_time); then
 		row "kernel mode: time in bindshim's programs" "${pt%%|*} ns" "-" "-" \
 			"kernel.bpf_stats_enabled over $N cycles, ns per cycle: ${pt#*|}"

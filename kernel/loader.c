@@ -416,13 +416,11 @@ static int open_locked(const struct bs_kopts *o, struct bs_kpins *p)
 static int set_rate(const struct bs_kpins *p, __u32 rate)
 {
 	struct bs_kstate st;
-	__u32 zero = 0;
 	int rc = bs_kstate_read(p, &st);
 
-	if (rc)
-		return rc;
-	st.rate = rate;
-	return bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, &st, BPF_ANY) ? -errno : 0;
+	if (!rc)
+		st.rate = rate;
+	return rc ? rc : bs_kstate_write(p, &st);
 }
 
 int bs_ksystem_reload(const struct bs_kopts *o)

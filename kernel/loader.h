@@ -46,6 +46,7 @@ void bs_kpins_close(struct bs_kpins *p);
 /* Serializes writers (reload, the watch daemon's refresh, disable); 0 or -errno. */
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);
 int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st);
+int bs_kstate_write(const struct bs_kpins *p, const struct bs_kstate *st);
 /* Waits for every running program to return; 0 or -errno. */
 int bs_ksync(const struct bs_kpins *p);
 /* Writes t into generation gen (not the active one); 0 or -errno. */

@@ -87,6 +87,13 @@ int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st)
 	return bpf_map_lookup_elem(p->fd[BS_KM_STATE], &zero, st) ? -errno : 0;
 }
 
+int bs_kstate_write(const struct bs_kpins *p, const struct bs_kstate *st)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, st, BPF_ANY) ? -errno : 0;
+}
+
 /* Waits until no program still runs with what it read before now. */
 int bs_ksync(const struct bs_kpins *p)
 {
@@ -124,20 +131,19 @@ int bs_kwrite_gen(const struct bs_kpins *p, __u32 gen, const struct bs_ktables *
 	if (bs_kstate_read(p, &st))
 		return -errno;
 	st.g[gen] = t->hdr;
-	return bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, &st, BPF_ANY) ? -errno : 0;
+	return bs_kstate_write(p, &st);
 }
 
 int bs_kflip(const struct bs_kpins *p, __u32 gen)
 {
 	struct bs_kstate st;
-	__u32 zero = 0;
 	int rc = bs_kstate_read(p, &st);
 
 	if (rc)
 		return rc;
 	st.gen = gen;
-	if (bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, &st, BPF_ANY))
-		return -errno;
+	if ((rc = bs_kstate_write(p, &st)))
+		return rc;
 	return bs_ksync(p);
 }
 

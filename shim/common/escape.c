@@ -85,6 +85,26 @@ static size_t text_piece(const unsigned char *s, size_t avail, char piece[16], s
 	return n;
 }
 
+long bs_copy_plain(char *dst, size_t room, const unsigned char **s, size_t *avail, char also)
+{
+	const unsigned char *p = *s;
+	size_t run = 0;
+
+	while (run < *avail && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '\\' &&
+	       p[run] != (unsigned char)also)
+		run++;
+	if (!run)
+		return 0;
+	if (run > room)
+		run = room;
+	if (!run)
+		return -1;
+	memcpy(dst, p, run);
+	*s += run;
+	*avail -= run;
+	return (long)run;
+}
+
 size_t bs_text_escape(char *dst, size_t cap, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -94,21 +114,14 @@ size_t bs_text_escape(char *dst, size_t cap, const char *str)
 		return 0;
 	while (avail) {
 		char piece[16];
-		size_t used, plen, run = 0;
+		size_t used, plen;
+		/* Most fields are nothing but printable ASCII: copied whole, undecoded. */
+		long run = bs_copy_plain(dst + len, cap - 1 - len, &s, &avail, '\\');
 
-		/* A run of printable ASCII other than the escapes' own characters stands
-		 * for itself (most fields are nothing else): copied whole, undecoded. */
-		while (run < avail && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '\\')
-			run++;
+		if (run < 0)
+			break;
 		if (run) {
-			if (run > cap - 1 - len)
-				run = cap - 1 - len;
-			if (!run)
-				break;
-			memcpy(dst + len, s, run);
-			len += run;
-			s += run;
-			avail -= run;
+			len += (size_t)run;
 			continue;
 		}
 		plen = text_piece(s, avail, piece, &used);

@@ -23,6 +23,12 @@ size_t bs_utf8_decode(const unsigned char *s, size_t avail, unsigned *cp);
  * viewer show a line differently from what it holds. */
 bool bs_char_unsafe(unsigned cp);
 
+/* Copies the run of printable ASCII at *s (at most *avail bytes), other than `\` and
+ * also, which both escapes keep as it is, into dst (room bytes at most), advancing
+ * *s and *avail past what it copied; returns how many bytes, 0 if *s starts no
+ * such run, -1 if it does and room is 0. */
+long bs_copy_plain(char *dst, size_t room, const unsigned char **s, size_t *avail, char also);
+
 /* Writes s for a one-line text record into dst (cap bytes, NUL-terminated when cap
  * is not 0): printable ASCII and safe UTF-8 as they are, `\` as `\\`, newline, tab
  * and carriage return as \n \t \r, and every other byte of a control character, of

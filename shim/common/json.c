@@ -45,22 +45,14 @@ size_t bs_json_string(char *dst, size_t cap, const char *str)
 	dst[len++] = '"';
 	while (avail) {
 		char piece[8];
-		size_t used, plen, run = 0;
+		size_t used, plen;
+		/* Most fields are nothing but printable ASCII: copied whole, undecoded. */
+		long run = bs_copy_plain(dst + len, cap - 2 - len, &s, &avail, '"');
 
-		/* A run of printable ASCII other than the escapes' own characters stands
-		 * for itself (most fields are nothing else): copied whole, undecoded. */
-		while (run < avail && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
-		       s[run] != '\\')
-			run++;
+		if (run < 0)
+			break;
 		if (run) {
-			if (run > cap - 2 - len)
-				run = cap - 2 - len;
-			if (!run)
-				break;
-			memcpy(dst + len, s, run);
-			len += run;
-			s += run;
-			avail -= run;
+			len += (size_t)run;
 			continue;
 		}
 		plen = json_piece(s, avail, piece, &used);

@@ -922,30 +922,38 @@ Test(kernel, connections_after_a_refused_bind_are_held)
  * 20,000 binds fill the ring (records are dropped: status says so), then nobody
  * ties 20 listeners to bs0 before listen(); once watch reads again, all 20 failed
  * holds are recorded. */
+/* While watch (started here) is stopped, root makes 20,000 rewritten UDP binds of
+ * 0.0.0.0:port in the cgroup, then nobody runs python3 -c py there; watch then
+ * reads what is left, until its records stop growing and (if until is not NULL)
+ * have a line with until, 15 s at most; stopped then. */
+static void flood_then_nobody(struct bs_proc *p, unsigned port, const char *py, const char *until)
+{
+	struct bs_proc d;
+	pid_t w = watch_start("");
+
+	kill(w, SIGSTOP);
+	in_cgroup(p, "k %s loop 20000 0.0.0.0 %u\nk " BS_AS_NOBODY " /usr/bin/python3 -c '%s'",
+		  KBINDS, port, py);
+	kill(w, SIGCONT);
+	bs_sh(&d, 30, "r=%s/records; n=-1; i=0; while { [ \"$(wc -c < $r)\" != \"$n\" ] || "
+	      "! grep -q -- '%s' $r; } && [ $i -lt 50 ]; do n=$(wc -c < $r); i=$((i + 1)); "
+	      "sleep 0.3; done", K.dir, until ? until : "");
+	bs_stop(w);
+}
+
 Test(kernel, a_flood_of_records_does_not_hide_a_failed_hold)
 {
-	char rec[700];
 	struct bs_proc p;
-	pid_t w;
 
 	/* One uid's records fill the ring: no rate limit. */
 	nobody_up_with(LOOPBACK_ONLY, "--record-rate 0");
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	w = watch_start("");
-	kill(w, SIGSTOP);
-	in_cgroup(&p, "k %s loop 20000 0.0.0.0 27097\n"
-		  "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
-		  "keep = []\n"
-		  "for i in range(20):\n"
-		  "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n"
-		  "    s.listen(); keep.append(s)\n"
-		  "print(\"listening\", len(keep))'", KBINDS);
-	kill(w, SIGCONT);
+	flood_then_nobody(&p, 27097, "import socket\n"
+			  "keep = []\n"
+			  "for i in range(20):\n"
+			  "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n"
+			  "    s.listen(); keep.append(s)\n"
+			  "print(\"listening\", len(keep))", NULL);
 	cr_expect_str_eq(p.out, "127.0.0.1 20000\nlistening 20\n", "%s", p.err);
-	/* watch drains what is left: until the records stop growing. */
-	bs_sh(&p, 30, "n=-1; while [ \"$(wc -c < %s)\" != \"$n\" ]; do n=$(wc -c < %s); "
-	      "sleep 0.3; done", rec, rec);
-	bs_stop(w);
 	cr_expect_eq(records_with("python3: hold tcp 0.0.0.0:[0-9]* EPERM"), 20);
 	cr_expect(strstr(status(), "holds failed (other device)      20\n"), "%s", status());
 	cr_expect(strstr(status(), "failed-hold records dropped      0\n"), "%s", status());
@@ -961,32 +969,21 @@ Test(kernel, a_flood_of_records_does_not_hide_a_failed_hold)
  * records plus those summed up are 20,000 exactly. */
 Test(kernel, one_uids_flood_of_records_pushes_out_no_other_uids)
 {
-	char rec[700];
 	struct bs_proc p;
 	long summed = 0, written;
-	pid_t w;
 
 	nobody_up(LOOPBACK_ONLY);
 	cr_expect(strstr(status(), "records: at most 200 a second per uid"), "%s", status());
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	w = watch_start("");
-	kill(w, SIGSTOP);
-	in_cgroup(&p, "k %s loop 20000 0.0.0.0 27098\n"
-		  "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
-		  "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"0.0.0.0\", 27099))\n"
-		  "print(\"bound\", s.getsockname()[0])'", KBINDS);
-	kill(w, SIGCONT);
+	flood_then_nobody(&p, 27098, "import socket\n"
+			  "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"0.0.0.0\", 27099))\n"
+			  "print(\"bound\", s.getsockname()[0])", "not written");
 	cr_expect_str_eq(p.out, "127.0.0.1 20000\nbound 127.0.0.1\n", "%s", p.err);
-	/* until the records stop growing, and at least one summing up is there */
-	bs_sh(&p, 30, "n=-1; i=0; while [ \"$(wc -c < %s)\" != \"$n\" ] || "
-	      "! grep -q 'not written' %s && [ $i -lt 50 ]; do n=$(wc -c < %s); i=$((i + 1)); "
-	      "sleep 0.3; done", rec, rec, rec);
-	bs_stop(w);
 	cr_expect_eq(records_with("python3: rewrite udp 0.0.0.0:27099 -> 127.0.0.1:27099"), 1,
 		     "nobody's record");
 	written = records_with("kbinds-static: rewrite udp 0.0.0.0:27098 -> 127.0.0.1:27098");
 	bs_sh(&p, 10, "sed -n 's/.*kbinds-static: warning \\([0-9]*\\) more records of uid 0 not written: "
-	      "over 200 a second (kernel mode)$/\\1/p' %s | awk '{s += $1} END {print s + 0}'", rec);
+	      "over 200 a second (kernel mode)$/\\1/p' %s/records | awk '{s += $1} END {print s + 0}'",
+	      K.dir);
 	summed = atol(p.out);
 	cr_expect_gt(summed, 0, "a flood to test");
 	cr_expect_leq(written, 1000, "root's records written: %ld", written);

@@ -165,6 +165,15 @@ struct {
 	__type(value, struct bs_krate);
 } bs_rate SEC(".maps");
 
+/* User space only: how many of each uid's records over the rate `system watch`
+ * has summed up already (pinned, so that a watch started again repeats nothing). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u32);
+} bs_reported SEC(".maps");
+
 /* Never read: replacing its element makes the kernel wait for every running
  * program (synchronize_rcu), which is how a reload knows the old generation is
  * no longer in use (loader.c). */

@@ -184,7 +184,7 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 		s->maps.bs_state, s->maps.bs_rules, s->maps.bs_pats, s->maps.bs_info,
 		s->maps.bs_meta, s->maps.bs_counters, s->maps.bs_events, s->maps.bs_sk,
 		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner, s->maps.bs_alerts,
-		s->maps.bs_rate,
+		s->maps.bs_rate, s->maps.bs_reported,
 	};
 
 	return m[i];

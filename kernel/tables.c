@@ -29,7 +29,7 @@ static const char *const map_names[BS_KM_N] = {
 	[BS_KM_INFO] = "info", [BS_KM_META] = "meta", [BS_KM_COUNTERS] = "counters",
 	[BS_KM_EVENTS] = "events", [BS_KM_SK] = "sk", [BS_KM_PLACED] = "placed",
 	[BS_KM_SYNC] = "sync", [BS_KM_INNER] = "inner", [BS_KM_ALERTS] = "alerts",
-	[BS_KM_RATE] = "rate",
+	[BS_KM_RATE] = "rate", [BS_KM_REPORTED] = "reported",
 };
 
 const char *bs_kmap_name(int i)

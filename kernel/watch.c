@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,19 +23,11 @@
 #include "kernel/loader.h"
 #include "shim/common/log.h"
 
-/* What has been reported of a uid's records over the rate (bs_krate.over). */
-#define BS_WATCH_UIDS 8192		/* twice the rate map's entries */
-struct reported {
-	__u32 uid;
-	__u32 over;
-	bool used;
-};
-
 struct watch {
 	const struct bs_kopts *o;
 	struct bs_kpins p;
 	struct bs_logger lg;
-	struct reported *seen;		/* BS_WATCH_UIDS, open addressing by uid */
+	struct timespec scanned;	/* when the rate map was last looked at */
 };
 
 static volatile sig_atomic_t stop;
@@ -144,41 +137,35 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* The report slot of uid (a table with room for twice the map's uids). */
-static struct reported *seen_of(struct watch *w, __u32 uid)
-{
-	size_t i = (uid * 2654435761u) % BS_WATCH_UIDS;
-
-	while (w->seen[i].used && w->seen[i].uid != uid)
-		i = (i + 1) % BS_WATCH_UIDS;
-	if (!w->seen[i].used)
-		w->seen[i] = (struct reported){.uid = uid, .over = 0, .used = true};
-	return &w->seen[i];
-}
-
 /* Writes a warning record for each uid with records over the rate not yet said:
- * how many, the latest process and command of them. (A map entry made again after
- * eviction starts at 0: a count below the one reported is all new.) */
-static void report_over_rate(struct watch *w)
+ * how many, the latest process, call and command of them. What was said is kept
+ * in the pinned `reported` map, so that a watch started again says nothing twice;
+ * a rate entry made again after eviction starts at 0, below what was said: all
+ * new. At most once a second (the map has up to 4,096 uids), unless final. */
+static void report_over_rate(struct watch *w, bool final)
 {
 	struct bs_kstate st;
+	struct timespec now;
 	__u32 key, next, *prev = NULL;
-	int fd = w->p.fd[BS_KM_RATE];
+	int fd = w->p.fd[BS_KM_RATE], said = w->p.fd[BS_KM_REPORTED];
 
-	if (!w->seen || bs_kstate_read(&w->p, &st))
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!final && now.tv_sec - w->scanned.tv_sec < 1)
+		return;
+	w->scanned = now;
+	if (bs_kstate_read(&w->p, &st))
 		return;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct bs_krate r;
-		struct reported *s;
+		__u32 before = 0;
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &r) || !r.over)
 			continue;
-		s = seen_of(w, key);
-		if (r.over < s->over)
-			s->over = 0;
-		if (r.over > s->over) {
+		if (bpf_map_lookup_elem(said, &key, &before) || r.over < before)
+			before = 0;
+		if (r.over > before) {
 			char comm[BS_KCOMM + 1], msg[200];
 			struct bs_who who;
 			struct bs_record rec;
@@ -187,12 +174,11 @@ static void report_over_rate(struct watch *w)
 			comm[BS_KCOMM] = '\0';
 			who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
 			snprintf(msg, sizeof(msg), "%u more records of uid %u not written: over %u a "
-				 "second (kernel mode)", r.over - s->over, key, st.rate);
+				 "second (kernel mode)", r.over - before, key, st.rate);
 			rec = (struct bs_record){.who = &who, .call = call_name(r.call),
-						 .event = "warning",
-						 .message = msg, .via = "kernel"};
+						 .event = "warning", .message = msg, .via = "kernel"};
 			bs_log(&w->lg, &rec);
-			s->over = r.over;
+			bpf_map_update_elem(said, &key, &r.over, BPF_ANY);
 		}
 	}
 }
@@ -277,7 +263,6 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		return 1;
 	}
 	open_logger(&w);
-	w.seen = calloc(BS_WATCH_UIDS, sizeof(*w.seen));
 	rb = ring_buffer__new(w.p.fd[BS_KM_EVENTS], on_event, &w, NULL);
 	/* Failed holds come through a ring of their own (see bs_record_of). */
 	if (rb && ring_buffer__add(rb, w.p.fd[BS_KM_ALERTS], on_event, &w)) {
@@ -288,7 +273,6 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		fprintf(stderr, "bindshim system watch: cannot read the ring buffer: %s\n",
 			strerror(errno));
 		bs_kpins_close(&w.p);
-		free(w.seen);
 		return 1;
 	}
 	signal(SIGTERM, on_signal);
@@ -304,7 +288,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		if (poll(fds, nl >= 0 ? 2 : 1, 500) < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(rb);
-		report_over_rate(&w);
+		report_over_rate(&w, false);
 		if (nl >= 0 && (fds[1].revents & POLLIN)) {
 			char buf[8192];
 
@@ -319,9 +303,8 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		}
 	}
 	ring_buffer__consume(rb);
-	report_over_rate(&w);
+	report_over_rate(&w, true);
 	ring_buffer__free(rb);
-	free(w.seen);
 	if (nl >= 0)
 		close(nl);
 	bs_kpins_close(&w.p);

@@ -1189,3 +1189,123 @@ Test(kernel, exe_rules_never_match_and_enable_says_so)
 	cr_expect(!strncmp(p.out, "error bind EPERM\nbound 127.0.0.1 27111\ndeny 0.0.0.0:27110 EPERM\n"
 			   "rule \"short\" ", 68), "%s%s", p.out, p.err);
 }
+
+/* The record rate (red team of it: tests from its review). */
+
+/* The sum of the "N more records of uid UID not written" warnings in file. */
+static long summed_up(const char *file, int uid)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 10, "sed -n 's/.*: warning \\([0-9]*\\) more records of uid %d not written.*/\\1/p' %s "
+	      "| awk '{s += $1} END {print s + 0}'", uid, file);
+	return atol(p.out);
+}
+
+/* Waits until file stops growing and has a summing up (12 s at most). */
+static void settle(const char *file)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "n=-1; i=0; while [ \"$(wc -c < %s)\" != \"$n\" ] || "
+	      "! grep -q 'not written' %s && [ $i -lt 30 ]; do n=$(wc -c < %s); i=$((i + 1)); "
+	      "sleep 0.4; done", file, file, file);
+}
+
+/* Red team: a watch started again said again every count the one before had said
+ * (what was said lived in the watch process); it is kept in a pinned map now. */
+Test(kernel, a_watch_started_again_says_no_count_twice)
+{
+	char rec[700], first[700];
+	struct bs_proc p;
+	long a, b;
+	pid_t w;
+
+	kernel_up(LOOPBACK_ONLY);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	snprintf(first, sizeof(first), "%s/records.1", K.dir);
+	w = watch_start("");
+	in_cgroup(&p, "k %s loop 5000 0.0.0.0 27120", KBINDS);
+	settle(rec);
+	bs_stop(w);
+	rename(rec, first);
+	a = summed_up(first, 0);
+	cr_expect_gt(a, 0, "a flood to test");
+	w = watch_start("");
+	usleep(1500000);
+	bs_stop(w);
+	b = summed_up(rec, 0);
+	cr_expect_eq(b, 0, "the second watch said again %ld of the first's %ld", b, a);
+	bs_sh(&p, 10, "grep -c 'kbinds-static: rewrite' %s", first);
+	cr_expect_eq(atol(p.out) + a + b, 5000, "written + summed = %ld + %ld + %ld", atol(p.out), a, b);
+}
+
+/* Two processes of one uid at once on two CPUs, watch reading all along: records
+ * written and summed up are exactly the binds. */
+Test(kernel, counts_over_the_rate_are_exact_under_concurrency)
+{
+	char rec[700];
+	struct bs_proc p;
+	long summed, written;
+	pid_t w;
+
+	kernel_up(LOOPBACK_ONLY);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = watch_start("");
+	in_cgroup(&p, "k %s loop 30000 0.0.0.0 27121 & k %s loop 30000 0.0.0.0 27122 & wait",
+		  KBINDS, KBINDS);
+	cr_expect_eq(bs_count(p.out, "127.0.0.1 30000\n"), 2, "%s%s", p.out, p.err);
+	settle(rec);
+	usleep(1200000);
+	bs_stop(w);
+	written = records_with("kbinds-static: rewrite");
+	summed = summed_up(rec, 0);
+	cr_expect_eq(written + summed, 60000, "written %ld, summed up %ld\n%s", written, summed, status());
+}
+
+/* Listeners placed while their uid is over the rate (no record): audit lists them
+ * (the program puts them in the audit map itself). */
+Test(kernel, audit_lists_listeners_placed_over_the_rate)
+{
+	const char *py;
+	char then[1500];
+	struct bs_proc p;
+
+	nobody_up(LOOPBACK_ONLY);
+	py = nobody_script("over.py", "import os, socket, sys, time\n"
+			   "for i in range(1000):\n"
+			   "    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('0.0.0.0', 27130)); u.close()\n"
+			   "a = socket.socket(); a.bind(('0.0.0.0', 27131)); a.listen()\n"
+			   "b = socket.socket(); b.listen()\n"
+			   "print(a.getsockname()[0], a.getsockname()[1], b.getsockname()[0], b.getsockname()[1], flush=True)\n"
+			   "while not os.path.exists(sys.argv[1]):\n    time.sleep(0.05)\n");
+	snprintf(then, sizeof(then), "cat $D/out; BINDSHIM_PIN=%s $B audit -l; %s system status --pin %s",
+		 K.pin, BINDSHIM, K.pin);
+	nobody_run(&p, py, "", 1, then);
+	cr_expect(strstr(p.out, "asked 0.0.0.0:27131"), "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "\ntcp   0.0.0.0:") && strstr(p.out, "uid 65534  inode"),
+		  "the held never-bound listener: %s%s", p.out, p.err);
+	cr_expect(!strstr(p.out, "records over the rate (summed)   0\n"), "over the rate: %s", p.out);
+}
+
+/* A command name with a newline does not start a line in the summing up either. */
+Test(kernel, a_summing_up_escapes_the_command_name)
+{
+	char rec[700];
+	struct bs_proc p;
+	pid_t w;
+
+	kernel_up_with(LOOPBACK_ONLY, "--record-rate 1");
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = watch_start("");
+	in_cgroup(&p, "k /usr/bin/python3 -c 'import ctypes, socket\n"
+		  "ctypes.CDLL(None).prctl(15, b\"x\\nbindshim[1] y\", 0, 0, 0)\n"
+		  "for i in range(5):\n"
+		  "    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((\"0.0.0.0\", 27150)); u.close()\n"
+		  "'");
+	settle(rec);
+	bs_stop(w);
+	bs_sh(&p, 10, "cat %s", rec);
+	cr_expect(!strstr(p.out, "\nbindshim[1] y"), "%s", p.out);
+	cr_expect_eq(bs_count(p.out, "\n"), 2, "%s", p.out);
+}

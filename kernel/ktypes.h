@@ -146,6 +146,12 @@ struct bs_ksa {
 	__u8 addr[16];
 };
 
+/* The records' ring buffer, and how often `system watch` looks at it when it was
+ * not woken (the program wakes it only for failed holds, or once a quarter of the
+ * ring waits). */
+#define BS_KEVENTS_SIZE (256 * 1024)
+#define BS_KWATCH_MS 200
+
 /* bs_kevent.call */
 #define BS_KCALL_BIND 0
 #define BS_KCALL_LISTEN 1

@@ -285,7 +285,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		struct pollfd fds[2] = {{ring_buffer__epoll_fd(rb), POLLIN, 0}, {nl, POLLIN, 0}};
 		char path[512];
 
-		if (poll(fds, nl >= 0 ? 2 : 1, 500) < 0 && errno != EINTR)
+		if (poll(fds, nl >= 0 ? 2 : 1, BS_KWATCH_MS) < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(rb);
 		report_over_rate(&w, false);

@@ -47,6 +47,15 @@
 #include "shim/launcher/launcher.h"
 #include "shim/launcher/sup.h"
 
+/* Linux 6.6: the kernel switches between a notifying task and the supervisor on the
+ * same CPU instead of waking the other across CPUs (what gVisor asked it for). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW('!', 4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
+#endif
+
 /* Signals the launcher passes on to the command (the terminal's own reach the
  * command directly), and that the supervisor ignores. */
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
@@ -222,11 +231,15 @@ static void supervise(struct bs_sup *s, pid_t pid, int sigfd, int report)
 		 * one still waited for an answer, so the listener stays watched until
 		 * no process of the tree is left. */
 		hup = (fds[0].revents & (POLLIN | POLLHUP)) == POLLHUP;
+		/* Children are reaped when one ends (SIGCHLD, through sigfd), or when
+		 * the filter has no users left: not at every notification. */
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(sigfd, &si, sizeof(si)) != sizeof(si))
 				continue;
+		} else if (!hup && fds[0].fd >= 0) {
+			continue;
 		}
 		if (reap(pid, &status, &none_left) && report >= 0) {
 			if (write(report, &status, sizeof(status)) < 0)
@@ -312,6 +325,10 @@ static void supervisor(const struct bs_enforce *e, int report, const sigset_t *o
 		_exit(status);
 	}
 	close(sv[0]);
+	/* Where the kernel has it: a notification's round trip stays on one CPU.
+	 * Without it (EINVAL), answers are the same, only slower. */
+	if (ioctl(s.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (__u64)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+		(void)0;
 	if (write(report, &pid, sizeof(pid)) != sizeof(pid))
 		(void)0;	/* the launcher is gone: supervise all the same */
 	release_stdio();

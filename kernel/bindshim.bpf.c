@@ -171,7 +171,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct bs_kreported);
 } bs_reported SEC(".maps");
 
 /* Never read: replacing its element makes the kernel wait for every running
@@ -281,7 +281,7 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
 
 /* Whether q's uid may send one more record this second (the state's rate); if
  * not, counts it against the uid, for the summary `system watch` writes. */
-static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 call)
+static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 call, __u32 deny)
 {
 	__u32 zero = 0, uid = q->uid;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
@@ -308,6 +308,8 @@ static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 cal
 		__sync_fetch_and_add(&r->sent, 1);
 		return 1;
 	}
+	if (deny)
+		__sync_fetch_and_add(&r->denied, 1);
 	__sync_fetch_and_add(&r->over, 1);
 	r->pid = pid;
 	r->call = call;
@@ -335,7 +337,7 @@ static __always_inline void bs_record_of(__u32 pid, __u8 call, const struct bs_k
 	int alert = o->action == BS_KEV_HOLD && o->err;
 	struct bs_kevent *e;
 
-	if (!alert && !bs_rate_ok(q, pid, call)) {
+	if (!alert && !bs_rate_ok(q, pid, call, o->err && o->action != BS_KEV_HOLD)) {
 		bs_count(BS_KC_OVER_RATE);
 		/* what watch's place() would have remembered */
 		if (cookie && !o->err && call != BS_KCALL_ACCEPT &&

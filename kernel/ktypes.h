@@ -110,6 +110,12 @@ struct bs_kstate {
 	__u32 pad;
 };
 
+/* What `system watch` has summed up of a uid's bs_krate (its `reported` map). */
+struct bs_kreported {
+	__u32 over;
+	__u32 denied;
+};
+
 /* The record rate of a uid (LRU hash by uid): records sent in the second that
  * began at start, and those over the rate since the map entry was made (never
  * reset: `system watch` keeps what it has reported), with the latest of their
@@ -119,6 +125,7 @@ struct bs_krate {
 	__u64 start;
 	__u32 sent;
 	__u32 over;
+	__u32 denied;			/* of those over the rate, denials */
 	__u32 pid;
 	__u32 call;			/* BS_KCALL_* */
 	char comm[BS_KCOMM];

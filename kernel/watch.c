@@ -138,7 +138,8 @@ static int on_event(void *ctx, void *data, size_t len)
 }
 
 /* Writes a warning record for each uid with records over the rate not yet said:
- * how many, the latest process, call and command of them. What was said is kept
+ * how many, how many of them denials, the latest process, call and command of
+ * them. What was said is kept
  * in the pinned `reported` map, so that a watch started again says nothing twice;
  * a rate entry made again after eviction starts at 0, below what was said: all
  * new. At most once a second (the map has up to 4,096 uids), unless final. */
@@ -157,28 +158,33 @@ static void report_over_rate(struct watch *w, bool final)
 		return;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct bs_krate r;
-		__u32 before = 0;
+		struct bs_kreported before = {0, 0};
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &r) || !r.over)
 			continue;
-		if (bpf_map_lookup_elem(said, &key, &before) || r.over < before)
-			before = 0;
-		if (r.over > before) {
-			char comm[BS_KCOMM + 1], msg[200];
+		if (bpf_map_lookup_elem(said, &key, &before) || r.over < before.over ||
+		    r.denied < before.denied)
+			before = (struct bs_kreported){0, 0};
+		if (r.over > before.over) {
+			struct bs_kreported now_said = {r.over, r.denied};
+			char comm[BS_KCOMM + 1], msg[240], denials[48] = "";
 			struct bs_who who;
 			struct bs_record rec;
 
 			memcpy(comm, r.comm, BS_KCOMM);
 			comm[BS_KCOMM] = '\0';
 			who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
-			snprintf(msg, sizeof(msg), "%u more records of uid %u not written: over %u a "
-				 "second (kernel mode)", r.over - before, key, st.rate);
+			if (r.denied > before.denied)
+				snprintf(denials, sizeof(denials), ", %u of them denials",
+					 r.denied - before.denied);
+			snprintf(msg, sizeof(msg), "%u more records of uid %u not written%s: over %u "
+				 "a second (kernel mode)", r.over - before.over, key, denials, st.rate);
 			rec = (struct bs_record){.who = &who, .call = call_name(r.call),
 						 .event = "warning", .message = msg, .via = "kernel"};
 			bs_log(&w->lg, &rec);
-			bpf_map_update_elem(said, &key, &r.over, BPF_ANY);
+			bpf_map_update_elem(said, &key, &now_said, BPF_ANY);
 		}
 	}
 }

@@ -1309,3 +1309,40 @@ Test(kernel, a_summing_up_escapes_the_command_name)
 	cr_expect(!strstr(p.out, "\nbindshim[1] y"), "%s", p.out);
 	cr_expect_eq(bs_count(p.out, "\n"), 2, "%s", p.out);
 }
+
+/* A denial over the rate is counted as one: the summing up says how many of the
+ * records not written were denials (a denied bind among harmless ones a second is
+ * not lost without a trace). Every record is written or summed up: 5 rewrites and
+ * 3 denials, at most one record a second. */
+Test(kernel, a_summing_up_counts_the_denials_apart)
+{
+	char rec[700];
+	struct bs_proc p;
+	long denials;
+	pid_t w;
+
+	kernel_up_with("version = 1;\nrules = (\n"
+		       "  { name = \"no\"; match = { port = 27161; }; action = \"deny\"; errno = \"EACCES\"; },\n"
+		       "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n",
+		       "--record-rate 1");
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = watch_start("");
+	in_cgroup(&p, "k /usr/bin/python3 -c 'import socket\n"
+		  "for port in (27160, 27161, 27160, 27161, 27160, 27161, 27160, 27160):\n"
+		  "    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+		  "    try: u.bind((\"0.0.0.0\", port))\n"
+		  "    except OSError as e: print(e.errno)\n"
+		  "    u.close()\n"
+		  "'");
+	cr_expect_str_eq(p.out, "13\n13\n13\n", "%s", p.err);
+	settle(rec);
+	bs_stop(w);
+	cr_expect_eq(records_with("python3: \\(rewrite\\|deny\\) udp") + summed_up(rec, 0), 8,
+		     "every record written or summed up");
+	bs_sh(&p, 10, "sed -n 's/.* not written, \\([0-9]*\\) of them denials: over 1 a second.*/\\1/p' %s "
+	      "| awk '{s += $1} END {print s + 0}'", rec);
+	denials = atol(p.out);
+	cr_expect_eq(records_with("python3: deny udp 0.0.0.0:27161 EACCES") + denials, 3,
+		     "denials written or counted apart (%ld summed up)", denials);
+	cr_expect_gt(denials, 0, "a denial over the rate to test");
+}

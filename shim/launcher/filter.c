@@ -23,18 +23,27 @@
  *                                       reports its old address, and listen()
  *                                       then binds the wildcard (programs, Go's
  *                                       listeners among them, fall back to TCP)
+ *   userfaultfd,                        fail with EPERM, as where userfaultfd is
+ *   ioctl(USERFAULTFD_IOC_NEW)          not allowed: a bind's address on a page
+ *                                       whose faults nobody resolves would stall
+ *                                       the supervisor as it copies the address
+ *                                       (process_vm_readv), and every bind of
+ *                                       the tree with it
  *   anything else                       allow
  *
  * The kernel's action cache skips the program for every other syscall, so a
- * process that never binds pays what any seccomp filter costs.
+ * process that never binds pays what any seccomp filter costs (ioctl now runs
+ * the program: its request is looked at).
  */
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/userfaultfd.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -56,6 +65,12 @@
 /* If the accumulator equals k, return v; else go on. */
 #define IF_EQ_RET(k, v) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), 0, 1), RET(v)
 #define ERRNO(e) (SECCOMP_RET_ERRNO | ((unsigned)(e) & SECCOMP_RET_DATA))
+/* /dev/userfaultfd's request for a new userfaultfd (Linux 6.1) */
+#ifdef USERFAULTFD_IOC_NEW
+#define BS_USERFAULTFD_IOC_NEW USERFAULTFD_IOC_NEW
+#else
+#define BS_USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
+#endif
 
 int bs_filter_install(int io_uring_errno)
 {
@@ -73,6 +88,13 @@ int bs_filter_install(int io_uring_errno)
 		IF_EQ_RET(__NR_bind, SECCOMP_RET_USER_NOTIF),
 		IF_EQ_RET(__NR_listen, SECCOMP_RET_USER_NOTIF),
 		IF_EQ_RET(__NR_io_uring_setup, ERRNO(io_uring_errno)),
+		IF_EQ_RET(__NR_userfaultfd, ERRNO(EPERM)),
+		/* ioctl(2): 5 instructions */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 4),
+		LOAD(args[1]),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, BS_USERFAULTFD_IOC_NEW, 0, 1),
+		RET(ERRNO(EPERM)),
+		RET(SECCOMP_RET_ALLOW),
 		/* seccomp(2): 6 instructions */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 6),
 		LOAD(args[0]),

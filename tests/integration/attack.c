@@ -566,3 +566,22 @@ Test(attack, a_moved_socket_belongs_to_the_command)
 	cr_expect(strstr(p.out, "serving 127.0.0.1 ") && strstr(p.out, "\n65534\n"), "%s%s", p.out,
 		  p.err);
 }
+
+/* Red team: the supervisor copies a bind's address out of the caller; with the
+ * address on a userfaultfd page whose faults nobody resolves, the copy stalled
+ * the supervisor for good (the launcher never returned, no bind of the tree was
+ * answered again). A command cannot get a userfaultfd, either way: as root (who
+ * may open /dev/userfaultfd) it got one through the device's ioctl; the syscall
+ * gives one where vm.unprivileged_userfaultfd is 1. */
+Test(attack, the_command_gets_no_userfaultfd)
+{
+	struct bs_proc p;
+	int rc;
+
+	if (access("/dev/userfaultfd", R_OK | W_OK) != 0)
+		cr_skip("cannot open /dev/userfaultfd here (root's, Linux 6.1): nothing to get a "
+			"userfaultfd from without vm.unprivileged_userfaultfd");
+	rc = bs_sh(&p, 20, "%s run -l -- %s 26410", BINDSHIM, HELPER("uffd"));
+	cr_expect_eq(rc, 0, "%s%s", p.out, p.err);
+	cr_expect_str_eq(p.out, "userfaultfd EPERM\nioc_new EPERM\n", "%s", p.err);
+}

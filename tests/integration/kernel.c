@@ -1288,23 +1288,32 @@ Test(kernel, audit_lists_listeners_placed_over_the_rate)
 	cr_expect(!strstr(p.out, "records over the rate (summed)   0\n"), "over the rate: %s", p.out);
 }
 
+/* Under policy and one record a second per uid, with watch reading: root runs
+ * python3 -c py in the cgroup (its output in p) until the records settle. Returns
+ * the records' path. */
+static const char *at_one_record_a_second(struct bs_proc *p, const char *policy, const char *py)
+{
+	static char rec[700];
+	pid_t w;
+
+	kernel_up_with(policy, "--record-rate 1");
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = watch_start("");
+	in_cgroup(p, "k /usr/bin/python3 -c '%s'", py);
+	settle(rec);
+	bs_stop(w);
+	return rec;
+}
+
 /* A command name with a newline does not start a line in the summing up either. */
 Test(kernel, a_summing_up_escapes_the_command_name)
 {
-	char rec[700];
 	struct bs_proc p;
-	pid_t w;
+	const char *rec = at_one_record_a_second(&p, LOOPBACK_ONLY, "import ctypes, socket\n"
+		"ctypes.CDLL(None).prctl(15, b\"x\\nbindshim[1] y\", 0, 0, 0)\n"
+		"for i in range(5):\n"
+		"    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((\"0.0.0.0\", 27150)); u.close()\n");
 
-	kernel_up_with(LOOPBACK_ONLY, "--record-rate 1");
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	w = watch_start("");
-	in_cgroup(&p, "k /usr/bin/python3 -c 'import ctypes, socket\n"
-		  "ctypes.CDLL(None).prctl(15, b\"x\\nbindshim[1] y\", 0, 0, 0)\n"
-		  "for i in range(5):\n"
-		  "    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((\"0.0.0.0\", 27150)); u.close()\n"
-		  "'");
-	settle(rec);
-	bs_stop(w);
 	bs_sh(&p, 10, "cat %s", rec);
 	cr_expect(!strstr(p.out, "\nbindshim[1] y"), "%s", p.out);
 	cr_expect_eq(bs_count(p.out, "\n"), 2, "%s", p.out);
@@ -1316,27 +1325,19 @@ Test(kernel, a_summing_up_escapes_the_command_name)
  * 3 denials, at most one record a second. */
 Test(kernel, a_summing_up_counts_the_denials_apart)
 {
-	char rec[700];
 	struct bs_proc p;
 	long denials;
-	pid_t w;
+	const char *rec = at_one_record_a_second(&p, "version = 1;\nrules = (\n"
+		"  { name = \"no\"; match = { port = 27161; }; action = \"deny\"; errno = \"EACCES\"; },\n"
+		"  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n",
+		"import socket\n"
+		"for port in (27160, 27161, 27160, 27161, 27160, 27161, 27160, 27160):\n"
+		"    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+		"    try: u.bind((\"0.0.0.0\", port))\n"
+		"    except OSError as e: print(e.errno)\n"
+		"    u.close()\n");
 
-	kernel_up_with("version = 1;\nrules = (\n"
-		       "  { name = \"no\"; match = { port = 27161; }; action = \"deny\"; errno = \"EACCES\"; },\n"
-		       "  { name = \"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = \"loopback\"; }\n);\n",
-		       "--record-rate 1");
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	w = watch_start("");
-	in_cgroup(&p, "k /usr/bin/python3 -c 'import socket\n"
-		  "for port in (27160, 27161, 27160, 27161, 27160, 27161, 27160, 27160):\n"
-		  "    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-		  "    try: u.bind((\"0.0.0.0\", port))\n"
-		  "    except OSError as e: print(e.errno)\n"
-		  "    u.close()\n"
-		  "'");
 	cr_expect_str_eq(p.out, "13\n13\n13\n", "%s", p.err);
-	settle(rec);
-	bs_stop(w);
 	cr_expect_eq(records_with("python3: \\(rewrite\\|deny\\) udp") + summed_up(rec, 0), 8,
 		     "every record written or summed up");
 	bs_sh(&p, 10, "sed -n 's/.* not written, \\([0-9]*\\) of them denials: over 1 a second.*/\\1/p' %s "

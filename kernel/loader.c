@@ -395,11 +395,16 @@ out:
 	return rc;
 }
 
-/* Opens and locks the pins of an enabled backend; 0 or -1 after saying why. */
-static int open_locked(const struct bs_kopts *o, struct bs_kpins *p)
+/* Opens and locks the pins of an enabled backend (any_layout: pinned by any
+ * version, for disable); 0 or -1 after saying why. */
+static int open_locked(const struct bs_kopts *o, struct bs_kpins *p, bool any_layout)
 {
-	int rc = bs_kpins_open(p, pin_of(o));
+	int rc = any_layout ? bs_kpins_open_any(p, pin_of(o)) : bs_kpins_open(p, pin_of(o));
 
+	if (rc == -EPROTO) {
+		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o), bs_kpins_error(rc));
+		return -1;
+	}
 	if (rc) {
 		fprintf(stderr, "bindshim system: kernel mode is not enabled (%s: %s)\n", pin_of(o),
 			strerror(-rc));
@@ -432,7 +437,7 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 	libbpf_set_print(quiet_print);
 	if (compile_file(o->policy, &t))
 		return 1;
-	if (open_locked(o, &p)) {
+	if (open_locked(o, &p, false)) {
 		bs_ktables_free(&t);
 		return 1;
 	}
@@ -454,7 +459,7 @@ int bs_ksystem_disable(const struct bs_kopts *o)
 	struct bs_kpins p;
 	int left;
 
-	if (open_locked(o, &p))
+	if (open_locked(o, &p, true))
 		return 1;
 	left = unpin_all(pin_of(o));
 	bs_kpins_close(&p);
@@ -545,7 +550,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"SYNs to them dropped", "device + early port refused",
 		"records over the rate (summed)",
 	};
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), rc;
 	struct bs_kpins p;
 	struct bs_kstate st;
 	struct bs_kmeta meta;
@@ -553,7 +558,11 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	__u64 *v;
 
 	libbpf_set_print(quiet_print);
-	if (bs_kpins_open(&p, pin_of(o))) {
+	if ((rc = bs_kpins_open(&p, pin_of(o))) == -EPROTO) {
+		printf("kernel mode: enabled at %s, but %s\n", pin_of(o), bs_kpins_error(rc));
+		return 1;
+	}
+	if (rc) {
 		printf("kernel mode: disabled (nothing pinned at %s)\n", pin_of(o));
 		return 3;
 	}

@@ -40,8 +40,13 @@ static inline void bs_kcopy(char *d, size_t n, const char *s)
 /* "state", "rules"...: the pin name of map i. */
 const char *bs_kmap_name(int i);
 void bs_kpins_init(struct bs_kpins *p);
-/* Opens every pinned map under pin; returns 0 or -errno. */
+/* Opens every pinned map under pin; returns 0 or -errno: -EPROTO for maps laid
+ * out by another version (whose programs and maps this one would misread). */
 int bs_kpins_open(struct bs_kpins *p, const char *pin);
+/* The same, whatever their layout (disable). */
+int bs_kpins_open_any(struct bs_kpins *p, const char *pin);
+/* What a failed bs_kpins_open means, for a message. */
+const char *bs_kpins_error(int rc);
 void bs_kpins_close(struct bs_kpins *p);
 /* Serializes writers (reload, the watch daemon's refresh, disable); 0 or -errno. */
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);

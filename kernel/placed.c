@@ -4,6 +4,7 @@
  * cookie (an LRU map); sock_diag gives the cookie of every listening TCP and bound
  * UDP socket of this network namespace (shim/launcher/scope.c asks it).
  */
+#include <errno.h>
 #include <linux/inet_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -104,8 +105,11 @@ int bs_kaudit_print(const char *pin)
 	static const int families[] = {AF_INET, AF_INET6};
 	struct bs_kpins p;
 	struct audit_ctx c = {&p, 0, 0};
+	int rc = bs_kpins_open(&p, pin ? pin : BS_KPIN_DIR);
 
-	if (bs_kpins_open(&p, pin ? pin : BS_KPIN_DIR))
+	if (rc == -EPROTO)
+		printf("\nKernel mode: %s\n", bs_kpins_error(rc));
+	if (rc)
 		return 0;
 	for (size_t i = 0; i < 2; i++)
 		for (size_t f = 0; f < 2; f++) {

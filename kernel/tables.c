@@ -44,22 +44,63 @@ void bs_kpins_init(struct bs_kpins *p)
 	p->lock = -1;
 }
 
-int bs_kpins_open(struct bs_kpins *p, const char *pin)
+/* Each map's key and value sizes as this bindshim lays them out (ring buffers
+ * have neither): a map pinned by a version that laid it out otherwise is refused,
+ * not misread. */
+static const struct {
+	__u32 key, value;
+} layout[BS_KM_N] = {
+	[BS_KM_STATE] = {4, sizeof(struct bs_kstate)}, [BS_KM_RULES] = {4, sizeof(struct bs_krule)},
+	[BS_KM_PATS] = {4, sizeof(struct bs_kpat)}, [BS_KM_INFO] = {4, sizeof(struct bs_kinfo)},
+	[BS_KM_META] = {4, sizeof(struct bs_kmeta)}, [BS_KM_COUNTERS] = {4, sizeof(__u64)},
+	[BS_KM_EVENTS] = {0, 0}, [BS_KM_SK] = {4, sizeof(struct bs_ksk)},
+	[BS_KM_PLACED] = {8, sizeof(struct bs_kplaced)}, [BS_KM_SYNC] = {4, 4},
+	[BS_KM_INNER] = {4, 4}, [BS_KM_ALERTS] = {0, 0},
+	[BS_KM_RATE] = {4, sizeof(struct bs_krate)}, [BS_KM_REPORTED] = {4, sizeof(struct bs_kreported)},
+};
+
+static int open_pins(struct bs_kpins *p, const char *pin, bool check)
 {
 	char path[512];
 
 	bs_kpins_init(p);
 	for (int i = 0; i < BS_KM_N; i++) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int err = 0;
+
 		snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[i]);
 		p->fd[i] = bpf_obj_get(path);
-		if (p->fd[i] < 0) {
-			int err = errno;
-
+		memset(&info, 0, sizeof(info));
+		if (p->fd[i] < 0)
+			err = errno;
+		else if (check && (bpf_obj_get_info_by_fd(p->fd[i], &info, &len) ||
+				   info.key_size != layout[i].key ||
+				   info.value_size != layout[i].value))
+			err = EPROTO;
+		if (err) {
 			bs_kpins_close(p);
 			return -err;
 		}
 	}
 	return 0;
+}
+
+int bs_kpins_open(struct bs_kpins *p, const char *pin)
+{
+	return open_pins(p, pin, true);
+}
+
+int bs_kpins_open_any(struct bs_kpins *p, const char *pin)
+{
+	return open_pins(p, pin, false);
+}
+
+const char *bs_kpins_error(int rc)
+{
+	return rc == -EPROTO ? "its maps were pinned by another version of bindshim: disable "
+			       "and enable kernel mode again"
+			     : strerror(-rc);
 }
 
 void bs_kpins_close(struct bs_kpins *p)

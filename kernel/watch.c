@@ -176,11 +176,18 @@ static void report_over_rate(struct watch *w, bool final)
 			memcpy(comm, r.comm, BS_KCOMM);
 			comm[BS_KCOMM] = '\0';
 			who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
-			if (r.denied > before.denied)
-				snprintf(denials, sizeof(denials), ", %u of them denials",
-					 r.denied - before.denied);
-			snprintf(msg, sizeof(msg), "%u more records of uid %u not written%s: over %u "
-				 "a second (kernel mode)", r.over - before.over, key, denials, st.rate);
+			__u32 n = r.over - before.over, d = r.denied - before.denied;
+
+			/* The program counts a denial just before the record it is, so a
+			 * reading between the two sees one denial too many: said later. */
+			if (d > n) {
+				d = n;
+				now_said.denied = before.denied + n;
+			}
+			if (d)
+				snprintf(denials, sizeof(denials), " (%u denied)", d);
+			snprintf(msg, sizeof(msg), "%u more record%s of uid %u not written%s: over %u "
+				 "a second (kernel mode)", n, n == 1 ? "" : "s", key, denials, st.rate);
 			rec = (struct bs_record){.who = &who, .call = call_name(r.call),
 						 .event = "warning", .message = msg, .via = "kernel"};
 			bs_log(&w->lg, &rec);
@@ -262,9 +269,13 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	struct watch w = {.o = o};
 	struct ring_buffer *rb;
 	const char *pin = o->pin ? o->pin : BS_KPIN_DIR;
-	int nl, rc = 0;
+	int nl, rc = bs_kpins_open(&w.p, pin);
 
-	if (bs_kpins_open(&w.p, pin)) {
+	if (rc == -EPROTO) {
+		fprintf(stderr, "bindshim system watch: %s: %s\n", pin, bs_kpins_error(rc));
+		return 1;
+	}
+	if (rc) {
 		fprintf(stderr, "bindshim system watch: kernel mode is not enabled (%s)\n", pin);
 		return 1;
 	}

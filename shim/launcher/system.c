@@ -2,6 +2,7 @@
  * bindshim system enable|reload|disable|status|watch: kernel mode (kernel/), and
  * what `explain --kernel` and `audit` ask of it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,8 +105,12 @@ static int explain_tables(const struct bs_policyopt *po, struct bs_ktables *t, c
 	char *err;
 	int rc;
 
-	if (!po->given && bs_ksystem_tables(pin_dir(NULL), t, file, len) == 0)
+	if (!po->given && (rc = bs_ksystem_tables(pin_dir(NULL), t, file, len)) == 0)
 		return 0;
+	if (!po->given && rc == -EPROTO)
+		fprintf(stderr, "bindshim explain --kernel: the live tables at %s were pinned by "
+			"another version of bindshim; explaining the system policy instead\n",
+			pin_dir(NULL));
 	if (po->given && po->sel.kind != BS_SRC_FILE) {
 		fprintf(stderr, "bindshim explain --kernel: the kernel applies a policy file: give "
 			"-p FILE\n");

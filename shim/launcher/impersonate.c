@@ -168,10 +168,14 @@ int bs_bind_as_caller(const struct bs_caller *t, int sock, const void *buf, sock
 	pid = fork();
 	if (pid == 0)
 		child(t, sock, buf, len, user, mnt, root, cwd, creds);
+	/* A path on a file system the command serves may never answer. */
+	bs_stall_begin();
 	if (pid < 0 || waitpid(pid, &st, 0) < 0) {
+		bs_stall_end();
 		rc = -EAGAIN;
 		goto out;
 	}
+	bs_stall_end();
 	rc = WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
 out:
 	if (user >= 0)

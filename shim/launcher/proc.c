@@ -39,9 +39,14 @@
 /* Reads a whole small /proc file into buf (NUL-terminated); returns its length or -1. */
 static ssize_t slurp(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	int fd;
+	ssize_t n;
 
+	/* /proc/PID/cmdline is read out of the process's memory. */
+	bs_stall_begin();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	bs_stall_end();
 	if (fd >= 0)
 		close(fd);
 	buf[n > 0 ? n : 0] = '\0';
@@ -354,8 +359,12 @@ bool bs_caller_same_fs(const struct bs_caller *t)
 int bs_caller_read(const struct bs_caller *t, unsigned long long addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	ssize_t n;
 
 	if (len == 0)
 		return 0;
-	return process_vm_readv(t->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+	bs_stall_begin();
+	n = process_vm_readv(t->tid, &local, 1, &remote, 1, 0);
+	bs_stall_end();
+	return n == (ssize_t)len ? 0 : -1;
 }

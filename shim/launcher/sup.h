@@ -73,6 +73,16 @@ int bs_bind_as_caller(const struct bs_caller *t, int sock, const void *buf, sock
 /* Copies len bytes at addr in t into buf; 0 or -1. */
 int bs_caller_read(const struct bs_caller *t, unsigned long long addr, void *buf, size_t len);
 
+/* supervise.c: the watchdog. A step that can wait on the command (a copy out of
+ * its memory, a /proc file, a child acting for it) is marked; one that lasts
+ * BS_STALL_SECONDS gets every process of the tree killed (a page of the command's
+ * memory whose faults nobody serves, a FUSE file system of its own, would stop
+ * the supervisor for good: every bind of the tree would wait, and the launcher).
+ * Not nested. */
+#define BS_STALL_SECONDS 5
+void bs_stall_begin(void);
+void bs_stall_end(void);
+
 /* notify.c */
 /* Answers one notification (req received, resp to fill). */
 void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,

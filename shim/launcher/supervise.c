@@ -28,8 +28,10 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shim/common/userns.h"
@@ -176,6 +179,126 @@ static void command(const struct bs_enforce *e, int sock, const sigset_t *old, c
 	_exit(bs_exec_command(path, argv));
 }
 
+/* The watchdog (sup.h). */
+static _Atomic long long stall_since;	/* CLOCK_MONOTONIC ns a marked step began, or 0 */
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void bs_stall_begin(void)
+{
+	atomic_store(&stall_since, now_ns());
+}
+
+void bs_stall_end(void)
+{
+	atomic_store(&stall_since, 0);
+}
+
+/* The parent of pid, from /proc/PID/stat (after the command name's last ')'); -1
+ * if it is gone. Plain syscalls, no allocation: the main thread may fork. */
+static pid_t parent_of(const char *pid)
+{
+	char path[64], st[512], *close_paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	st[n > 0 ? n : 0] = '\0';
+	close_paren = strrchr(st, ')');
+	return close_paren && close_paren[1] == ' ' && close_paren[2] ? (pid_t)atoi(close_paren + 4)
+								     : -1;
+}
+
+/* SIGKILLs every descendant of the supervisor (all of the command's tree: the
+ * supervisor is its subreaper); returns how many. */
+static int kill_tree(void)
+{
+	static pid_t pids[65536], parents[65536];
+	static bool ours[65536];
+	char buf[8192];
+	size_t n = 0;
+	int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), killed = 0;
+	long got;
+	bool more = true;
+
+	if (dir < 0)
+		return 0;
+	while ((got = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0)
+		for (long off = 0; off < got && n < 65536;) {
+			struct {
+				unsigned long long ino;
+				long long off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+
+			if (d->name[0] >= '1' && d->name[0] <= '9') {
+				pids[n] = (pid_t)atoi(d->name);
+				parents[n] = parent_of(d->name);
+				ours[n] = false;
+				n++;
+			}
+			off += d->reclen;
+		}
+	close(dir);
+	/* Descendants: a parent that is the supervisor or one of its own, to a fixed
+	 * point. */
+	while (more) {
+		more = false;
+		for (size_t i = 0; i < n; i++)
+			if (!ours[i] && parents[i] > 0) {
+				bool child = parents[i] == getpid();
+
+				for (size_t j = 0; !child && j < n; j++)
+					child = ours[j] && pids[j] == parents[i];
+				if (child)
+					ours[i] = more = true;
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ours[i] && kill(pids[i], SIGKILL) == 0)
+			killed++;
+	return killed;
+}
+
+/* Every quarter of a second: a marked step that has lasted BS_STALL_SECONDS gets
+ * the tree killed (again while it lasts: processes started meanwhile), which ends
+ * the wait (the page's server, or the helper, was in the tree). */
+static void *watchdog(void *unused)
+{
+	long long said = 0;
+
+	(void)unused;
+	for (;;) {
+		struct timespec tick = {0, 250000000};
+		long long since;
+
+		nanosleep(&tick, NULL);
+		since = atomic_load(&stall_since);
+		if (!since || now_ns() - since < BS_STALL_SECONDS * 1000000000LL)
+			continue;
+		if (since != said) {
+			dprintf(2, "bindshim run: the supervisor waited %d s on the command (for its "
+				"memory or a file it serves): its processes are killed\n",
+				BS_STALL_SECONDS);
+			said = since;
+		}
+		kill_tree();
+	}
+	return NULL;
+}
+
 /* Reaps every exited child; returns true (status in *status) when pid is one. */
 static bool reap(pid_t pid, int *status, bool *none_left)
 {
@@ -212,8 +335,12 @@ static void supervise(struct bs_sup *s, pid_t pid, int sigfd, int report)
 	struct seccomp_notif_resp *resp = malloc(s->sizes.seccomp_notif_resp);
 	struct pollfd fds[2] = {{s->listener, POLLIN, 0}, {sigfd, POLLIN, 0}};
 	bool none_left = false, hup = false;
+	pthread_t dog;
 	int status;
 
+	/* Without the watchdog, a stall is only a hang (it fails closed): go on. */
+	if (pthread_create(&dog, NULL, watchdog, NULL) == 0)
+		pthread_detach(dog);
 	if (!req || !resp) {
 		kill(pid, SIGKILL);
 		fds[0].fd = -1;

@@ -585,3 +585,28 @@ Test(attack, the_command_gets_no_userfaultfd)
 	cr_expect_eq(rc, 0, "%s%s", p.out, p.err);
 	cr_expect_str_eq(p.out, "userfaultfd EPERM\nioc_new EPERM\n", "%s", p.err);
 }
+
+/* Red team: a bind's address on a page of a FUSE file system the command serves
+ * itself, whose reads it never answers (as root here; where /dev/fuse is open to
+ * all and user namespaces are allowed, Debian's default, as anyone), stalled the
+ * supervisor as it copied the address: no bind of the tree was answered again and
+ * the launcher waited as long as the file system lived. The supervisor's watchdog
+ * kills the tree once such a wait has lasted 5 s: the launcher returns the
+ * command's status, says why, and nothing is left. */
+Test(attack, a_page_nobody_serves_stops_the_supervisor_5_s_at_most)
+{
+	struct bs_proc p;
+	char mnt[600];
+	int rc;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", bs_tmpdir());
+	rc = bs_sh(&p, 20, "%s run -l -- %s 26411 %s", BINDSHIM, HELPER("fusestall"), mnt);
+	if (strstr(p.out, "no fuse"))
+		cr_skip("cannot mount a FUSE file system in a user namespace here: %s", p.out);
+	cr_expect_eq(rc, 7, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "mapped\n"), "%s", p.out);
+	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
+	/* (the bracket keeps pgrep from finding its own shell) */
+	bs_sh(&p, 10, "pgrep -f 'tests/helpers/[f]usestall 26411' || true");
+	cr_expect_str_eq(p.out, "", "left running");
+}

@@ -266,9 +266,20 @@ static int kill_tree(void)
 					ours[i] = more = true;
 			}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (ours[i] && kill(pids[i], SIGKILL) == 0)
+	/* Through a pidfd, taken before the parent is looked at again: never a
+	 * process that took a number of the tree's meanwhile. */
+	for (size_t i = 0; i < n; i++) {
+		char name[16];
+		int pidfd;
+
+		if (!ours[i] || (pidfd = (int)syscall(SYS_pidfd_open, pids[i], 0)) < 0)
+			continue;
+		snprintf(name, sizeof(name), "%d", (int)pids[i]);
+		if (parent_of(name) == parents[i] &&
+		    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
 			killed++;
+		close(pidfd);
+	}
 	return killed;
 }
 

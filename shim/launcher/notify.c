@@ -43,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shim/common/sock.h"
@@ -234,34 +235,38 @@ static int inet_bind(struct call *c, const unsigned char *buf, socklen_t len)
 }
 
 /* Binds an AF_UNIX path as the target would: from its working directory, with its
- * umask (the caller checked it shares our root, mounts and credentials). */
+ * umask (the caller checked it shares our root, mounts and credentials). A child
+ * binds: the path's lookup may wait on a file system the command serves, for
+ * good; the watchdog ends a child (a descendant), never this thread's wait. */
 static int unix_path_bind(const struct call *c, const unsigned char *buf, socklen_t len)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)buf;
 	char path[64];
-	int here = -1, there = -1, rc;
-	mode_t old;
+	int there = -1, st, rc;
+	pid_t pid;
 
 	if (sun->sun_path[0] != '/') {
 		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->t.tid);
-		here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		there = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (here < 0 || there < 0 || fchdir(there) < 0) {
-			rc = -EACCES;
-			goto out;
-		}
+		if ((there = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return -EACCES;
 	}
-	old = umask((mode_t)c->t.umask);
-	rc = bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
-	umask(old);
-	if (here >= 0 && fchdir(here) < 0)
-		rc = rc ? rc : -EIO;
-out:
-	if (here >= 0)
-		close(here);
+	pid = fork();
+	if (pid == 0) {
+		if (there >= 0 && fchdir(there) < 0)
+			_exit(EACCES);
+		umask((mode_t)c->t.umask);
+		_exit(bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? errno : 0);
+	}
 	if (there >= 0)
 		close(there);
-	return rc;
+	if (pid < 0)
+		return -EAGAIN;
+	bs_stall_begin();
+	rc = (int)waitpid(pid, &st, 0);
+	bs_stall_end();
+	if (rc < 0)
+		return -EAGAIN;
+	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
 }
 
 /* A bind of any other family; 0 or -errno. Nothing is left to the kernel to read
@@ -290,22 +295,26 @@ static int other_bind(struct call *c, const unsigned char *buf, socklen_t len)
 	return bs_bind_as_caller(&c->t, c->sock, buf, len, false, c->s->privileged);
 }
 
-/* Answers a bind. */
-static void on_bind(struct call *c)
+/* Copies a bind's address out of the caller into buf; 0 or -errno. Done before
+ * the socket is taken: while the copy may wait on the command (a page nobody
+ * serves), the supervisor holds nothing of the command's (a descriptor in flight
+ * on that socket, /dev/fuse, would keep the page's server alive past the tree). */
+static int bind_address(const struct call *c, unsigned char buf[sizeof(struct sockaddr_storage)])
 {
 	unsigned long long addr = c->req->data.args[1], len = c->req->data.args[2];
-	unsigned char buf[sizeof(struct sockaddr_storage)];
 
 	/* The kernel refuses more than a sockaddr_storage before reading anything. */
-	if (len > sizeof(buf)) {
-		c->resp->error = -EINVAL;
-		return;
-	}
-	memset(buf, 0, sizeof(buf));
-	if (bs_caller_read(&c->t, addr, buf, (size_t)len) < 0) {
-		c->resp->error = -EFAULT;
-		return;
-	}
+	if (len > sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	memset(buf, 0, sizeof(struct sockaddr_storage));
+	return bs_caller_read(&c->t, addr, buf, (size_t)len) < 0 ? -EFAULT : 0;
+}
+
+/* Answers a bind, its address in buf. */
+static void on_bind(struct call *c, const unsigned char *buf)
+{
+	unsigned long long len = c->req->data.args[2];
+
 	if (!still_valid(c))
 		return;
 	if (c->domain == AF_INET || c->domain == AF_INET6) {
@@ -473,6 +482,7 @@ void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
 		      struct seccomp_notif_resp *resp)
 {
 	struct call c = {.s = s, .req = req, .resp = resp, .sock = -1};
+	unsigned char addr[sizeof(struct sockaddr_storage)];
 	int fd = (int)req->data.args[0];
 
 	if (bs_caller_open(s, (pid_t)req->pid, &c.t) < 0) {
@@ -485,6 +495,8 @@ void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
 		on_foreign(&c);
 		goto out;
 	}
+	if (req->data.nr == __NR_bind && (resp->error = bind_address(&c, addr)))
+		goto out;
 	c.sock = bs_caller_getfd(&c.t, fd);
 	if (c.sock < 0) {
 		resp->error = c.sock == -EBADF ? -EBADF : -EPERM;
@@ -495,11 +507,15 @@ void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
 		goto out;
 	c.proto = bs_sock_proto_of(c.type);
 	if (req->data.nr == __NR_bind)
-		on_bind(&c);
+		on_bind(&c, addr);
 	else
 		on_listen(&c);
 out:
+	/* The last reference to a socket lingering with unsent data waits in close
+	 * (SO_LINGER): a wait on the command, which the watchdog interrupts. */
+	bs_stall_begin_interruptible();
 	if (c.sock >= 0)
 		close(c.sock);
+	bs_stall_end();
 	bs_caller_close(&c.t);
 }

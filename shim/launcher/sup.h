@@ -81,6 +81,9 @@ int bs_caller_read(const struct bs_caller *t, unsigned long long addr, void *buf
  * Not nested. */
 #define BS_STALL_SECONDS 5
 void bs_stall_begin(void);
+/* A wait a signal ends (a lingering close): after BS_STALL_SECONDS the main thread
+ * is only interrupted, nothing is killed. */
+void bs_stall_begin_interruptible(void);
 void bs_stall_end(void);
 
 /* notify.c */

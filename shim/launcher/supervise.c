@@ -181,6 +181,7 @@ static void command(const struct bs_enforce *e, int sock, const sigset_t *old, c
 
 /* The watchdog (sup.h). */
 static _Atomic long long stall_since;	/* CLOCK_MONOTONIC ns a marked step began, or 0 */
+static atomic_bool stall_interruptible;	/* that step ends on a signal: kill nothing */
 
 static long long now_ns(void)
 {
@@ -192,6 +193,13 @@ static long long now_ns(void)
 
 void bs_stall_begin(void)
 {
+	atomic_store(&stall_interruptible, false);
+	atomic_store(&stall_since, now_ns());
+}
+
+void bs_stall_begin_interruptible(void)
+{
+	atomic_store(&stall_interruptible, true);
 	atomic_store(&stall_since, now_ns());
 }
 
@@ -200,23 +208,28 @@ void bs_stall_end(void)
 	atomic_store(&stall_since, 0);
 }
 
-/* The parent of pid, from /proc/PID/stat (after the command name's last ')'); -1
- * if it is gone. Plain syscalls, no allocation: the main thread may fork. */
-static pid_t parent_of(const char *pid)
+/* The parent and start time of pid, from /proc/PID/stat (fields 4 and 22, after
+ * the command name's last ')'); the parent is -1 if it is gone. Plain syscalls,
+ * no allocation: the main thread may fork meanwhile. */
+static pid_t parent_of(const char *pid, unsigned long long *start)
 {
-	char path[64], st[512], *close_paren;
+	char path[64], st[1024], *p;
 	ssize_t n;
-	int fd;
+	int fd, field = 4;
 
+	*start = 0;
 	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	n = read(fd, st, sizeof(st) - 1);
 	close(fd);
 	st[n > 0 ? n : 0] = '\0';
-	close_paren = strrchr(st, ')');
-	return close_paren && close_paren[1] == ' ' && close_paren[2] ? (pid_t)atoi(close_paren + 4)
-								     : -1;
+	if (!(p = strrchr(st, ')')) || p[1] != ' ' || !p[2])
+		return -1;
+	for (char *f = p + 4; *f && field < 22; f++)
+		if (*f == ' ' && ++field == 22)
+			*start = strtoull(f + 1, NULL, 10);
+	return (pid_t)atoi(p + 4);
 }
 
 /* SIGKILLs every descendant of the supervisor (all of the command's tree: the
@@ -224,6 +237,7 @@ static pid_t parent_of(const char *pid)
 static int kill_tree(void)
 {
 	static pid_t pids[65536], parents[65536];
+	static unsigned long long starts[65536];
 	static bool ours[65536];
 	char buf[8192];
 	size_t n = 0;
@@ -245,7 +259,7 @@ static int kill_tree(void)
 
 			if (d->name[0] >= '1' && d->name[0] <= '9') {
 				pids[n] = (pid_t)atoi(d->name);
-				parents[n] = parent_of(d->name);
+				parents[n] = parent_of(d->name, &starts[n]);
 				ours[n] = false;
 				n++;
 			}
@@ -266,16 +280,18 @@ static int kill_tree(void)
 					ours[i] = more = true;
 			}
 	}
-	/* Through a pidfd, taken before the parent is looked at again: never a
-	 * process that took a number of the tree's meanwhile. */
+	/* Through a pidfd, taken before the start time is looked at again: never a
+	 * process that took a number of the tree's meanwhile (a process of the tree
+	 * whose parent died meanwhile is still one). */
 	for (size_t i = 0; i < n; i++) {
+		unsigned long long start;
 		char name[16];
 		int pidfd;
 
 		if (!ours[i] || (pidfd = (int)syscall(SYS_pidfd_open, pids[i], 0)) < 0)
 			continue;
 		snprintf(name, sizeof(name), "%d", (int)pids[i]);
-		if (parent_of(name) == parents[i] &&
+		if (parent_of(name, &start) > 0 && start == starts[i] &&
 		    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
 			killed++;
 		close(pidfd);
@@ -283,9 +299,31 @@ static int kill_tree(void)
 	return killed;
 }
 
+static pthread_t main_thread;
+
+/* The signal that interrupts the main thread's interruptible waits (a lingering
+ * close, a write): a handler that does nothing, without SA_RESTART. */
+#define BS_WAKE_SIGNAL SIGRTMAX
+
+static void on_wake(int sig)
+{
+	(void)sig;
+}
+
+/* Says why the tree was killed, from a thread of its own: stderr may be a terminal
+ * the command stopped (tcflow), and the watchdog must not wait on it. */
+static void *say_killed(void *unused)
+{
+	(void)unused;
+	dprintf(2, "bindshim run: the supervisor waited %d s on the command (for its memory or "
+		"a file it serves): its processes are killed\n", BS_STALL_SECONDS);
+	return NULL;
+}
+
 /* Every quarter of a second: a marked step that has lasted BS_STALL_SECONDS gets
- * the tree killed (again while it lasts: processes started meanwhile), which ends
- * the wait (the page's server, or the helper, was in the tree). */
+ * the main thread interrupted and the tree killed (again while it lasts: processes
+ * started meanwhile), which ends the wait (the page's server, or the helper, was
+ * in the tree). */
 static void *watchdog(void *unused)
 {
 	long long said = 0;
@@ -294,18 +332,19 @@ static void *watchdog(void *unused)
 	for (;;) {
 		struct timespec tick = {0, 250000000};
 		long long since;
+		pthread_t t;
 
 		nanosleep(&tick, NULL);
 		since = atomic_load(&stall_since);
 		if (!since || now_ns() - since < BS_STALL_SECONDS * 1000000000LL)
 			continue;
-		if (since != said) {
-			dprintf(2, "bindshim run: the supervisor waited %d s on the command (for its "
-				"memory or a file it serves): its processes are killed\n",
-				BS_STALL_SECONDS);
-			said = since;
-		}
+		pthread_kill(main_thread, BS_WAKE_SIGNAL);
+		if (atomic_load(&stall_interruptible))
+			continue;
 		kill_tree();
+		if (since != said && pthread_create(&t, NULL, say_killed, NULL) == 0)
+			pthread_detach(t);
+		said = since;
 	}
 	return NULL;
 }
@@ -350,6 +389,8 @@ static void supervise(struct bs_sup *s, pid_t pid, int sigfd, int report)
 	int status;
 
 	/* Without the watchdog, a stall is only a hang (it fails closed): go on. */
+	main_thread = pthread_self();
+	sigaction(BS_WAKE_SIGNAL, &(struct sigaction){.sa_handler = on_wake}, NULL);
 	if (pthread_create(&dog, NULL, watchdog, NULL) == 0)
 		pthread_detach(dog);
 	if (!req || !resp) {

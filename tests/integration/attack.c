@@ -610,3 +610,64 @@ Test(attack, a_page_nobody_serves_stops_the_supervisor_5_s_at_most)
 	bs_sh(&p, 10, "pgrep -f 'tests/helpers/[f]usestall 26411' || true");
 	cr_expect_str_eq(p.out, "", "left running");
 }
+/* Aborts the FUSE connection a helper named ("conn N") and ends the fusehold
+ * processes on mount point mnt (only this test's: tests run two at a time): a
+ * supervisor stalled on that file system may be in an uninterruptible wait, which
+ * nothing else ends (the code before the watchdog's fixes). */
+static void abort_fuse(const char *out, const char *mnt)
+{
+	struct bs_proc p;
+	const char *c = strstr(out, "conn ");
+
+	if (c)
+		bs_sh(&p, 10, "mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none "
+		      "/sys/fs/fuse/connections; echo 1 > /sys/fs/fuse/connections/%d/abort",
+		      atoi(c + 5));
+	bs_sh(&p, 10, "sleep 1; pkill -KILL -f 'tests/helpers/[f]usehold [a-z]* %s' || true", mnt);
+}
+
+/* Red team of the watchdog: the socket being bound (AF_UNIX, its address on the
+ * page nobody serves) carries the /dev/fuse descriptor in flight. The supervisor
+ * took its own copy of the socket before copying the address: killing the whole
+ * tree leaves the file system alive in that copy, and the supervisor waits on it
+ * for ever (uninterruptibly: readahead), the launcher with it. */
+Test(attack, a_fuse_descriptor_in_flight_on_the_bound_socket_outlives_the_tree)
+{
+	struct bs_proc p;
+	char mnt[600];
+	int rc;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", bs_tmpdir());
+	rc = bs_sh(&p, 20, "%s run -l -- %s inflight %s", BINDSHIM, HELPER("fusehold"), mnt);
+	abort_fuse(p.out, mnt);
+	if (strstr(p.out, "no fuse"))
+		cr_skip("cannot mount a FUSE file system in a user namespace here: %s", p.out);
+	cr_expect_eq(rc, 7, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
+}
+
+/* Red team of the watchdog: an unprivileged command (the supervisor's very
+ * credentials, so same_fs) binds an AF_UNIX path through /proc/SERVER/root into a
+ * FUSE mount of its own that never answers a LOOKUP: the supervisor binds it
+ * itself (unix_path_bind), a step the watchdog does not watch. */
+Test(attack, an_af_unix_path_through_proc_root_into_fuse_stops_the_supervisor_5_s_at_most)
+{
+	struct bs_proc p;
+	const char *tmp = bs_tmpdir();
+	char dir[600];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/u", tmp);
+	bs_sh(&p, 10, "mkdir -p %s && chmod 777 %s %s && mknod -m 0666 %s/fuse c 10 229", dir,
+	      tmp, dir, dir);
+	rc = bs_sh(&p, 20, "FUSEDEV=%s/fuse setpriv --reuid=65534 --regid=65534 "
+		   "--clear-groups %s run -l -- %s unixpath %s/mnt", dir, BINDSHIM,
+		   HELPER("fusehold"), dir);
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/mnt");
+	abort_fuse(p.out, dir);
+	if (strstr(p.out, "no fuse") || !strstr(p.out, "binding"))
+		cr_skip("cannot mount a FUSE file system in a user namespace here: %s%s", p.out,
+			p.err);
+	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s%s", p.out, p.err);
+	cr_expect(!p.timed_out, "the launcher waited: %s%s (%d)", p.out, p.err, rc);
+}

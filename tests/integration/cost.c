@@ -134,7 +134,7 @@ Test(cost, supervised_call_reads_no_proc_file)
 	cr_expect_eq(count_of(got, "openat") + count_of(got, "open") + count_of(got, "read"), 0,
 		     "a /proc file read per notification: %s", got);
 	cr_expect_eq(count_of(got, "pidfd_open"), 0, "a pidfd opened per notification: %s", got);
-	cr_expect_eq(count_of(got, "wait4"), 0, "children reaped per notification: %s", got);
+	cr_expect_leq(count_of(got, "wait4"), 0, "children reaped per notification: %s", got);
 	cr_expect_leq(total_of(got) - count_of(got, "poll"), 28, "%s", got);
 }
 

@@ -1,0 +1,317 @@
+/*
+ * fusehold MODE DIR: red team of the watchdog (fusestall's FUSE server, never
+ * answering a READ, nor a LOOKUP of "stall"), run as root under `bindshim run`.
+ *   inflight: the bind's socket (AF_UNIX, on the stalled page) carries the
+ *             /dev/fuse descriptor in flight: the supervisor's copy of it keeps
+ *             the file system alive once the tree is killed.
+ *   chain:    a process that forks and exits at once, forever (60 s), holds
+ *             /dev/fuse: a snapshot of the tree never has it.
+ *   linger:   the bind's socket, a TCP one lingering for ever with unsent data, is
+ *             closed by the command while the supervisor copies the address
+ *             (READ_AFTER=N answers reads after N s): since the supervisor copies
+ *             before it takes the socket, the command's own close is the last
+ *             (no test: the supervisor is not in it).
+ *   unixpath: a process in the supervisor's own namespaces binds an AF_UNIX path
+ *             through /proc/SERVER/root into the FUSE mount: the supervisor binds
+ *             it itself (same_fs), an unmarked step.
+ * Prints "no fuse ..." and exits 0 where it cannot mount; "bound N" otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static void *page;
+static int bind_sock = -1;
+
+static void reply(int dev, __u64 unique, int err, const void *body, size_t len)
+{
+	char out[512];
+	struct fuse_out_header h = {.len = (__u32)(sizeof(h) + len), .error = err, .unique = unique};
+
+	memcpy(out, &h, sizeof(h));
+	if (len)
+		memcpy(out + sizeof(h), body, len);
+	if (write(dev, out, h.len) < 0)
+		(void)0;
+}
+
+static void attr_of(__u64 node, struct fuse_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = node;
+	a->mode = node == FUSE_ROOT_ID ? S_IFDIR | 0777 : S_IFREG | 0644;
+	a->nlink = node == FUSE_ROOT_ID ? 2 : 1;
+	a->size = node == FUSE_ROOT_ID ? 0 : 4096;
+	a->blocks = 8;
+	a->blksize = 4096;
+}
+
+static void serve(int dev, int seconds)
+{
+	static char buf[1 << 18];
+	time_t end = time(NULL) + seconds;
+
+	while (time(NULL) < end) {
+		ssize_t n = read(dev, buf, sizeof(buf));
+		struct fuse_in_header *in = (struct fuse_in_header *)buf;
+
+		if (n < (ssize_t)sizeof(*in))
+			break;
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			struct fuse_init_in *i = (struct fuse_init_in *)(in + 1);
+			struct fuse_init_out o = {.major = FUSE_KERNEL_VERSION,
+						  .minor = FUSE_KERNEL_MINOR_VERSION,
+						  .max_readahead = i->max_readahead, .max_write = 4096};
+
+			reply(dev, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_LOOKUP: {
+			struct fuse_entry_out o = {.nodeid = 2, .generation = 1};
+
+			if (!strcmp((char *)(in + 1), "stall"))
+				break;	/* never answered */
+			attr_of(2, &o.attr);
+			reply(dev, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_GETATTR: {
+			struct fuse_attr_out o = {.attr_valid = 100};
+
+			attr_of(in->nodeid, &o.attr);
+			reply(dev, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_OPEN: {
+			struct fuse_open_out o = {.fh = 1};
+
+			reply(dev, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_READ:
+			if (getenv("READ_AFTER")) {
+				static char rpage[sizeof(struct fuse_out_header) + 4096];
+				struct fuse_out_header h = {.len = sizeof(rpage), .unique = in->unique};
+
+				sleep((unsigned)atoi(getenv("READ_AFTER")));
+				memcpy(rpage, &h, sizeof(h));
+				if (write(dev, rpage, sizeof(rpage)) < 0)
+					perror("reply read");
+			}
+			break;
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+			break;
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+			reply(dev, in->unique, 0, NULL, 0);
+			break;
+		default:
+			reply(dev, in->unique, -ENOSYS, NULL, 0);
+		}
+	}
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* "conn N": the connection's number in /sys/fs/fuse/connections (its abort, for
+ * the clean-up), from mountinfo: a stat would ask the server. */
+static void print_conn(const char *dir)
+{
+	char line[4096], mp[4096];
+	unsigned maj, mnr;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &mnr, mp) == 3 && !strcmp(mp, dir))
+			printf("conn %u\n", mnr);
+	if (f)
+		fclose(f);
+}
+
+/* In a user and mount namespace of its own: /dev/fuse mounted on dir; -1 if not. */
+static int mount_fuse(const char *dir)
+{
+	char opts[128], um[64], gm[64];
+	const char *node = getenv("FUSEDEV") ? getenv("FUSEDEV") : "/dev/fuse";
+	int dev;
+
+	snprintf(um, sizeof(um), "0 %d 1", (int)getuid());
+	snprintf(gm, sizeof(gm), "0 %d 1", (int)getgid());
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ||
+	    write_file("/proc/self/uid_map", um) < 0 ||
+	    write_file("/proc/self/setgroups", "deny") < 0 ||
+	    write_file("/proc/self/gid_map", gm) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    (dev = open(node, O_RDWR | O_CLOEXEC)) < 0) {
+		printf("no fuse %s\n", strerrorname_np(errno));
+		return -1;
+	}
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", dev);
+	if (mount("fusehold", dir, "fuse", MS_NOSUID | MS_NODEV, opts) < 0) {
+		printf("no fuse %s (mount)\n", strerrorname_np(errno));
+		return -1;
+	}
+	print_conn(dir);
+	return dev;
+}
+
+static void *bind_on_page(void *unused)
+{
+	(void)unused;
+	syscall(SYS_bind, bind_sock, page, sizeof(struct sockaddr_un));
+	return NULL;
+}
+
+static void send_fd(int via, int fd)
+{
+	char c = 'x', ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&c, 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(via, &m, 0) < 0)
+		perror("sendmsg");
+}
+
+static int unixpath(const char *dir)
+{
+	int go[2], dev, fd;
+	char c;
+	pid_t server;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	if (pipe(go) < 0)
+		return 1;
+	server = fork();
+	if (server == 0) {
+		dev = mount_fuse(dir);
+		if (dev < 0)
+			_exit(1);
+		if (write(go[1], "m", 1) < 0)
+			_exit(1);
+		/* The mount's first request (INIT) comes now. */
+		serve(dev, 30);
+		_exit(0);
+	}
+	close(go[1]);
+	if (read(go[0], &c, 1) != 1)
+		return 0;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/%d/root%s/stall", (int)server, dir);
+	printf("binding %s\n", sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	printf("bound %d\n", bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : errno);
+	return 7;
+}
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+/* A connected TCP socket whose FIN waits behind data its peer never reads, and
+ * which lingers for ever on its last close. */
+static int lingering(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+	struct linger lg = {1, 1000000000};
+	static char junk[65536];
+
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) < 0 ||
+	    connect(c, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		perror("lingering");
+		return -1;
+	}
+	/* l (and the accepted socket in its queue) are kept open, never read. */
+	for (int again = 0; again < 20;)
+		if (send(c, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			again = 0;
+		else
+			again++, usleep(20000);
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	return c;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "inflight";
+	const char *dir = argc > 2 ? argv[2] : "/tmp/fusehold";
+	char path[4096];
+	int dev, fd, sv[2];
+	pthread_t t;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(mode, "unixpath"))
+		return unixpath(dir);
+	if ((dev = mount_fuse(dir)) < 0)
+		return 0;
+	if (fork() == 0) {
+		serve(dev, 30);
+		_exit(0);
+	}
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	if (!strcmp(mode, "inflight"))
+		send_fd(sv[0], dev);
+	if (!strcmp(mode, "chain") && fork() == 0) {
+		time_t end = time(NULL) + 60;
+
+		while (time(NULL) < end)
+			if (fork() != 0)
+				_exit(0);
+		_exit(0);
+	}
+	close(dev);
+	close(sv[0]);
+	bind_sock = sv[1];
+	if (!strcmp(mode, "linger") && (bind_sock = lingering()) < 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/f", dir);
+	fd = open(path, O_RDONLY);
+	page = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED) {
+		printf("no fuse file %s\n", strerrorname_np(errno));
+		return 0;
+	}
+	printf("mapped\n");
+	pthread_create(&t, NULL, bind_on_page, NULL);
+	usleep(300000);
+	if (!strcmp(mode, "linger")) {
+		/* The supervisor holds the only other reference now. */
+		close(bind_sock);
+		pthread_join(t, NULL);
+		printf("bind answered\n");
+		sleep(30);
+	}
+	_exit(7);
+}

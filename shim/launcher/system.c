@@ -103,11 +103,11 @@ static int explain_tables(const struct bs_policyopt *po, struct bs_ktables *t, c
 {
 	struct bs_policy *p = NULL;
 	char *err;
-	int rc;
+	int rc = po->given ? 0 : bs_ksystem_tables(pin_dir(NULL), t, file, len);
 
-	if (!po->given && (rc = bs_ksystem_tables(pin_dir(NULL), t, file, len)) == 0)
+	if (!po->given && rc == 0)
 		return 0;
-	if (!po->given && rc == -EPROTO)
+	if (rc == -EPROTO)
 		fprintf(stderr, "bindshim explain --kernel: the live tables at %s were pinned by "
 			"another version of bindshim; explaining the system policy instead\n",
 			pin_dir(NULL));

@@ -1,6 +1,10 @@
 /*
- * fusehold MODE DIR: red team of the watchdog (fusestall's FUSE server, never
- * answering a READ, nor a LOOKUP of "stall"), run as root under `bindshim run`.
+ * fusehold MODE DIR: a FUSE server in a user and mount namespace of its own, on DIR,
+ * that never answers a READ nor a LOOKUP of "stall" (served by a child, the
+ * "holder", for 30 s), run as root under `bindshim run` (red team of the
+ * supervisor's copy of a bind's address). Then a thread binds a socket with its
+ * address on the mapped page of the file system's file, and the process exits 7.
+ *   plain:    just that (it stalled the supervisor for good).
  *   inflight: the bind's socket (AF_UNIX, on the stalled page) carries the
  *             /dev/fuse descriptor in flight: the supervisor's copy of it keeps
  *             the file system alive once the tree is killed.

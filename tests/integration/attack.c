@@ -586,30 +586,6 @@ Test(attack, the_command_gets_no_userfaultfd)
 	cr_expect_str_eq(p.out, "userfaultfd EPERM\nioc_new EPERM\n", "%s", p.err);
 }
 
-/* Red team: a bind's address on a page of a FUSE file system the command serves
- * itself, whose reads it never answers (as root here; where /dev/fuse is open to
- * all and user namespaces are allowed, Debian's default, as anyone), stalled the
- * supervisor as it copied the address: no bind of the tree was answered again and
- * the launcher waited as long as the file system lived. The supervisor's watchdog
- * kills the tree once such a wait has lasted 5 s: the launcher returns the
- * command's status, says why, and nothing is left. */
-Test(attack, a_page_nobody_serves_stops_the_supervisor_5_s_at_most)
-{
-	struct bs_proc p;
-	char mnt[600];
-	int rc;
-
-	snprintf(mnt, sizeof(mnt), "%s/mnt", bs_tmpdir());
-	rc = bs_sh(&p, 20, "%s run -l -- %s 26411 %s", BINDSHIM, HELPER("fusestall"), mnt);
-	if (strstr(p.out, "no fuse"))
-		cr_skip("cannot mount a FUSE file system in a user namespace here: %s", p.out);
-	cr_expect_eq(rc, 7, "%s%s", p.out, p.err);
-	cr_expect(strstr(p.out, "mapped\n"), "%s", p.out);
-	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
-	/* (the bracket keeps pgrep from finding its own shell) */
-	bs_sh(&p, 10, "pgrep -f 'tests/helpers/[f]usestall 26411' || true");
-	cr_expect_str_eq(p.out, "", "left running");
-}
 /* Aborts the FUSE connection a helper named ("conn N") and ends the fusehold
  * processes on mount point mnt (only this test's: tests run two at a time): a
  * supervisor stalled on that file system may be in an uninterruptible wait, which
@@ -626,6 +602,54 @@ static void abort_fuse(const char *out, const char *mnt)
 	bs_sh(&p, 10, "sleep 1; pkill -KILL -f 'tests/helpers/[f]usehold [a-z]* %s' || true", mnt);
 }
 
+/* Runs `bindshim run -l -- fusehold MODE BS_TMPDIR/mnt` as root into p, sees
+ * whether any fusehold process of it was left running (*left), then cleans up
+ * after it (abort_fuse); skips where no FUSE file system can be mounted in a user
+ * namespace. Returns the launcher's status. */
+static int fusehold(struct bs_proc *p, const char *mode, bool *left)
+{
+	struct bs_proc q;
+	char mnt[600];
+	int rc;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", bs_tmpdir());
+	rc = bs_sh(p, 20, "%s run -l -- %s %s %s", BINDSHIM, HELPER("fusehold"), mode, mnt);
+	/* (the bracket keeps pgrep from finding its own shell) */
+	bs_sh(&q, 10, "pgrep -f 'tests/helpers/[f]usehold [a-z]* %s' || true", mnt);
+	*left = q.out[0] != '\0';
+	abort_fuse(p->out, mnt);
+	if (strstr(p->out, "no fuse"))
+		cr_skip("cannot mount a FUSE file system in a user namespace here: %s", p->out);
+	return rc;
+}
+
+/* fusehold MODE under the supervisor: its bind stalls the supervisor, whose
+ * watchdog kills the tree after 5 s; the launcher returns the command's status (7),
+ * says why, and nothing of the command is left running. */
+static void expect_the_tree_killed_after_5_s(const char *mode)
+{
+	struct bs_proc p;
+	bool left;
+	int rc = fusehold(&p, mode, &left);
+
+	cr_expect_eq(rc, 7, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "mapped\n"), "%s", p.out);
+	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
+	cr_expect(!left, "processes of the command left running");
+}
+
+/* Red team: a bind's address on a page of a FUSE file system the command serves
+ * itself, whose reads it never answers (as root here; where /dev/fuse is open to
+ * all and user namespaces are allowed, Debian's default, as anyone), stalled the
+ * supervisor as it copied the address: no bind of the tree was answered again and
+ * the launcher waited as long as the file system lived. The supervisor's watchdog
+ * kills the tree once such a wait has lasted 5 s: the launcher returns the
+ * command's status, says why, and nothing is left. */
+Test(attack, a_page_nobody_serves_stops_the_supervisor_5_s_at_most)
+{
+	expect_the_tree_killed_after_5_s("plain");
+}
+
 /* Red team of the watchdog: the socket being bound (AF_UNIX, its address on the
  * page nobody serves) carries the /dev/fuse descriptor in flight. The supervisor
  * took its own copy of the socket before copying the address: killing the whole
@@ -633,17 +657,7 @@ static void abort_fuse(const char *out, const char *mnt)
  * for ever (uninterruptibly: readahead), the launcher with it. */
 Test(attack, a_fuse_descriptor_in_flight_on_the_bound_socket_outlives_the_tree)
 {
-	struct bs_proc p;
-	char mnt[600];
-	int rc;
-
-	snprintf(mnt, sizeof(mnt), "%s/mnt", bs_tmpdir());
-	rc = bs_sh(&p, 20, "%s run -l -- %s inflight %s", BINDSHIM, HELPER("fusehold"), mnt);
-	abort_fuse(p.out, mnt);
-	if (strstr(p.out, "no fuse"))
-		cr_skip("cannot mount a FUSE file system in a user namespace here: %s", p.out);
-	cr_expect_eq(rc, 7, "%s%s", p.out, p.err);
-	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
+	expect_the_tree_killed_after_5_s("inflight");
 }
 
 /* Red team of the watchdog: an unprivileged command (the supervisor's very

@@ -1,5 +1,5 @@
 /* Words for decisions, shared by `bindshim explain` and the shim's log records. */
-#include <stdio.h>
+#include <string.h>
 
 #include "policy/policy.h"
 
@@ -18,16 +18,47 @@ const char *bs_action_name(enum bs_action a)
 	return "?";
 }
 
+/* Appends s to buf (len bytes, *at used), cut to what fits; buf stays terminated. */
+static void cat(char *buf, size_t len, size_t *at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*at + 1 >= len)
+		return;
+	if (n > len - *at - 1)
+		n = len - *at - 1;
+	memcpy(buf + *at, s, n);
+	*at += n;
+	buf[*at] = '\0';
+}
+
+/* Without stdio: the shim writes these words into every record, inside its hooks. */
 char *bs_decision_source(const struct bs_policy *p, const struct bs_decision *d,
 			 char *buf, size_t len)
 {
-	if (p->builtin && d->rule)
-		snprintf(buf, len, "rule \"%s\" builtin", d->rule->name);
-	else if (p->builtin)
-		snprintf(buf, len, "builtin");
-	else if (!d->rule)
-		snprintf(buf, len, "default");
-	else
-		snprintf(buf, len, "rule \"%s\" %s:%u", d->rule->name, p->file, d->rule->line);
+	char line[11], *l = line + sizeof(line);
+	unsigned v;
+	size_t at = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	if (!d->rule) {
+		cat(buf, len, &at, p->builtin ? "builtin" : "default");
+		return buf;
+	}
+	cat(buf, len, &at, "rule \"");
+	cat(buf, len, &at, d->rule->name);
+	cat(buf, len, &at, p->builtin ? "\" builtin" : "\" ");
+	if (p->builtin)
+		return buf;
+	*--l = '\0';
+	v = d->rule->line;
+	do
+		*--l = (char)('0' + v % 10);
+	while ((v /= 10));
+	cat(buf, len, &at, p->file);
+	cat(buf, len, &at, ":");
+	cat(buf, len, &at, l);
 	return buf;
 }

@@ -152,29 +152,13 @@ static const char *proto_name(unsigned proto)
 	return proto == BS_PROTO_UDP ? "udp" : "tcp";
 }
 
-/* Appends `rule "NAME" FILE:LINE` / `rule "NAME" builtin` / `default` / `builtin`:
- * bs_decision_source's words (what `explain` prints), cut to 767 bytes as it cuts
- * them, and escaped as one field. */
+/* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`, escaped as one field
+ * (what `explain` prints). */
 static void put_source_text(struct buf *b, const struct bs_record *r)
 {
-	const struct bs_rule *rule = r->d->rule;
 	char src[768];
-	struct buf s = {src, 0, sizeof(src)};
 
-	src[0] = '\0';
-	if (!rule) {
-		put(&s, r->policy->builtin ? "builtin" : "default");
-	} else {
-		put(&s, "rule \"");
-		put(&s, rule->name);
-		put(&s, r->policy->builtin ? "\" builtin" : "\" ");
-		if (!r->policy->builtin) {
-			put(&s, r->policy->file);
-			put(&s, ":");
-			put_num(&s, rule->line, 0);
-		}
-	}
-	put_text(b, src);
+	put_text(b, bs_decision_source(r->policy, r->d, src, sizeof(src)));
 }
 
 /* The interface a failed rewrite was for, or NULL: the record names it. */

@@ -133,7 +133,7 @@ static void child(const struct bs_caller *t, int sock, const void *buf, socklen_
 	 * still may (the namespace may belong to ours, not to t's user namespace). */
 	if (mnt >= 0 && !ours(mnt, "/proc/self/ns/mnt") && setns(mnt, CLONE_NEWNS) < 0)
 		_exit(errno);
-	if (root >= 0 && (fchdir(root) < 0 || chroot(".") < 0))
+	if (root >= 0 && !ours(root, "/") && (fchdir(root) < 0 || chroot(".") < 0))
 		_exit(errno);
 	if (cwd >= 0 && fchdir(cwd) < 0)
 		_exit(errno);

@@ -43,7 +43,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shim/common/sock.h"
@@ -234,41 +233,6 @@ static int inet_bind(struct call *c, const unsigned char *buf, socklen_t len)
 	return bind_decided(c, &from);
 }
 
-/* Binds an AF_UNIX path as the target would: from its working directory, with its
- * umask (the caller checked it shares our root, mounts and credentials). A child
- * binds: the path's lookup may wait on a file system the command serves, for
- * good; the watchdog ends a child (a descendant), never this thread's wait. */
-static int unix_path_bind(const struct call *c, const unsigned char *buf, socklen_t len)
-{
-	const struct sockaddr_un *sun = (const struct sockaddr_un *)buf;
-	char path[64];
-	int there = -1, st, rc;
-	pid_t pid;
-
-	if (sun->sun_path[0] != '/') {
-		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)c->t.tid);
-		if ((there = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-			return -EACCES;
-	}
-	pid = fork();
-	if (pid == 0) {
-		if (there >= 0 && fchdir(there) < 0)
-			_exit(EACCES);
-		umask((mode_t)c->t.umask);
-		_exit(bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? errno : 0);
-	}
-	if (there >= 0)
-		close(there);
-	if (pid < 0)
-		return -EAGAIN;
-	bs_stall_begin();
-	rc = (int)waitpid(pid, &st, 0);
-	bs_stall_end();
-	if (rc < 0)
-		return -EAGAIN;
-	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
-}
-
 /* A bind of any other family; 0 or -errno. Nothing is left to the kernel to read
  * again ("continue"): where the supervisor is not in the target's place, a child
  * of it takes that place first (impersonate.c). */
@@ -286,9 +250,12 @@ static int other_bind(struct call *c, const unsigned char *buf, socklen_t len)
 		 * namespace and check nothing: nothing of ours is lent. */
 		if (len <= sizeof(sa_family_t) || !sun->sun_path[0])
 			return bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;
-		if (bs_caller_same_fs(&c->t))
-			return unix_path_bind(c, buf, len);
-		return bs_bind_as_caller(&c->t, c->sock, buf, len, true, !creds && c->s->privileged);
+		/* From a child always, as t would (working directory, umask): the path's
+		 * lookup may wait on a file system the command serves, for good, and the
+		 * watchdog ends a child (a descendant), never this thread's wait. Nothing
+		 * of ours is lent where t resolves paths as we do. */
+		return bs_bind_as_caller(&c->t, c->sock, buf, len, true,
+					 !bs_caller_same_fs(&c->t) && !creds && c->s->privileged);
 	}
 	if (creds || (!c->s->privileged && bs_caller_same_userns(&c->t)))
 		return bs_raw_bind(c->sock, (const struct sockaddr *)buf, len) < 0 ? -errno : 0;

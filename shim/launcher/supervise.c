@@ -241,6 +241,7 @@ static int kill_tree(void)
 	static bool ours[65536];
 	char buf[8192];
 	size_t n = 0;
+	pid_t self = getpid();
 	int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), killed = 0;
 	long got;
 	bool more = true;
@@ -272,7 +273,7 @@ static int kill_tree(void)
 		more = false;
 		for (size_t i = 0; i < n; i++)
 			if (!ours[i] && parents[i] > 0) {
-				bool child = parents[i] == getpid();
+				bool child = parents[i] == self;
 
 				for (size_t j = 0; !child && j < n; j++)
 					child = ours[j] && pids[j] == parents[i];

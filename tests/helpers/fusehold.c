@@ -8,16 +8,9 @@
  *   inflight: the bind's socket (AF_UNIX, on the stalled page) carries the
  *             /dev/fuse descriptor in flight: the supervisor's copy of it keeps
  *             the file system alive once the tree is killed.
- *   chain:    a process that forks and exits at once, forever (60 s), holds
- *             /dev/fuse: a snapshot of the tree never has it.
- *   linger:   the bind's socket, a TCP one lingering for ever with unsent data, is
- *             closed by the command while the supervisor copies the address
- *             (READ_AFTER=N answers reads after N s): since the supervisor copies
- *             before it takes the socket, the command's own close is the last
- *             (no test: the supervisor is not in it).
  *   unixpath: a process in the supervisor's own namespaces binds an AF_UNIX path
  *             through /proc/SERVER/root into the FUSE mount: the supervisor binds
- *             it itself (same_fs), an unmarked step.
+ *             it itself (same_fs), an unmarked step (now a watched child).
  * Prints "no fuse ..." and exits 0 where it cannot mount; "bound N" otherwise.
  */
 #include <errno.h>
@@ -107,17 +100,7 @@ static void serve(int dev, int seconds)
 			reply(dev, in->unique, 0, &o, sizeof(o));
 			break;
 		}
-		case FUSE_READ:
-			if (getenv("READ_AFTER")) {
-				static char rpage[sizeof(struct fuse_out_header) + 4096];
-				struct fuse_out_header h = {.len = sizeof(rpage), .unique = in->unique};
-
-				sleep((unsigned)atoi(getenv("READ_AFTER")));
-				memcpy(rpage, &h, sizeof(h));
-				if (write(dev, rpage, sizeof(rpage)) < 0)
-					perror("reply read");
-			}
-			break;
+		case FUSE_READ:		/* never answered */
 		case FUSE_FORGET:
 		case FUSE_BATCH_FORGET:
 			break;
@@ -237,36 +220,6 @@ static int unixpath(const char *dir)
 	return 7;
 }
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-/* A connected TCP socket whose FIN waits behind data its peer never reads, and
- * which lingers for ever on its last close. */
-static int lingering(void)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sin);
-	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
-	struct linger lg = {1, 1000000000};
-	static char junk[65536];
-
-	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	if (bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(l, 1) < 0 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) < 0 ||
-	    connect(c, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		perror("lingering");
-		return -1;
-	}
-	/* l (and the accepted socket in its queue) are kept open, never read. */
-	for (int again = 0; again < 20;)
-		if (send(c, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			again = 0;
-		else
-			again++, usleep(20000);
-	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	return c;
-}
-
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "inflight";
@@ -287,19 +240,9 @@ int main(int argc, char **argv)
 	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
 	if (!strcmp(mode, "inflight"))
 		send_fd(sv[0], dev);
-	if (!strcmp(mode, "chain") && fork() == 0) {
-		time_t end = time(NULL) + 60;
-
-		while (time(NULL) < end)
-			if (fork() != 0)
-				_exit(0);
-		_exit(0);
-	}
 	close(dev);
 	close(sv[0]);
 	bind_sock = sv[1];
-	if (!strcmp(mode, "linger") && (bind_sock = lingering()) < 0)
-		return 1;
 	snprintf(path, sizeof(path), "%s/f", dir);
 	fd = open(path, O_RDONLY);
 	page = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
@@ -310,12 +253,5 @@ int main(int argc, char **argv)
 	printf("mapped\n");
 	pthread_create(&t, NULL, bind_on_page, NULL);
 	usleep(300000);
-	if (!strcmp(mode, "linger")) {
-		/* The supervisor holds the only other reference now. */
-		close(bind_sock);
-		pthread_join(t, NULL);
-		printf("bind answered\n");
-		sleep(30);
-	}
 	_exit(7);
 }

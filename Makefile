@@ -59,7 +59,7 @@ LAUNCHER_SRC = $(wildcard shim/launcher/*.c)
 # The kernel backend (kernel/): the policy compiler and the compiled-table decision
 # are plain C, always built; the BPF program and its loader need clang, libbpf and
 # bpftool (kernel/kernel.mk).
-KCORE_SRC = kernel/compile.c kernel/kdecide.c
+KCORE_SRC = kernel/compile.c kernel/kdecide.c kernel/owners.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 POLICY_OBJ = $(call obj,$(POLICY_SRC)) $(call obj,$(COMMON_SRC))

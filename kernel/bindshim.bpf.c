@@ -165,6 +165,15 @@ struct {
 	__type(value, struct bs_krate);
 } bs_rate SEC(".maps");
 
+/* Subordinate uids' owners (subuid(5)): whose rate their records count against. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BS_KMAX_OWNED);
+	__type(key, struct bs_kowner_key);
+	__type(value, __u32);
+} bs_owners SEC(".maps");
+
 /* User space only: how many of each uid's records over the rate `system watch`
  * has summed up already (pinned, so that a watch started again repeats nothing). */
 struct {
@@ -279,17 +288,24 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
 	q->proto = type == SOCK_STREAM ? 1 : 2;
 }
 
-/* Whether q's uid may send one more record this second (the state's rate); if
- * not, counts it against the uid, for the summary `system watch` writes. */
+/* Whether q's uid may send one more record this second (the state's rate; a
+ * subordinate uid's count as its owner's); if not, counts it against the uid, for
+ * the summary `system watch` writes. */
 static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 call, __u32 deny)
 {
-	__u32 zero = 0, uid = q->uid;
+	__u32 zero = 0, uid = q->uid, sub = 0, *owner;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+	struct bs_kowner_key k = {32, {uid >> 24, uid >> 16, uid >> 8, uid}};
 	__u64 now;
 	struct bs_krate *r;
 
 	if (!st || !st->rate)
 		return 1;
+	owner = bpf_map_lookup_elem(&bs_owners, &k);
+	if (owner && *owner != uid) {
+		sub = uid;
+		uid = *owner;
+	}
 	now = bpf_ktime_get_ns();
 	r = bpf_map_lookup_elem(&bs_rate, &uid);
 	if (!r) {
@@ -314,6 +330,8 @@ static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 cal
 	r->pid = pid;
 	r->call = call;
 	__builtin_memcpy(r->comm, q->comm, sizeof(r->comm));
+	if (sub)
+		r->sub = sub;
 	return 0;
 }
 

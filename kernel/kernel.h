@@ -48,8 +48,25 @@ bool bs_kglob(const struct bs_kpat *p, const char *comm);
 void bs_ksa_from(struct bs_ksa *k, const struct sockaddr_storage *ss);
 void bs_ksa_to(struct sockaddr_storage *ss, const struct bs_ksa *k);
 
+/* owners.c: subordinate uid ranges (subuid(5)), counted as their owner's. */
+struct bs_kowned {
+	__u32 owner, first;
+	__u64 count;
+};
+/* Reads one line (len bytes, no newline) of a subuid file into r: OWNER:FIRST:COUNT,
+ * OWNER a uid or a user name that name_uid turns into one (0 if it could).
+ * Returns 1 for a range, 0 for a blank or comment line, -EINVAL for a line that
+ * is not one, -ENOENT for an owner nobody knows. */
+int bs_kowned_line(const char *line, size_t len, struct bs_kowned *r,
+		   int (*name_uid)(const char *name, __u32 *uid));
+/* Writes the aligned blocks uids [first, first + count) are made of, as the
+ * program's owner keys, into out (room for 64); returns how many. */
+size_t bs_kowned_blocks(__u32 first, __u64 count, struct bs_kowner_key *out);
+
 /* The kernel backend's file names and defaults. */
 #define BS_KPIN_DIR "/sys/fs/bpf/bindshim"
+/* Subordinate uids: whose record rate each counts against. */
+#define BS_KSUBUID "/etc/subuid"
 /* Another pin directory (another instance, the tests): for system, explain, audit. */
 #define BS_ENV_KPIN "BINDSHIM_PIN"
 #define BS_KCGROUP2_PATHS {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}
@@ -61,6 +78,7 @@ struct bs_kopts {
 	bool no_lsm;			/* --no-lsm: do as if the kernel had no BPF LSM */
 	const char *log, *log_format;	/* watch: override the policy's log settings */
 	long rate;			/* --record-rate (enable, reload), or -1 */
+	const char *subuid;		/* --subuid (enable, reload), or BS_KSUBUID */
 };
 
 /* system.c (loader.c when built): the verbs; each returns an exit status. */

@@ -12,7 +12,7 @@ KB_MISSING := $(strip $(if $(shell command -v $(BPF_CLANG) 2>/dev/null),,clang) 
 	$(if $(wildcard /usr/include/bpf/bpf_helpers.h),,libbpf-dev))
 
 ifeq ($(KB_MISSING),)
-KBACKEND_SRC = kernel/loader.c kernel/tables.c kernel/watch.c kernel/placed.c
+KBACKEND_SRC = kernel/loader.c kernel/tables.c kernel/watch.c kernel/placed.c kernel/subuid.c
 KBACKEND_OBJ = $(call obj,$(KBACKEND_SRC))
 KBACKEND_LIBS = -lbpf
 BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')

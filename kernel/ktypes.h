@@ -107,7 +107,7 @@ struct bs_kstate {
 	struct bs_kgen g[2];
 	__u64 netns;			/* with BS_KF_GUARD: its network namespace (cookie) */
 	__u32 rate;			/* records a uid may send a second; 0: no limit */
-	__u32 pad;
+	__u32 owned;			/* subordinate uid ranges in bs_owners */
 };
 
 /* What `system watch` has summed up of a uid's bs_krate (its `reported` map). */
@@ -129,6 +129,18 @@ struct bs_krate {
 	__u32 pid;
 	__u32 call;			/* BS_KCALL_* */
 	char comm[BS_KCOMM];
+	__u32 sub;			/* the latest subordinate uid over it; 0: none yet */
+};
+
+/* Whose record rate a uid's records count against (LPM trie, bs_owners): a user's
+ * subordinate uids (subuid(5)), which user namespaces give processes of theirs,
+ * count as the user, so that 65,536 uids do not make 65,536 rates. A range is
+ * stored as the aligned blocks it is made of: prefixlen leading bits of uid (big
+ * endian, as the trie compares), 32 for a single uid. */
+#define BS_KMAX_OWNED 65536
+struct bs_kowner_key {
+	__u32 prefixlen;
+	__u8 uid[4];
 };
 
 /* What the user-space side keeps about a compiled rule (for records and status);

@@ -184,7 +184,7 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 		s->maps.bs_state, s->maps.bs_rules, s->maps.bs_pats, s->maps.bs_info,
 		s->maps.bs_meta, s->maps.bs_counters, s->maps.bs_events, s->maps.bs_sk,
 		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner, s->maps.bs_alerts,
-		s->maps.bs_rate, s->maps.bs_reported,
+		s->maps.bs_rate, s->maps.bs_reported, s->maps.bs_owners,
 	};
 
 	return m[i];
@@ -237,7 +237,12 @@ static struct bs_bpf *load_what_loads(__u32 *flags)
 	return s;
 }
 
-/* Fills generation 0 and the state of a freshly loaded skeleton. */
+static const char *subuid_of(const struct bs_kopts *o)
+{
+	return o->subuid ? o->subuid : BS_KSUBUID;
+}
+
+/* Fills generation 0, the owners and the state of a freshly loaded skeleton. */
 static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_kopts *o,
 		const char *cgroup, __u32 flags, __u64 netns)
 {
@@ -246,12 +251,16 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_ko
 			       .rate = o->rate >= 0 ? (__u32)o->rate : BS_KRATE_DEFAULT};
 	struct bs_kmeta meta = {0};
 	__u32 zero = 0;
+	size_t owned;
 	int rc;
 
 	bs_kpins_init(&p);
 	for (int i = 0; i < BS_KM_N; i++)
 		p.fd[i] = bpf_map__fd(skel_map(s, i));
 	bs_kcopy(meta.cgroup, sizeof(meta.cgroup), cgroup);
+	if ((rc = bs_kowners_write(&p, subuid_of(o), &owned)))
+		return rc;
+	st.owned = (__u32)owned;
 	if (bpf_map_update_elem(p.fd[BS_KM_META], &zero, &meta, BPF_ANY) ||
 	    bpf_map_update_elem(p.fd[BS_KM_STATE], &zero, &st, BPF_ANY))
 		return -errno;
@@ -417,15 +426,22 @@ static int open_locked(const struct bs_kopts *o, struct bs_kpins *p, bool any_la
 	return 0;
 }
 
-/* Sets the records a uid may send a second (reload --record-rate). */
-static int set_rate(const struct bs_kpins *p, __u32 rate)
+/* Reads the subordinate uid ranges again and sets the records a uid may send a
+ * second (reload --record-rate; rate -1 keeps it). */
+static int set_owners_and_rate(const struct bs_kpins *p, const char *subuid, long rate)
 {
 	struct bs_kstate st;
-	int rc = bs_kstate_read(p, &st);
+	size_t owned;
+	int rc = bs_kowners_write(p, subuid, &owned);
 
 	if (!rc)
-		st.rate = rate;
-	return rc ? rc : bs_kstate_write(p, &st);
+		rc = bs_kstate_read(p, &st);
+	if (rc)
+		return rc;
+	st.owned = (__u32)owned;
+	if (rate >= 0)
+		st.rate = (__u32)rate;
+	return bs_kstate_write(p, &st);
 }
 
 int bs_ksystem_reload(const struct bs_kopts *o)
@@ -442,8 +458,8 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 		return 1;
 	}
 	rc = bs_kinstall(&p, &t, o->policy);
-	if (!rc && o->rate >= 0)
-		rc = set_rate(&p, (__u32)o->rate);
+	if (!rc)
+		rc = set_owners_and_rate(&p, subuid_of(o), o->rate);
 	if (rc)
 		fprintf(stderr, "bindshim system: reload failed: %s (the previous policy stays)\n",
 			strerror(-rc));
@@ -577,8 +593,9 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	       gen, (unsigned long long)meta.loaded[gen], st.g[gen].nrules);
 	printf("listen(): %s\n", listen_mode(st.flags));
 	if (st.rate)
-		printf("records: at most %u a second per uid (more are counted and summed up)\n",
-		       st.rate);
+		printf("records: at most %u a second per uid (more are counted and summed up); "
+		       "%u subordinate uid range%s counted as %s owner's\n", st.rate, st.owned,
+		       st.owned == 1 ? "" : "s", st.owned == 1 ? "its" : "their");
 	else
 		printf("records: no limit per uid\n");
 	printf("programs:\n");

@@ -10,7 +10,7 @@
 enum {
 	BS_KM_STATE, BS_KM_RULES, BS_KM_PATS, BS_KM_INFO, BS_KM_META, BS_KM_COUNTERS,
 	BS_KM_EVENTS, BS_KM_SK, BS_KM_PLACED, BS_KM_SYNC, BS_KM_INNER, BS_KM_ALERTS,
-	BS_KM_RATE, BS_KM_REPORTED, BS_KM_N
+	BS_KM_RATE, BS_KM_REPORTED, BS_KM_OWNERS, BS_KM_N
 };
 
 /* The links, pinned as PIN/link_NAME. */
@@ -63,6 +63,12 @@ int bs_kflip(const struct bs_kpins *p, __u32 gen);
 int bs_kinstall(const struct bs_kpins *p, const struct bs_ktables *t, const char *policy);
 /* Reads the active generation's tables (and its policy file); 0 or -errno. */
 int bs_kread_active(const struct bs_kpins *p, struct bs_ktables *t, char *policy, size_t len);
+
+/* subuid.c */
+/* Writes the subordinate uid ranges of file (subuid(5); none if it does not exist)
+ * into the owners map, warning on stderr of lines it skips; *ranges: how many
+ * ranges it holds. Returns 0 or -errno. */
+int bs_kowners_write(const struct bs_kpins *p, const char *file, size_t *ranges);
 
 /* watch.c */
 /* Turns a ring-buffer event into a record, as the shim writes them. */

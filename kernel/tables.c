@@ -29,7 +29,7 @@ static const char *const map_names[BS_KM_N] = {
 	[BS_KM_INFO] = "info", [BS_KM_META] = "meta", [BS_KM_COUNTERS] = "counters",
 	[BS_KM_EVENTS] = "events", [BS_KM_SK] = "sk", [BS_KM_PLACED] = "placed",
 	[BS_KM_SYNC] = "sync", [BS_KM_INNER] = "inner", [BS_KM_ALERTS] = "alerts",
-	[BS_KM_RATE] = "rate", [BS_KM_REPORTED] = "reported",
+	[BS_KM_RATE] = "rate", [BS_KM_REPORTED] = "reported", [BS_KM_OWNERS] = "owners",
 };
 
 const char *bs_kmap_name(int i)
@@ -57,6 +57,7 @@ static const struct {
 	[BS_KM_PLACED] = {8, sizeof(struct bs_kplaced)}, [BS_KM_SYNC] = {4, 4},
 	[BS_KM_INNER] = {4, 4}, [BS_KM_ALERTS] = {0, 0},
 	[BS_KM_RATE] = {4, sizeof(struct bs_krate)}, [BS_KM_REPORTED] = {4, sizeof(struct bs_kreported)},
+	[BS_KM_OWNERS] = {sizeof(struct bs_kowner_key), 4},
 };
 
 static int open_pins(struct bs_kpins *p, const char *pin, bool check)
@@ -72,7 +73,10 @@ static int open_pins(struct bs_kpins *p, const char *pin, bool check)
 		snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[i]);
 		p->fd[i] = bpf_obj_get(path);
 		memset(&info, 0, sizeof(info));
-		if (p->fd[i] < 0)
+		/* A map this version has and the state's version had not: another layout. */
+		if (p->fd[i] < 0 && errno == ENOENT && i != BS_KM_STATE && p->fd[BS_KM_STATE] >= 0)
+			err = check ? EPROTO : 0;
+		else if (p->fd[i] < 0)
 			err = errno;
 		else if (check && (bpf_obj_get_info_by_fd(p->fd[i], &info, &len) ||
 				   info.key_size != layout[i].key ||

@@ -169,7 +169,7 @@ static void report_over_rate(struct watch *w, bool final)
 			before = (struct bs_kreported){0, 0};
 		if (r.over > before.over) {
 			struct bs_kreported now_said = {r.over, r.denied};
-			char comm[BS_KCOMM + 1], msg[240], denials[48] = "";
+			char comm[BS_KCOMM + 1], msg[300], denials[48] = "", subs[80] = "";
 			struct bs_who who;
 			struct bs_record rec;
 
@@ -186,8 +186,12 @@ static void report_over_rate(struct watch *w, bool final)
 			}
 			if (d)
 				snprintf(denials, sizeof(denials), " (%u denied)", d);
-			snprintf(msg, sizeof(msg), "%u more record%s of uid %u not written%s: over %u "
-				 "a second (kernel mode)", n, n == 1 ? "" : "s", key, denials, st.rate);
+			if (r.sub)
+				snprintf(subs, sizeof(subs), " and its subordinate uids (latest %u)",
+					 r.sub);
+			snprintf(msg, sizeof(msg), "%u more record%s of uid %u%s not written%s: over "
+				 "%u a second (kernel mode)", n, n == 1 ? "" : "s", key, subs, denials,
+				 st.rate);
 			rec = (struct bs_record){.who = &who, .call = call_name(r.call),
 						 .event = "warning", .message = msg, .via = "kernel"};
 			bs_log(&w->lg, &rec);

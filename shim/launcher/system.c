@@ -31,6 +31,7 @@ int bs_cmd_system(int argc, char **argv)
 		{"log", required_argument, NULL, 'L'},
 		{"log-format", required_argument, NULL, 'F'},
 		{"record-rate", required_argument, NULL, 'R'},
+		{"subuid", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -71,6 +72,9 @@ int bs_cmd_system(int argc, char **argv)
 						      "second per uid, 0 to 1000000; 0: no limit)",
 						      optarg);
 			break;
+		case 'U':
+			o.subuid = optarg;
+			break;
 		case 'h':
 			bs_help("system");
 			return 0;
@@ -83,6 +87,8 @@ int bs_cmd_system(int argc, char **argv)
 	o.pin = pin_dir(o.pin);
 	if (o.rate >= 0 && strcmp(verb, "enable") && strcmp(verb, "reload"))
 		return bs_usage_error("system", "--record-rate is for enable and reload");
+	if (o.subuid && strcmp(verb, "enable") && strcmp(verb, "reload"))
+		return bs_usage_error("system", "--subuid is for enable and reload");
 	if (!strcmp(verb, "enable"))
 		return bs_ksystem_enable(&o);
 	if (!strcmp(verb, "reload"))

@@ -67,6 +67,8 @@ static const struct verb_help verbs[] = {
 	 "     --no-lsm               no BPF LSM program for listen()\n"
 	 "     --record-rate N        enable, reload: records a second per uid (default\n"
 	 "                            200; 0: no limit); more are counted and summed up\n"
+	 "     --subuid FILE          enable, reload: subordinate uids, counted as their\n"
+	 "                            owner's (default: /etc/subuid)\n"
 	 "     --log DEST             watch: stderr (default), syslog or a FILE\n"
 	 "     --log-format FORMAT    watch: text (default) or json\n"
 	 " -h, --help                 display this help\n",

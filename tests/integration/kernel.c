@@ -1197,7 +1197,8 @@ static long summed_up(const char *file, int uid)
 {
 	struct bs_proc p;
 
-	bs_sh(&p, 10, "sed -n 's/.*: warning \\([0-9]*\\) more records* of uid %d not written.*/\\1/p' %s "
+	bs_sh(&p, 10, "sed -n 's/.*: warning \\([0-9]*\\) more records* of uid %d\\( and its "
+	      "subordinate uids (latest [0-9]*)\\)* not written.*/\\1/p' %s "
 	      "| awk '{s += $1} END {print s + 0}'", uid, file);
 	return atol(p.out);
 }
@@ -1348,6 +1349,67 @@ Test(kernel, a_summing_up_counts_the_denials_apart)
 	cr_expect_gt(denials, 0, "a denial over the rate to test");
 }
 
+/* Python that binds a UDP socket to 0.0.0.0:PORT once as each UID (a child each,
+ * one after the other): "UID:PORT ...". */
+#define BIND_AS_UIDS "import os, socket, sys\n" \
+	"for a in sys.argv[1:]:\n" \
+	"    uid, port = map(int, a.split(\":\"))\n" \
+	"    pid = os.fork()\n" \
+	"    if pid == 0:\n" \
+	"        os.setgid(65534); os.setuid(uid)\n" \
+	"        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((\"0.0.0.0\", port))\n" \
+	"        os._exit(0)\n" \
+	"    os.waitpid(pid, 0)\n"
+
+/* A user's subordinate uids (subuid(5); a user namespace runs processes as any of
+ * them) count against the user's record rate: 40 of them could send 40 times the
+ * rate before. Uids just outside the range count as themselves; a reload reads the
+ * ranges again, and a range no longer there counts as itself. */
+Test(kernel, subordinate_uids_count_as_their_owner)
+{
+	char sub[700], rec[700], uids[1000];
+	struct bs_proc p;
+	long written;
+	pid_t w;
+	size_t n = 0;
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
+	bs_write_file(sub, "# test\nbob:x:1\n4242:300000:65536\n");
+	snprintf(uids, sizeof(uids), "--record-rate 1 --subuid %s", sub);
+	kernel_up_with(LOOPBACK_ONLY, uids);
+	cr_expect(strstr(status(), "at most 1 a second per uid (more are counted and summed up); "
+		  "1 subordinate uid range counted as its owner's\n"), "%s", status());
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(uids + n, sizeof(uids) - n, " %d:27170", 300000 + i * 1637);
+	w = watch_start("");
+	in_cgroup(&p, "k /usr/bin/python3 -c '" BIND_AS_UIDS "'%s 299999:27171 365536:27171", uids);
+	settle(rec);
+	bs_stop(w);
+	written = records_with("python3: rewrite udp 0.0.0.0:27170 ");
+	cr_expect_leq(written, 2, "one a second for the 40 subordinate uids: %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4242), 40, "every record written or summed up");
+	cr_expect_eq(records_with("python3: rewrite udp 0.0.0.0:27171 "), 2, "outside the range");
+	bs_sh(&p, 10, "grep -c 'of uid 4242 and its subordinate uids (latest 3[0-9]*) not written' %s",
+	      rec);
+	cr_expect_gt(atoi(p.out), 0, "said as the owner's");
+
+	bs_write_file(sub, "4242:400000:65536\n");
+	bs_sh(&p, 30, "%s system reload -p %s --pin %s --subuid %s", BINDSHIM, K.policy, K.pin, sub);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	w = watch_start("");
+	in_cgroup(&p, "k /usr/bin/python3 -c '" BIND_AS_UIDS "' 300000:27172 301000:27172 "
+		  "400000:27173 401000:27173");
+	settle(rec);
+	bs_stop(w);
+	cr_expect_eq(records_with("python3: rewrite udp 0.0.0.0:27172 "), 2, "no longer a range");
+	written = records_with("python3: rewrite udp 0.0.0.0:27173 ");
+	cr_expect_leq(written, 1, "the new range: one a second");
+	cr_expect_eq(written + summed_up(rec, 4242), 2, "every record written or summed up");
+}
+
 /* Red team: kernel mode enabled by an older bindshim, then the package upgraded
  * (the unit's `system enable` fails as already enabled, and the new watch runs
  * against the old maps): watch read the rate map's 40-byte values as 48-byte ones
@@ -1374,6 +1436,26 @@ Test(kernel, maps_of_another_layout_are_refused_not_misread)
 	cr_expect(strstr(p.out, "Kernel mode: its maps were pinned by another version"), "%s", p.out);
 	cr_expect(strstr(p.err, "pinned by another version of bindshim; explaining the system "
 			  "policy instead"), "%s", p.err);
+	bs_sh(&p, 10, "%s system disable --pin %s", BINDSHIM, K.pin);
+	cr_expect_eq(p.status, 0, "%s", p.err);
+	K.enabled = p.status != 0;
+	cr_expect_neq(access(K.pin, F_OK), 0, "disable left %s", K.pin);
+}
+
+/* An older version pinned fewer maps (before `owners`): a map missing next to the
+ * state is another layout too, not "kernel mode is not enabled"; disable removes
+ * the rest. */
+Test(kernel, a_map_an_older_version_lacked_is_another_layout)
+{
+	struct bs_proc p;
+
+	kernel_up(LOOPBACK_ONLY);
+	bs_sh(&p, 10, "rm %s/map_owners; %s system status --pin %s; echo $?; "
+	      "%s system reload -p %s --pin %s; echo $?", K.pin, BINDSHIM, K.pin, BINDSHIM,
+	      K.policy, K.pin);
+	cr_expect(strstr(p.out, "but its maps were pinned by another version") &&
+		  strstr(p.out, "\n1\n") && !strstr(p.out, "reloaded"), "%s%s", p.out, p.err);
+	cr_expect(strstr(p.err, "pinned by another version of bindshim"), "%s", p.err);
 	bs_sh(&p, 10, "%s system disable --pin %s", BINDSHIM, K.pin);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	K.enabled = p.status != 0;

@@ -260,3 +260,81 @@ Test(kernel, too_many_rules_is_an_error)
 	cr_assert(strstr(err, "kernel tables' limit"), "%s", err);
 	bs_policy_free(p);
 }
+
+/* subuid(5) lines: OWNER:FIRST:COUNT, strictly; owners by uid or by name. */
+static int fake_user(const char *name, __u32 *uid)
+{
+	if (strcmp(name, "bob"))
+		return -ENOENT;
+	*uid = 1001;
+	return 0;
+}
+
+Test(kernel, subuid_lines_are_read_strictly)
+{
+	static const struct {
+		const char *line;
+		int rc;
+		__u32 owner, first;
+		__u64 count;
+	} cases[] = {
+		{"bob:100000:65536", 1, 1001, 100000, 65536},
+		{"1002:165536:65536", 1, 1002, 165536, 65536},
+		{"0:0:4294967296", 1, 0, 0, 4294967296ull},
+		{"4242:4294967295:1", 1, 4242, 4294967295u, 1},
+		{"", 0, 0, 0, 0}, {"   ", 0, 0, 0, 0}, {"# bob:1:1", 0, 0, 0, 0},
+		{"alice:100000:65536", -ENOENT, 0, 0, 0},
+		{"bob:100000", -EINVAL, 0, 0, 0}, {"bob:100000:", -EINVAL, 0, 0, 0},
+		{"bob:100000:0", -EINVAL, 0, 0, 0}, {"bob:-1:5", -EINVAL, 0, 0, 0},
+		{"bob:100000:65536x", -EINVAL, 0, 0, 0}, {"bob:100000:65536:", -EINVAL, 0, 0, 0},
+		{"bob:4294967296:1", -EINVAL, 0, 0, 0}, {"bob:4294967295:2", -EINVAL, 0, 0, 0},
+		{":100000:65536", -EINVAL, 0, 0, 0}, {"bob: 100000:65536", -EINVAL, 0, 0, 0},
+		{"4294967295:1:1", -ENOENT, 0, 0, 0},	/* (uid_t)-1 is nobody's */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bs_kowned r = {0, 0, 0};
+		int rc = bs_kowned_line(cases[i].line, strlen(cases[i].line), &r, fake_user);
+
+		cr_expect_eq(rc, cases[i].rc, "\"%s\": %d", cases[i].line, rc);
+		if (rc == 1)
+			cr_expect(r.owner == cases[i].owner && r.first == cases[i].first &&
+				  r.count == cases[i].count, "\"%s\": %u %u %llu", cases[i].line,
+				  r.owner, r.first, (unsigned long long)r.count);
+	}
+}
+
+/* The uid of an owner key, as a number. */
+static uint64_t key_uid(const struct bs_kowner_key *k)
+{
+	return (uint64_t)k->uid[0] << 24 | (uint64_t)k->uid[1] << 16 | (uint64_t)k->uid[2] << 8 |
+	       k->uid[3];
+}
+
+/* A range's blocks are aligned, in order, and cover exactly the range: the trie
+ * finds every uid of it and none outside. */
+Test(kernel, a_range_is_the_aligned_blocks_it_is_made_of)
+{
+	uint64_t s = 7;
+
+	for (int t = 0; t < 20000; t++) {
+		struct bs_kowner_key b[64];
+		__u32 first = t < 4 ? (__u32[]){0, 100000, 4294967295u, 65536}[t] : rng(&s);
+		__u64 count = t < 4 ? (__u64[]){4294967296ull, 65536, 1, 65536}[t]
+				    : 1 + rng(&s) % (t % 3 ? 70000 : 0xffffffffu);
+		uint64_t at = first, end = first + count > (1ull << 32) ? 1ull << 32 : first + count;
+		size_t n = bs_kowned_blocks(first, count, b);
+
+		cr_assert_leq(n, 64);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t size = 1ull << (32 - b[i].prefixlen);
+
+			cr_assert_eq(key_uid(&b[i]), at, "block %zu of %u+%llu", i, first,
+				     (unsigned long long)count);
+			cr_assert_eq(at % size, 0, "aligned");
+			at += size;
+		}
+		cr_assert_eq(at, end, "%u+%llu covered to %llu", first, (unsigned long long)count,
+			     (unsigned long long)at);
+	}
+}

@@ -1461,3 +1461,111 @@ Test(kernel, a_map_an_older_version_lacked_is_another_layout)
 	K.enabled = p.status != 0;
 	cr_expect_neq(access(K.pin, F_OK), 0, "disable left %s", K.pin);
 }
+
+/* Red team (rt12) of the subordinate uids. */
+
+/* Binds as the 20 uids from first on port, with `watch` writing records; returns how
+ * many were written (summed_up() of the records file says the rest). */
+static long bind_as_20_uids(unsigned long first, int port)
+{
+	char uids[1000], rec[700], re[100];
+	struct bs_proc p;
+	size_t n = 0;
+	pid_t w;
+
+	for (int i = 0; i < 20; i++)
+		n += (size_t)snprintf(uids + n, sizeof(uids) - n, " %lu:%d", first + (unsigned long)i,
+				      port);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = watch_start("");
+	in_cgroup(&p, "k /usr/bin/python3 -c '" BIND_AS_UIDS "'%s", uids);
+	settle(rec);
+	bs_stop(w);
+	snprintf(re, sizeof(re), "python3: rewrite udp 0.0.0.0:%d ", port);
+	return records_with(re);
+}
+
+/* A reload adds the new blocks before it removes the old ones, so a trie holding
+ * both needs room for both: 4,000 users with useradd's 65,536 subordinate uids each
+ * (48,000 blocks), 2,000 of them gone and 2,000 new ones added (48,000 blocks again)
+ * made 72,000 at once; the updates past 65,536 failed unsaid, the new users' last
+ * ranges counted as their uids, and status still said 4,000 ranges. */
+Test(kernel, a_reload_with_many_changed_ranges_loses_none)
+{
+	char old[700], new[700], opts[800], rec[700];
+	struct bs_proc p;
+	unsigned long first = 100000ul + 65536ul * 5999;
+	long written;
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(old, sizeof(old), "%s/subuid.old", bs_tmpdir());
+	snprintf(new, sizeof(new), "%s/subuid.new", bs_tmpdir());
+	bs_sh(&p, 10, "awk 'BEGIN { for (k = 0; k < 4000; k++) print 10000 + k \":\" 100000 + 65536 * k "
+	      "\":65536\" }' > %s; awk 'BEGIN { for (k = 2000; k < 6000; k++) print 10000 + k \":\" "
+	      "100000 + 65536 * k \":65536\" }' > %s", old, new);
+	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", old);
+	kernel_up_with(LOOPBACK_ONLY, opts);
+	bs_sh(&p, 30, "%s system reload -p %s --pin %s --subuid %s", BINDSHIM, K.policy, K.pin, new);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	written = bind_as_20_uids(first, 27174);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	cr_expect_leq(written, 2, "uid 15999's subordinate uids: %ld written, one a second", written);
+	cr_expect_eq(written + summed_up(rec, 15999), 20, "every record written or summed up");
+}
+
+/* newuidmap reads subuid(5) numbers with strtoul base 0 (shadow's getulong), and the
+ * fields past the third it ignores: 'nobody:0200000:65536' gives nobody uids
+ * 65536-131071 (octal), which bindshim took for 200000-265535; '0x...' and a
+ * fourth field it skipped. The uids newuidmap gives counted as themselves. */
+Test(kernel, subuid_numbers_are_read_as_newuidmap_reads_them)
+{
+	char sub[700], opts[800], rec[700];
+	long written;
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
+	bs_write_file(sub, "4242:0200000:65536\n4243:0x7a120:0x10000\n4244:700000:65536:x\n");
+	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
+	kernel_up_with(LOOPBACK_ONLY, opts);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	written = bind_as_20_uids(65536, 27175);
+	cr_expect_leq(written, 2, "octal 0200000: %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
+	written = bind_as_20_uids(500000, 27176);
+	cr_expect_leq(written, 2, "hexadecimal 0x7a120: %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4243), 20, "every record written or summed up");
+	written = bind_as_20_uids(700000, 27177);
+	cr_expect_leq(written, 2, "a fourth field: %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4244), 20, "every record written or summed up");
+}
+
+/* The file `enable --subuid FILE` read is not kept (the record rate is): a plain
+ * `reload` after editing the policy (README's) read /etc/subuid instead, and when
+ * it has not the ranges, every range was gone, unsaid. A --subuid file that
+ * cannot be read (no such file, a directory, a read error) was taken for an empty
+ * one, unsaid too. */
+Test(kernel, a_reload_keeps_the_subuid_file_enable_was_given)
+{
+	char sub[700], opts[800], rec[700];
+	struct bs_proc p;
+	long written;
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
+	bs_write_file(sub, "4242:300000:65536\n");
+	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
+	kernel_up_with(LOOPBACK_ONLY, opts);
+	bs_sh(&p, 30, "%s system reload -p %s --pin %s", BINDSHIM, K.policy, K.pin);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	written = bind_as_20_uids(300000, 27178);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	cr_expect_leq(written, 2, "after a plain reload: %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
+	bs_sh(&p, 30, "%s system reload -p %s --pin %s --subuid %s", BINDSHIM, K.policy, K.pin,
+	      K.dir);
+	cr_expect(p.status != 0 || strstr(p.err, K.dir), "a directory as --subuid, unsaid: %s%s",
+		  p.out, p.err);
+}

@@ -1569,3 +1569,34 @@ Test(kernel, a_reload_keeps_the_subuid_file_enable_was_given)
 	cr_expect(p.status != 0 || strstr(p.err, K.dir), "a directory as --subuid, unsaid: %s%s",
 		  p.out, p.err);
 }
+
+/* The summing up named a subordinate uid (r->sub, never cleared) for records none
+ * of which was a subordinate uid's: after a reload took the range away, uid 4242's
+ * own records over the rate were 'of uid 4242 and its subordinate uids (latest
+ * 300002)'. */
+Test(kernel, a_summing_up_names_no_subordinate_uid_that_sent_none)
+{
+	char sub[700], opts[800], rec[700];
+	struct bs_proc p;
+	pid_t w;
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
+	bs_write_file(sub, "4242:300000:65536\n");
+	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
+	kernel_up_with(LOOPBACK_ONLY, opts);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	w = watch_start("");
+	in_cgroup(&p, "k /usr/bin/python3 -c '" BIND_AS_UIDS "' 300000:27179 300001:27179 300002:27179");
+	bs_write_file(sub, "");
+	bs_sh(&p, 30, "sleep 1.5; %s system reload -p %s --pin %s --subuid %s; sleep 1.1", BINDSHIM,
+	      K.policy, K.pin, sub);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	in_cgroup(&p, "k /usr/bin/python3 -c '" BIND_AS_UIDS "' 4242:27180 4242:27180 4242:27180 "
+		  "4242:27180 4242:27180");
+	usleep(1500000);
+	bs_stop(w);
+	bs_sh(&p, 10, "grep -c 'records* of uid 4242 not written' %s", rec);
+	cr_expect_eq(atoi(p.out), 1, "uid 4242's own 4 over the rate, said as its own");
+}

@@ -293,7 +293,8 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
  * the summary `system watch` writes. */
 static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 call, __u32 deny)
 {
-	__u32 zero = 0, uid = q->uid, sub = 0, *owner;
+	__u32 zero = 0, uid = q->uid, *owner;
+	int sub = 0;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
 	struct bs_kowner_key k = {32, {uid >> 24, uid >> 16, uid >> 8, uid}};
 	__u64 now;
@@ -303,7 +304,7 @@ static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 cal
 		return 1;
 	owner = bpf_map_lookup_elem(&bs_owners, &k);
 	if (owner && *owner != uid) {
-		sub = uid;
+		sub = 1;
 		uid = *owner;
 	}
 	now = bpf_ktime_get_ns();
@@ -330,8 +331,10 @@ static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 cal
 	r->pid = pid;
 	r->call = call;
 	__builtin_memcpy(r->comm, q->comm, sizeof(r->comm));
-	if (sub)
-		r->sub = sub;
+	if (sub) {
+		__sync_fetch_and_add(&r->subs, 1);
+		r->sub = q->uid;
+	}
 	return 0;
 }
 

@@ -114,6 +114,7 @@ struct bs_kstate {
 struct bs_kreported {
 	__u32 over;
 	__u32 denied;
+	__u32 subs;
 };
 
 /* The record rate of a uid (LRU hash by uid): records sent in the second that
@@ -129,7 +130,8 @@ struct bs_krate {
 	__u32 pid;
 	__u32 call;			/* BS_KCALL_* */
 	char comm[BS_KCOMM];
-	__u32 sub;			/* the latest subordinate uid over it; 0: none yet */
+	__u32 subs;			/* of those over the rate, a subordinate uid's */
+	__u32 sub;			/* the latest of those subordinate uids */
 };
 
 /* Whose record rate a uid's records count against (LPM trie, bs_owners): a user's
@@ -155,6 +157,7 @@ struct bs_kmeta {
 	char policy[2][256];		/* the policy file of each generation */
 	char cgroup[256];
 	__u64 loaded[2];		/* CLOCK_REALTIME seconds */
+	char subuid[256];		/* the --subuid file reload reads; "": /etc/subuid */
 };
 
 /* An endpoint: family AF_INET or AF_INET6, port in host order, IPv4 in addr[0..3]. */

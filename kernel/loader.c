@@ -237,14 +237,23 @@ static struct bs_bpf *load_what_loads(__u32 *flags)
 	return s;
 }
 
-static const char *subuid_of(const struct bs_kopts *o)
+/* Reads the subordinate uid ranges enable or reload installs into own: those of
+ * --subuid, else of the file the last --subuid named (kept), else of /etc/subuid,
+ * which need not exist. Returns 0 or -1 after saying why not. */
+static int read_owners(const struct bs_kopts *o, const char *kept, struct bs_kowners *own)
 {
-	return o->subuid ? o->subuid : BS_KSUBUID;
+	const char *file = o->subuid ? o->subuid : kept && *kept ? kept : BS_KSUBUID;
+
+	if (o->subuid && strlen(o->subuid) >= sizeof(((struct bs_kmeta *)0)->subuid)) {
+		fprintf(stderr, "bindshim system: --subuid %s: path too long\n", o->subuid);
+		return -1;
+	}
+	return bs_kowners_read(file, file == (const char *)BS_KSUBUID, own);
 }
 
 /* Fills generation 0, the owners and the state of a freshly loaded skeleton. */
 static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_kopts *o,
-		const char *cgroup, __u32 flags, __u64 netns)
+		const struct bs_kowners *own, const char *cgroup, __u32 flags, __u64 netns)
 {
 	struct bs_kpins p;
 	struct bs_kstate st = {.gen = 0, .flags = flags, .netns = netns,
@@ -258,7 +267,8 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_ko
 	for (int i = 0; i < BS_KM_N; i++)
 		p.fd[i] = bpf_map__fd(skel_map(s, i));
 	bs_kcopy(meta.cgroup, sizeof(meta.cgroup), cgroup);
-	if ((rc = bs_kowners_write(&p, subuid_of(o), &owned)))
+	bs_kcopy(meta.subuid, sizeof(meta.subuid), o->subuid ? o->subuid : "");
+	if ((rc = bs_kowners_write(&p, own, &owned)))
 		return rc;
 	st.owned = (__u32)owned;
 	if (bpf_map_update_elem(p.fd[BS_KM_META], &zero, &meta, BPF_ANY) ||
@@ -368,6 +378,7 @@ static const char *listen_mode(__u32 flags)
 int bs_ksystem_enable(const struct bs_kopts *o)
 {
 	struct bs_ktables t;
+	struct bs_kowners own;
 	struct bs_bpf *s = NULL;
 	char cgroup[1024];
 	__u32 flags = BS_KF_HOLD | (!o->no_lsm && lsm_active() ? BS_KF_LSM : 0);
@@ -377,6 +388,10 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 	libbpf_set_print(quiet_print);
 	if (compile_file(o->policy, &t))
 		return 1;
+	if (read_owners(o, NULL, &own)) {
+		bs_ktables_free(&t);
+		return 1;
+	}
 	cgfd = open_cgroup(o, cgroup, sizeof(cgroup));
 	if (cgfd < 0 || ensure_bpffs(pin_of(o)))
 		goto out;
@@ -388,7 +403,7 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 			"later with BPF and cgroup v2 is needed; root)\n", strerror(errno));
 		goto out;
 	}
-	if (fill(s, &t, o, cgroup, flags, netns) ||
+	if (fill(s, &t, o, &own, cgroup, flags, netns) ||
 	    attach_and_pin(s, cgfd, pin_of(o), flags))
 		goto out;
 	printf("kernel mode enabled: %s on %s (pinned at %s), %zu compiled rules\n", o->policy,
@@ -401,12 +416,13 @@ out:
 	if (cgfd >= 0)
 		close(cgfd);
 	bs_ktables_free(&t);
+	bs_kowners_free(&own);
 	return rc;
 }
 
-/* Opens and locks the pins of an enabled backend (any_layout: pinned by any
- * version, for disable); 0 or -1 after saying why. */
-static int open_locked(const struct bs_kopts *o, struct bs_kpins *p, bool any_layout)
+/* Opens the pins of an enabled backend (any_layout: pinned by any version, for
+ * disable); 0 or -1 after saying why. */
+static int open_said(const struct bs_kopts *o, struct bs_kpins *p, bool any_layout)
 {
 	int rc = any_layout ? bs_kpins_open_any(p, pin_of(o)) : bs_kpins_open(p, pin_of(o));
 
@@ -419,6 +435,14 @@ static int open_locked(const struct bs_kopts *o, struct bs_kpins *p, bool any_la
 			strerror(-rc));
 		return -1;
 	}
+	return 0;
+}
+
+/* The same, and locks them. */
+static int open_locked(const struct bs_kopts *o, struct bs_kpins *p, bool any_layout)
+{
+	if (open_said(o, p, any_layout))
+		return -1;
 	if (bs_kpins_lock(p, pin_of(o))) {
 		bs_kpins_close(p);
 		return -1;
@@ -426,14 +450,24 @@ static int open_locked(const struct bs_kopts *o, struct bs_kpins *p, bool any_la
 	return 0;
 }
 
-/* Reads the subordinate uid ranges again and sets the records a uid may send a
- * second (reload --record-rate; rate -1 keeps it). */
-static int set_owners_and_rate(const struct bs_kpins *p, const char *subuid, long rate)
+/* Installs own, the --subuid file (if given) for the next reload, and rate (-1:
+ * kept) after a reload. */
+static int set_owners_and_rate(const struct bs_kpins *p, const struct bs_kowners *own,
+			       const char *subuid, long rate)
 {
 	struct bs_kstate st;
+	struct bs_kmeta meta;
+	__u32 zero = 0;
 	size_t owned;
-	int rc = bs_kowners_write(p, subuid, &owned);
+	int rc = bs_kowners_write(p, own, &owned);
 
+	if (!rc && subuid) {
+		if (bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta))
+			return -errno;
+		bs_kcopy(meta.subuid, sizeof(meta.subuid), subuid);
+		if (bpf_map_update_elem(p->fd[BS_KM_META], &zero, &meta, BPF_ANY))
+			return -errno;
+	}
 	if (!rc)
 		rc = bs_kstate_read(p, &st);
 	if (rc)
@@ -448,26 +482,40 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 {
 	struct bs_kpins p;
 	struct bs_ktables t;
-	int rc;
+	struct bs_kowners own = {0};
+	struct bs_kmeta meta;
+	__u32 zero = 0;
+	int rc = 1;
 
 	libbpf_set_print(quiet_print);
 	if (compile_file(o->policy, &t))
 		return 1;
-	if (open_locked(o, &p, false)) {
+	if (open_said(o, &p, false)) {
 		bs_ktables_free(&t);
 		return 1;
 	}
-	rc = bs_kinstall(&p, &t, o->policy);
-	if (!rc)
-		rc = set_owners_and_rate(&p, subuid_of(o), o->rate);
-	if (rc)
+	/* The file (and user names) read before the lock: nothing waits on them. */
+	if (bpf_map_lookup_elem(p.fd[BS_KM_META], &zero, &meta) ||
+	    read_owners(o, meta.subuid, &own))
+		goto out;
+	if (bs_kpins_lock(&p, pin_of(o))) {
+		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin_of(o), strerror(errno));
+		goto out;
+	}
+	if ((rc = bs_kinstall(&p, &t, o->policy)))
 		fprintf(stderr, "bindshim system: reload failed: %s (the previous policy stays)\n",
 			strerror(-rc));
+	else if ((rc = set_owners_and_rate(&p, &own, o->subuid, o->rate)))
+		fprintf(stderr, "bindshim system: the policy is reloaded, but not the subordinate "
+			"uids or the record rate: %s\n", strerror(-rc));
 	else
 		printf("kernel mode reloaded: %s, %zu compiled rules\n", o->policy, t.nrules);
+	rc = rc ? 1 : 0;
+out:
 	bs_kpins_close(&p);
 	bs_ktables_free(&t);
-	return rc ? 1 : 0;
+	bs_kowners_free(&own);
+	return rc;
 }
 
 int bs_ksystem_disable(const struct bs_kopts *o)

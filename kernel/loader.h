@@ -65,10 +65,26 @@ int bs_kinstall(const struct bs_kpins *p, const struct bs_ktables *t, const char
 int bs_kread_active(const struct bs_kpins *p, struct bs_ktables *t, char *policy, size_t len);
 
 /* subuid.c */
-/* Writes the subordinate uid ranges of file (subuid(5); none if it does not exist)
- * into the owners map, warning on stderr of lines it skips; *ranges: how many
- * ranges it holds. Returns 0 or -errno. */
-int bs_kowners_write(const struct bs_kpins *p, const char *file, size_t *ranges);
+/* The blocks of a subuid file's ranges, with their owners and which range each
+ * comes from. */
+struct bs_kowner {
+	struct bs_kowner_key key;
+	__u32 owner;
+	__u32 range;
+};
+struct bs_kowners {
+	struct bs_kowner *e;
+	size_t n;			/* blocks */
+	size_t ranges;
+};
+/* Reads the ranges of file (subuid(5)) into o, warning on stderr of lines it
+ * skips; a file that does not exist has none if missing_ok. Returns 0, or -1
+ * after saying why the file cannot be read (not a regular file, say). */
+int bs_kowners_read(const char *file, bool missing_ok, struct bs_kowners *o);
+void bs_kowners_free(struct bs_kowners *o);
+/* Makes the owners map hold o, warning of ranges it has no room for; *ranges: how
+ * many ranges it holds whole. Returns 0 or -errno. */
+int bs_kowners_write(const struct bs_kpins *p, const struct bs_kowners *o, size_t *ranges);
 
 /* watch.c */
 /* Turns a ring-buffer event into a record, as the shim writes them. */

@@ -12,29 +12,49 @@
 
 #include "kernel/kernel.h"
 
-/* Reads the decimal number at *p (digits only) into *v, up to max; moves *p past
- * it. Returns false for no digits or a value over max. */
-static bool number(const char **p, const char *end, uint64_t max, uint64_t *v)
+/* The value of digit c in base, or -1. */
+static int digit(char c, unsigned base)
 {
-	const char *s = *p;
+	int v = c >= '0' && c <= '9' ? c - '0'
+		: c >= 'a' && c <= 'f' ? c - 'a' + 10
+		: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 
-	*v = 0;
-	while (s < end && *s >= '0' && *s <= '9') {
-		*v = *v * 10 + (uint64_t)(*s - '0');
-		if (*v > max)
-			return false;
+	return v >= 0 && (unsigned)v < base ? v : -1;
+}
+
+/* Reads the field [s, end) as a number the way newuidmap does, up to max: a range's
+ * numbers as strtoul in base 0 (0x for hexadecimal, a leading 0 for octal; any
+ * base), an owner's uid in decimal; no sign, no blanks. Returns false for anything
+ * else. */
+static bool number(const char *s, const char *end, uint64_t max, bool any_base, uint64_t *v)
+{
+	unsigned base = 10;
+
+	if (any_base && end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (any_base && end - s > 1 && s[0] == '0') {
+		base = 8;
 		s++;
 	}
-	if (s == *p)
+	if (s == end)
 		return false;
-	*p = s;
+	for (*v = 0; s < end; s++) {
+		int d = digit(*s, base);
+
+		if (d < 0)
+			return false;
+		*v = *v * base + (uint64_t)d;
+		if (*v > max)
+			return false;
+	}
 	return true;
 }
 
 int bs_kowned_line(const char *line, size_t len, struct bs_kowned *r,
 		   int (*name_uid)(const char *name, __u32 *uid))
 {
-	const char *end = line + len, *p = line, *colon = memchr(line, ':', len);
+	const char *end = line + len, *f[3], *e[3], *p = line;
 	uint64_t v, first, count;
 	char name[256];
 
@@ -42,18 +62,25 @@ int bs_kowned_line(const char *line, size_t len, struct bs_kowned *r,
 		p++;
 	if (p == end || *p == '#')
 		return 0;
-	if (!colon || colon == line || (size_t)(colon - line) >= sizeof(name))
+	/* Three fields; newuidmap ignores whatever a third colon starts. */
+	for (int i = 0; i < 3; i++) {
+		f[i] = i ? e[i - 1] + 1 : line;
+		if (f[i] > end)
+			return -EINVAL;
+		e[i] = memchr(f[i], ':', (size_t)(end - f[i]));
+		if (!e[i])
+			e[i] = end;
+		if (e[i] == f[i] || (i < 2 && e[i] == end))
+			return -EINVAL;
+	}
+	if (!number(f[1], e[1], UINT32_MAX, true, &first) ||
+	    !number(f[2], e[2], (uint64_t)1 << 32, true, &count) || !count ||
+	    first + count > (uint64_t)1 << 32 || (size_t)(e[0] - f[0]) >= sizeof(name))
 		return -EINVAL;
-	p = colon + 1;
-	if (!number(&p, end, UINT32_MAX, &first) || p == end || *p++ != ':' ||
-	    !number(&p, end, (uint64_t)1 << 32, &count) || p != end || !count ||
-	    first + count > (uint64_t)1 << 32)
-		return -EINVAL;
-	memcpy(name, line, (size_t)(colon - line));
-	name[colon - line] = '\0';
-	p = line;
-	if (number(&p, colon, UINT32_MAX - 1, &v) && p == colon)
-		r->owner = (__u32)v;	/* shadow takes a uid for a name too */
+	memcpy(name, f[0], (size_t)(e[0] - f[0]));
+	name[e[0] - f[0]] = '\0';
+	if (number(f[0], e[0], UINT32_MAX - 1, false, &v))
+		r->owner = (__u32)v;	/* newuidmap takes a uid for a name too */
 	else if (!name_uid || name_uid(name, &r->owner))
 		return -ENOENT;
 	r->first = (__u32)first;

@@ -158,17 +158,17 @@ static void report_over_rate(struct watch *w, bool final)
 		return;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct bs_krate r;
-		struct bs_kreported before = {0, 0};
+		struct bs_kreported before = {0, 0, 0};
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &r) || !r.over)
 			continue;
 		if (bpf_map_lookup_elem(said, &key, &before) || r.over < before.over ||
-		    r.denied < before.denied)
-			before = (struct bs_kreported){0, 0};
+		    r.denied < before.denied || r.subs < before.subs)
+			before = (struct bs_kreported){0, 0, 0};
 		if (r.over > before.over) {
-			struct bs_kreported now_said = {r.over, r.denied};
+			struct bs_kreported now_said = {r.over, r.denied, r.subs};
 			char comm[BS_KCOMM + 1], msg[300], denials[48] = "", subs[80] = "";
 			struct bs_who who;
 			struct bs_record rec;
@@ -177,6 +177,7 @@ static void report_over_rate(struct watch *w, bool final)
 			comm[BS_KCOMM] = '\0';
 			who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
 			__u32 n = r.over - before.over, d = r.denied - before.denied;
+			__u32 sn = r.subs - before.subs;
 
 			/* The program counts a denial just before the record it is, so a
 			 * reading between the two sees one denial too many: said later. */
@@ -186,9 +187,14 @@ static void report_over_rate(struct watch *w, bool final)
 			}
 			if (d)
 				snprintf(denials, sizeof(denials), " (%u denied)", d);
-			if (r.sub)
-				snprintf(subs, sizeof(subs), " and its subordinate uids (latest %u)",
-					 r.sub);
+			/* Likewise for the count of those by subordinate uids. */
+			if (sn > n) {
+				sn = n;
+				now_said.subs = before.subs + n;
+			}
+			if (sn)
+				snprintf(subs, sizeof(subs), " and its subordinate uids (%u of them, "
+					 "latest uid %u)", sn, r.sub);
 			snprintf(msg, sizeof(msg), "%u more record%s of uid %u%s not written%s: over "
 				 "%u a second (kernel mode)", n, n == 1 ? "" : "s", key, subs, denials,
 				 st.rate);

@@ -399,12 +399,16 @@ static void supervise(struct bs_sup *s, pid_t pid, int sigfd, int report)
 		fds[0].fd = -1;
 	}
 	while (!none_left) {
-		/* After a hang-up, a short timeout instead of a busy loop. */
-		if (poll(fds, 2, hup ? 100 : -1) < 0) {
+		/* After a hang-up, which poll() reports at once every time, the listener
+		 * is looked at every 100 ms instead: polled with the signals, it made
+		 * this loop spin (a wait4 each turn) until the last process was reaped. */
+		if (poll(hup ? &fds[1] : fds, hup ? 1 : 2, hup ? 100 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (hup && poll(fds, 1, 0) < 0)
+			fds[0].revents = 0;
 		if (fds[0].revents & POLLIN)
 			handle(s, req, resp);
 		/* POLLHUP says the filter has no users left; it has been seen while

@@ -6,10 +6,12 @@
 # layer in alternation, ROUNDS times; each row gives the fastest run's ns per
 # cycle and its ratio to the fastest native run. Syscalls per cycle are counted
 # by strace -f over every process involved (N=200 cycles minus N=100, so process
-# start cancels out). force_bind, the nearest peer shim, is fetched from its
-# public source into the build directory and built there when it can be; kernel
-# mode runs on a cgroup of the bench's own, always detached again. As root the
-# whole bench runs in a private network and mount namespace.
+# start cancels out). The floor of a record to a file is native plus one write(2)
+# per cycle of a line as long as bindshim's record, to a file in the directory of
+# the file row's log, opened with the log's flags. force_bind, the nearest peer
+# shim, is fetched from its public source into the build directory and built there
+# when it can be; kernel mode runs on a cgroup of the bench's own, always detached
+# again. As root the whole bench runs in a private network and mount namespace.
 #
 # Environment: ROUNDS (7), N (20000 cycles; supervised runs N/10), BENCH_PORT,
 # SERVER_ROUNDS (5), FORCE_BIND_GIT (where to clone force_bind from), BENCH_DATE
@@ -106,6 +108,13 @@ CFG
 fi
 export CG
 
+# The length of bindshim's record in the file row (newline included), for the floor.
+BINDSHIM_BUILTIN=loopback BINDSHIM_LOG=$T/rec.log LD_PRELOAD=$SHIM "$B/bench/cycle" 10 0.0.0.0 "$P" \
+	>/dev/null
+REC=$(head -1 "$T/rec.log" | wc -c)
+rm -f "$T/rec.log"
+export REC
+
 # The variants: shell commands that run BN cycles (BN in the environment).
 LOOP='BINDSHIM_BUILTIN=loopback LD_PRELOAD=$SHIM'
 RUN='$B/bindshim run -l --log /dev/null --'
@@ -117,13 +126,14 @@ v_fb='FORCE_BIND_ADDRESS_V4=127.0.0.1 FORCE_NET_REUSEADDR=1 FORCE_NET_VERBOSE=1 
 v_allowed="$LOOP"' BINDSHIM_LOG=/dev/null $B/bench/cycle $BN 127.0.0.1 $P'
 v_null="$LOOP"' BINDSHIM_LOG=/dev/null $B/bench/cycle $BN 0.0.0.0 $P'
 v_file="$LOOP"' BINDSHIM_LOG=$T/rec.log $B/bench/cycle $BN 0.0.0.0 $P; rm -f $T/rec.log'
+v_floor='$B/bench/cycle $BN 0.0.0.0 $P $T/floor.log $REC; rm -f $T/floor.log'
 v_sup="$RUN"' $B/bench/cycle $BN 0.0.0.0 $P'
 v_static='$B/bench/cycle-static $BN 0.0.0.0 $P'
 v_sup_static="$RUN"' $B/bench/cycle-static $BN 0.0.0.0 $P'
 v_kernel="$INCG"' $B/bench/cycle $BN 0.0.0.0 $P'
 
 # Which variants run: name, cycles per run.
-set -- native "$N" native_lo "$N" empty "$N" null "$N" file "$N" allowed "$N"
+set -- native "$N" native_lo "$N" empty "$N" null "$N" floor "$N" file "$N" allowed "$N"
 [ -z "$fb_why" ] && set -- "$@" fb "$N"
 [ -z "$sup_why" ] && set -- "$@" sup "$NS" static "$N" sup_static "$NS"
 [ -z "$k_why" ] && set -- "$@" kernel "$N"
@@ -171,6 +181,9 @@ cycle_row() { # variant label baseline note
 	row "$2" "$(awk '{printf "%.0f ns", $1}' "$T/min.$1")" "$(ratio "$1" "$3")" \
 		"$(syscalls "$1")" "$4"
 }
+over() { # variant floor: ns per cycle over the floor, and the ratio to it
+	echo "$(ns "$1") $(ns "$2")" | awk '{printf "%+.0f ns over the floor (%.2fx)", $1 - $2, $1 / $2}'
+}
 per_call() { # variant baseline: µs per supervised call (a cycle has two)
 	echo "$(ns "$1") $(ns "$2")" | awk '{printf "%.1f", ($1 - $2) / 2 / 1000}'
 }
@@ -189,7 +202,7 @@ echo "cycles: socket + SO_REUSEADDR + bind(0.0.0.0:$P) + listen + close; each ru
 echo
 row "path" "per cycle" "ratio to native" "syscalls per cycle" "note"
 row "---" "---:" "---:" "---:" "---"
-cycle_row native "native" native "the floor"
+cycle_row native "native" native "the baseline"
 cycle_row empty "empty preloaded library" native "what any LD_PRELOAD costs"
 if [ -z "$fb_why" ]; then
 	cycle_row fb "$FB_NAME" native "rewrites every IPv4 bind; buffered log (fopen)"
@@ -198,7 +211,10 @@ else
 fi
 cycle_row allowed "bindshim, allowed (127.0.0.1)" native_lo "ratio to native 127.0.0.1"
 cycle_row null "bindshim, rewrite, record to /dev/null" native "preload only"
-cycle_row file "bindshim, rewrite, record to a file" native "preload only; one write(2) per record"
+cycle_row floor "floor: native + one write(2) of a record" native \
+	"a $REC-byte line per cycle to a file beside the next row's log, opened as bindshim opens it (O_APPEND)"
+cycle_row file "bindshim, rewrite, record to a file" native \
+	"preload only; one write(2) per record; $(over file floor)"
 if [ -z "$sup_why" ]; then
 	cycle_row sup "supervised (bindshim run), dynamic program" native \
 		"$(per_call sup null) µs per supervised call (over the shim alone)"

@@ -101,8 +101,8 @@ static const char *value_of(const char *entry, const char *name)
 
 void bs_exec_capture(void)
 {
-	/* A setuid program's environment is neither ours to trust nor to carry. */
-	if (getauxval(AT_SECURE) || !environ)
+	/* Taken even in a setuid program, which trusted() then keeps from use. */
+	if (!environ)
 		return;
 	for (char **e = environ; *e; e++) {
 		const char *v;
@@ -120,13 +120,22 @@ void bs_exec_capture(void)
 	}
 }
 
+/* Tells whether what bs_exec_capture took may be used: not in a setuid (AT_SECURE)
+ * program, whose environment is neither ours to trust nor to carry. Asked here, at
+ * exec, and not at start: a process that never starts another never pays
+ * getauxval's first, lazily bound, call. */
+static bool trusted(void)
+{
+	return !getauxval(AT_SECURE);
+}
+
 /* Tells whether starts are looked at for what the preload cannot reach: the shim
  * came by LD_PRELOAD (not /etc/ld.so.preload, system-wide mode, whose coverage
  * `bindshim audit` shows) and no supervisor covers this process
  * (BINDSHIM_SUPERVISED at start). */
 static bool looking(void)
 {
-	if (!self[0])
+	if (!self[0] || !trusted())
 		return false;
 	for (size_t i = 0; i < NCARRIED; i++)
 		if (value_of(carried[i], BS_ENV_SUPERVISED))
@@ -179,6 +188,8 @@ static bool plan(char *const *env, struct plan *pl)
 	bool any;
 
 	memset(pl, 0, sizeof(*pl));
+	if (!trusted())
+		return false;
 	for (; env && env[n]; n++)
 		if (!strncmp(env[n], "LD_PRELOAD=", 11)) {
 			pl->pre = env[n];

@@ -137,6 +137,34 @@ Test(reliability, setuid_programs_ignore_bindshim_variables)
 	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
 }
 
+/* Nor does a setuid program carry them into a child it starts with an empty
+ * environment: run as nobody, the plain copy of cleanenv gives its child (a script
+ * that prints its environment) BINDSHIM_BUILTIN; the setuid-root copy must not. */
+Test(reliability, setuid_programs_carry_no_bindshim_variables)
+{
+	const char *d = bs_open_tmpdir();
+	struct bs_proc p;
+	const char *plain, *suid;
+
+	if (!bs_can_switch_user())
+		cr_skip_test("a setuid program needs another user to run it: " BS_NO_OTHER_USER);
+	bs_sh(&p, 60, "cd %s && cp %s %s . && cp cleanenv suid-cleanenv && chmod 4755 suid-cleanenv && "
+	      "printf '#!/bin/sh\\nenv\\n' > show && chmod 755 show && chmod 644 libbindshim.so && "
+	      "unshare --mount --propagation private sh -c '%s && "
+	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
+	      "export BINDSHIM_BUILTIN=loopback && "
+	      BS_AS_NOBODY " ./cleanenv execve ./show 0 && echo setuid: && "
+	      BS_AS_NOBODY " ./suid-cleanenv execve ./show 0'",
+	      d, HELPER("cleanenv"), bs_build("libbindshim.so"), bs_sh_overlay("/etc", d), d);
+	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
+	suid = strstr(p.out, "setuid:\n");
+	cr_assert(suid, "%s", p.out);
+	plain = strstr(p.out, "BINDSHIM_BUILTIN=loopback\n");
+	cr_expect(plain && plain < suid, "not carried at all: %s", p.out);
+	cr_expect(!strstr(suid, "BINDSHIM_"), "a setuid program carried: %s", suid);
+	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
+}
+
 /* The shim keeps the real uid it judges by, and asks again after a setuid-family
  * call: a server that binds as root and then drops to nobody is judged as nobody
  * from then on. */

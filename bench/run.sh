@@ -14,7 +14,7 @@
 # again. As root the whole bench runs in a private network and mount namespace.
 #
 # Environment: ROUNDS (7), N (20000 cycles; supervised runs N/10), BENCH_PORT,
-# SERVER_ROUNDS (5), FORCE_BIND_GIT (where to clone force_bind from), BENCH_DATE
+# SERVER_ROUNDS (7), FORCE_BIND_GIT (where to clone force_bind from), BENCH_DATE
 # (the header's date).
 set -eu
 B=$(cd "${BS_BUILD:-build}" && pwd)
@@ -294,7 +294,7 @@ row "/bin/true start: minor page faults" "$s" "$(echo "$a $s" | awk '{printf "%.
 	"empty library $e ($(echo "$e $s" | awk '{printf "%+d", $2 - $1}') for the shim); native $a"
 
 # Servers under the default supervised `bindshim run`, on loopback.
-SROUNDS=${SERVER_ROUNDS:-5}
+SROUNDS=${SERVER_ROUNDS:-7}
 server() { # label script port tool
 	if [ -n "$sup_why" ]; then
 		row "$1" "not measured" "-" "-" "$sup_why"
@@ -303,9 +303,11 @@ server() { # label script port tool
 	elif ! command -v "$4" >/dev/null || ! command -v "$5" >/dev/null; then
 		row "$1" "not measured" "-" "-" "$4 or $5 is not installed (make deps)"
 	else
-		set -- "$1" $(ROUNDS=$SROUNDS sh "$SRC/bench/$2" "$B/bindshim run -l --log /dev/null --" "$3")
+		: >"$T/wakes"
+		set -- "$1" $(WAKES=$T/wakes ROUNDS=$SROUNDS sh "$SRC/bench/$2" \
+			"$B/bindshim run -l --log /dev/null --" "$3")
 		row "$1" "$(printf '%.0f req/s' "$3")" "$(echo "$2 $3" | awk '{printf "%.3f", $2 / $1}')" \
-			"-" "native $(printf '%.0f' "$2") req/s; median of $SROUNDS alternating runs"
+			"-" "native $(printf '%.0f' "$2") req/s; best of $SROUNDS alternating runs; the supervisor was switched to $(sort -n "$T/wakes" | tail -1) times at most during a run's load"
 	fi
 }
 server "redis (redis-benchmark SET/GET), supervised" redis.sh 6390 redis-server redis-benchmark

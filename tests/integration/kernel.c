@@ -1361,24 +1361,36 @@ Test(kernel, a_summing_up_counts_the_denials_apart)
 	"        os._exit(0)\n" \
 	"    os.waitpid(pid, 0)\n"
 
+/* Kernel mode under LOOPBACK_ONLY at one record a second per uid, the
+ * subordinate uid ranges text in a file of their own; returns its path. Skips
+ * unless the test is root of the machine (binding as other uids). */
+static const char *subuid_up(const char *text)
+{
+	static char sub[700];
+	char opts[800];
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
+	bs_write_file(sub, text);
+	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
+	kernel_up_with(LOOPBACK_ONLY, opts);
+	return sub;
+}
+
 /* A user's subordinate uids (subuid(5); a user namespace runs processes as any of
  * them) count against the user's record rate: 40 of them could send 40 times the
  * rate before. Uids just outside the range count as themselves; a reload reads the
  * ranges again, and a range no longer there counts as itself. */
 Test(kernel, subordinate_uids_count_as_their_owner)
 {
-	char sub[700], rec[700], uids[1000];
+	const char *sub = subuid_up("# test\nbob:x:1\n4242:300000:65536\n");
+	char rec[700], uids[1000];
 	struct bs_proc p;
 	long written;
 	pid_t w;
 	size_t n = 0;
 
-	if (!bs_real_root())
-		cr_skip("binding as other uids needs root of the machine");
-	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
-	bs_write_file(sub, "# test\nbob:x:1\n4242:300000:65536\n");
-	snprintf(uids, sizeof(uids), "--record-rate 1 --subuid %s", sub);
-	kernel_up_with(LOOPBACK_ONLY, uids);
 	cr_expect(strstr(status(), "at most 1 a second per uid (more are counted and summed up); "
 		  "1 subordinate uid range counted as its owner's\n"), "%s", status());
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
@@ -1520,15 +1532,10 @@ Test(kernel, a_reload_with_many_changed_ranges_loses_none)
  * fourth field it skipped. The uids newuidmap gives counted as themselves. */
 Test(kernel, subuid_numbers_are_read_as_newuidmap_reads_them)
 {
-	char sub[700], opts[800], rec[700];
+	char rec[700];
 	long written;
 
-	if (!bs_real_root())
-		cr_skip("binding as other uids needs root of the machine");
-	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
-	bs_write_file(sub, "4242:0200000:65536\n4243:0x7a120:0x10000\n4244:700000:65536:x\n");
-	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
-	kernel_up_with(LOOPBACK_ONLY, opts);
+	subuid_up("4242:0200000:65536\n4243:0x7a120:0x10000\n4244:700000:65536:x\n");
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
 	written = bind_as_20_uids(65536, 27175);
 	cr_expect_leq(written, 2, "octal 0200000: %ld written", written);
@@ -1548,16 +1555,11 @@ Test(kernel, subuid_numbers_are_read_as_newuidmap_reads_them)
  * one, unsaid too. */
 Test(kernel, a_reload_keeps_the_subuid_file_enable_was_given)
 {
-	char sub[700], opts[800], rec[700];
+	char rec[700];
 	struct bs_proc p;
 	long written;
 
-	if (!bs_real_root())
-		cr_skip("binding as other uids needs root of the machine");
-	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
-	bs_write_file(sub, "4242:300000:65536\n");
-	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
-	kernel_up_with(LOOPBACK_ONLY, opts);
+	subuid_up("4242:300000:65536\n");
 	bs_sh(&p, 30, "%s system reload -p %s --pin %s", BINDSHIM, K.policy, K.pin);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	written = bind_as_20_uids(300000, 27178);
@@ -1576,16 +1578,11 @@ Test(kernel, a_reload_keeps_the_subuid_file_enable_was_given)
  * 300002)'. */
 Test(kernel, a_summing_up_names_no_subordinate_uid_that_sent_none)
 {
-	char sub[700], opts[800], rec[700];
+	const char *sub = subuid_up("4242:300000:65536\n");
+	char rec[700];
 	struct bs_proc p;
 	pid_t w;
 
-	if (!bs_real_root())
-		cr_skip("binding as other uids needs root of the machine");
-	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
-	bs_write_file(sub, "4242:300000:65536\n");
-	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
-	kernel_up_with(LOOPBACK_ONLY, opts);
 	snprintf(rec, sizeof(rec), "%s/records", K.dir);
 	w = watch_start("");
 	in_cgroup(&p, "k /usr/bin/python3 -c '" BIND_AS_UIDS "' 300000:27179 300001:27179 300002:27179");

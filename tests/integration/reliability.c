@@ -115,26 +115,37 @@ Test(reliability, signal_handler_binds_while_the_policy_loads)
 	cr_expect(strstr(p.out, "main 200 bad 0 handler ") && strstr(p.out, " bad 0\n"), "%s", p.out);
 }
 
-Test(reliability, setuid_programs_ignore_bindshim_variables)
+/* In a fresh directory holding the program at path, a setuid-root copy of it
+ * (suid-NAME) and the shim, named in /etc/ld.so.preload (the loader ignores
+ * LD_PRELOAD for setuid programs) in an overlay of this test's own mount
+ * namespace: runs `export ENV && ./NAME ARGS && echo setuid: && ./suid-NAME ARGS`
+ * as nobody, after the shell setup in that directory. Skips without another user. */
+static void plain_and_setuid(struct bs_proc *p, const char *path, const char *setup,
+			     const char *env, const char *args)
 {
-	const char *d = bs_open_tmpdir();
-	struct bs_proc p;
+	const char *d = bs_open_tmpdir(), *name = strrchr(path, '/') + 1;
 
 	if (!bs_can_switch_user())
 		cr_skip_test("a setuid program needs another user to run it: " BS_NO_OTHER_USER);
-	/* The shim comes from /etc/ld.so.preload (the loader ignores LD_PRELOAD for
-	 * setuid programs) in an overlay of this test's own mount namespace. Run as
-	 * nobody, the setuid-root copy must not read BINDSHIM_POLICY; the plain copy must. */
-	bs_sh(&p, 60, "cd %s && cp %s %s . && cp probe suid-probe && chmod 4755 suid-probe && "
-	      "printf 'version = 1;\\n' > allow.cfg && chmod 644 allow.cfg libbindshim.so && "
-	      "unshare --mount --propagation private sh -c '%s && "
-	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
-	      "export BINDSHIM_POLICY=%s/allow.cfg && "
-	      BS_AS_NOBODY " ./probe bind 0.0.0.0 22001 && "
-	      BS_AS_NOBODY " ./suid-probe bind 0.0.0.0 22002'",
-	      d, PROBE, bs_build("libbindshim.so"), bs_sh_overlay("/etc", d), d, d);
-	cr_expect_str_eq(p.out, "bound 0.0.0.0 22001\nbound 127.0.0.1 22002\n", "%s", p.err);
+	bs_sh(p, 60, "cd %s && cp %s %s . && cp %s suid-%s && chmod 4755 suid-%s && %s && "
+	      "chmod 644 libbindshim.so && unshare --mount --propagation private sh -c '%s && "
+	      "echo %s/libbindshim.so > /etc/ld.so.preload && export %s && "
+	      BS_AS_NOBODY " ./%s %s && echo setuid: && " BS_AS_NOBODY " ./suid-%s %s'",
+	      d, path, bs_build("libbindshim.so"), name, name, name, setup,
+	      bs_sh_overlay("/etc", d), d, env, name, args, name, args);
 	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
+}
+
+/* Run as nobody, the setuid-root copy must not read BINDSHIM_POLICY; the plain copy
+ * must. */
+Test(reliability, setuid_programs_ignore_bindshim_variables)
+{
+	struct bs_proc p;
+
+	plain_and_setuid(&p, PROBE, "printf 'version = 1;\\n' > allow.cfg && chmod 644 allow.cfg",
+			 "BINDSHIM_POLICY=$PWD/allow.cfg", "bind 0.0.0.0 22001");
+	cr_expect_str_eq(p.out, "bound 0.0.0.0 22001\nsetuid:\nbound 127.0.0.1 22001\n", "%s",
+			 p.err);
 }
 
 /* Nor does a setuid program carry them into a child it starts with an empty
@@ -142,27 +153,17 @@ Test(reliability, setuid_programs_ignore_bindshim_variables)
  * that prints its environment) BINDSHIM_BUILTIN; the setuid-root copy must not. */
 Test(reliability, setuid_programs_carry_no_bindshim_variables)
 {
-	const char *d = bs_open_tmpdir();
 	struct bs_proc p;
 	const char *plain, *suid;
 
-	if (!bs_can_switch_user())
-		cr_skip_test("a setuid program needs another user to run it: " BS_NO_OTHER_USER);
-	bs_sh(&p, 60, "cd %s && cp %s %s . && cp cleanenv suid-cleanenv && chmod 4755 suid-cleanenv && "
-	      "printf '#!/bin/sh\\nenv\\n' > show && chmod 755 show && chmod 644 libbindshim.so && "
-	      "unshare --mount --propagation private sh -c '%s && "
-	      "echo %s/libbindshim.so > /etc/ld.so.preload && "
-	      "export BINDSHIM_BUILTIN=loopback && "
-	      BS_AS_NOBODY " ./cleanenv execve ./show 0 && echo setuid: && "
-	      BS_AS_NOBODY " ./suid-cleanenv execve ./show 0'",
-	      d, HELPER("cleanenv"), bs_build("libbindshim.so"), bs_sh_overlay("/etc", d), d);
+	plain_and_setuid(&p, HELPER("cleanenv"), "printf '#!/bin/sh\\nenv\\n' > show && chmod 755 show",
+			 "BINDSHIM_BUILTIN=loopback", "execve ./show 0");
 	cr_assert_eq(p.status, 0, "%s%s", p.out, p.err);
 	suid = strstr(p.out, "setuid:\n");
 	cr_assert(suid, "%s", p.out);
 	plain = strstr(p.out, "BINDSHIM_BUILTIN=loopback\n");
 	cr_expect(plain && plain < suid, "not carried at all: %s", p.out);
 	cr_expect(!strstr(suid, "BINDSHIM_"), "a setuid program carried: %s", suid);
-	cr_expect(access("/etc/ld.so.preload", F_OK) != 0, "the real /etc was touched");
 }
 
 /* The shim keeps the real uid it judges by, and asks again after a setuid-family

@@ -1597,3 +1597,32 @@ Test(kernel, a_summing_up_names_no_subordinate_uid_that_sent_none)
 	bs_sh(&p, 10, "grep -c 'records* of uid 4242 not written' %s", rec);
 	cr_expect_eq(atoi(p.out), 1, "uid 4242's own 4 over the rate, said as its own");
 }
+
+/* Red team (rt13). */
+
+/* newuidmap (shadow 4.13, Debian 12's uidmap) reads a range's numbers with strtoul:
+ * blanks before a number and a '+' are taken ('nobody: 300000:+65536' maps uids
+ * 300000-300009 into nobody's user namespace: tried). bindshim refused such a line
+ * ("not OWNER:FIRST:COUNT; its uids count as themselves"), so each of the 65,536
+ * uids newuidmap gives the owner had a record rate of its own. */
+Test(kernel, subuid_numbers_with_blanks_or_a_plus_are_read_as_newuidmap_reads_them)
+{
+	char sub[700], opts[800], rec[700];
+	long written;
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(sub, sizeof(sub), "%s/subuid", bs_tmpdir());
+	bs_write_file(sub, "4242: 300000:65536\n4243:+400000:\t65536\n");
+	snprintf(opts, sizeof(opts), "--record-rate 1 --subuid %s", sub);
+	kernel_up_with(LOOPBACK_ONLY, opts);
+	cr_expect(strstr(status(), "2 subordinate uid ranges counted as their owner's"), "%s",
+		  status());
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	written = bind_as_20_uids(300000, 27181);
+	cr_expect_leq(written, 2, "' 300000': %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
+	written = bind_as_20_uids(400000, 27182);
+	cr_expect_leq(written, 2, "'+400000' and a tab: %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4243), 20, "every record written or summed up");
+}

@@ -1626,3 +1626,31 @@ Test(kernel, subuid_numbers_with_blanks_or_a_plus_are_read_as_newuidmap_reads_th
 	cr_expect_leq(written, 2, "'+400000' and a tab: %ld written", written);
 	cr_expect_eq(written + summed_up(rec, 4243), 20, "every record written or summed up");
 }
+
+/* The --subuid file is kept for the next reload as it was written: a relative path
+ * ('system enable --subuid subuid' in /etc/bindshim) is read again from wherever
+ * the reload runs: from / (a unit, a script) the plain reload failed ("subuid: No
+ * such file or directory"; the edited policy not loaded), and where a file of that
+ * name is, it is that file's ranges that count. */
+Test(kernel, a_relative_subuid_file_is_the_same_file_at_reload)
+{
+	char opts[800], rec[700];
+	struct bs_proc p;
+	long written;
+
+	if (!bs_real_root())
+		cr_skip("binding as other uids needs root of the machine");
+	snprintf(opts, sizeof(opts), "%s/subuid", bs_tmpdir());
+	bs_write_file(opts, "4242:300000:65536\n");
+	kernel_up_with(LOOPBACK_ONLY, NULL);
+	bs_sh(&p, 30, "%s system disable --pin %s && cd %s && %s system enable -p %s --cgroup %s "
+	      "--pin %s --record-rate 1 --subuid subuid", BINDSHIM, K.pin, bs_tmpdir(), BINDSHIM,
+	      K.policy, K.cg, K.pin);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	bs_sh(&p, 30, "cd / && %s system reload -p %s --pin %s", BINDSHIM, K.policy, K.pin);
+	cr_expect_eq(p.status, 0, "a plain reload from /: %s", p.err);
+	written = bind_as_20_uids(300000, 27183);
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	cr_expect_leq(written, 2, "after a plain reload from /: %ld written", written);
+	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
+}

@@ -1654,3 +1654,31 @@ Test(kernel, a_relative_subuid_file_is_the_same_file_at_reload)
 	cr_expect_leq(written, 2, "after a plain reload from /: %ld written", written);
 	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
 }
+
+/* Nothing stops a second `system watch` (an administrator's, in a terminal, while
+ * bindshim-watch.service runs): the two share the ring, each record goes to one of
+ * them, and the daemon's log (the audit trail) lacks the other's share, counted
+ * nowhere. A second watch should be refused, or every record reach the first. */
+Test(kernel, a_second_watch_takes_no_records_from_the_first)
+{
+	char other[700];
+	struct bs_proc p;
+	pid_t w, w2;
+	int first;
+
+	kernel_up_with(LOOPBACK_ONLY, "--record-rate 0");
+	snprintf(other, sizeof(other), "%s/records.other", K.dir);
+	w = watch_start("");
+	w2 = bs_spawn(other, "exec %s system watch --pin %s --log stderr", BINDSHIM, K.pin);
+	usleep(300000);
+	for (int i = 0; i < 20; i++) {
+		in_cgroup(&p, "k %s loop 50 0.0.0.0 27184", KBINDS);
+		usleep(250000);
+	}
+	usleep(500000);
+	bs_stop(w2);
+	first = records_with("kbinds-static: rewrite udp 0.0.0.0:27184 ");
+	watch_records(w, 0);
+	cr_expect_eq(first, 1000, "the first watch wrote %d of 1,000 records; the second took "
+		     "the rest", first);
+}

@@ -1682,3 +1682,32 @@ Test(kernel, a_second_watch_takes_no_records_from_the_first)
 	cr_expect_eq(first, 1000, "the first watch wrote %d of 1,000 records; the second took "
 		     "the rest", first);
 }
+
+/* The policy file is kept as written too: after `system enable -p policy.cfg` in
+ * its directory, the watch daemon (started from /, as a unit is) cannot read it,
+ * and writes its records to stderr instead of where the policy's `log` says; the
+ * records name "policy.cfg", and status says "policy: policy.cfg". (With the same
+ * path given absolute, this passes.) */
+Test(kernel, a_relative_policy_path_is_the_same_file_for_watch)
+{
+	char pol[1000], log[700], out[700];
+	struct bs_proc p;
+	pid_t w;
+
+	snprintf(log, sizeof(log), "%s/audit.log", bs_tmpdir());
+	snprintf(pol, sizeof(pol), "version = 1;\nlog = { to = \"%s\"; };\nrules = ({ name = "
+		 "\"wild\"; match = { address = \"wildcard\"; }; action = \"rewrite\"; to = "
+		 "\"loopback\"; });\n", log);
+	kernel_up_with(pol, NULL);
+	bs_sh(&p, 30, "%s system disable --pin %s && cd %s && %s system enable -p policy.cfg "
+	      "--cgroup %s --pin %s", BINDSHIM, K.pin, K.dir, BINDSHIM, K.cg, K.pin);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	snprintf(out, sizeof(out), "%s/watch.out", K.dir);
+	w = bs_spawn(out, "cd / && exec %s system watch --pin %s", BINDSHIM, K.pin);
+	usleep(300000);
+	in_cgroup(&p, "k %s loop 1 0.0.0.0 27185", KBINDS);
+	usleep(600000);
+	bs_stop(w);
+	bs_sh(&p, 10, "grep -c 'rewrite udp 0.0.0.0:27185 .*%s/policy.cfg' %s", K.dir, log);
+	cr_expect_eq(atoi(p.out), 1, "the record, in the policy's log, naming the policy file");
+}

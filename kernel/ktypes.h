@@ -158,6 +158,9 @@ struct bs_kmeta {
 	char cgroup[256];
 	__u64 loaded[2];		/* CLOCK_REALTIME seconds */
 	char subuid[256];		/* the --subuid file reload reads; "": /etc/subuid */
+	__u32 watcher;			/* the pid of the `system watch` reading records, */
+	__u32 pad;
+	__u64 watcher_start;		/* and its start time (/proc/PID/stat): one at a time */
 };
 
 /* An endpoint: family AF_INET or AF_INET6, port in host order, IPv4 in addr[0..3]. */

@@ -620,6 +620,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	struct bs_kmeta meta;
 	__u32 zero = 0, gen;
 	__u64 *v;
+	pid_t watcher;
 
 	libbpf_set_print(quiet_print);
 	if ((rc = bs_kpins_open(&p, pin_of(o))) == -EPROTO) {
@@ -646,6 +647,11 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		       st.owned == 1 ? "" : "s", st.owned == 1 ? "its" : "their");
 	else
 		printf("records: no limit per uid\n");
+	if ((watcher = bs_kwatcher(&p)))
+		printf("watch: pid %d reads the records\n", (int)watcher);
+	else
+		printf("watch: not running (records wait in the ring buffer, and are dropped, "
+		       "counted, once it is full)\n");
 	printf("programs:\n");
 	print_links(pin_of(o), meta.cgroup);
 	v = calloc((size_t)ncpu, sizeof(*v));

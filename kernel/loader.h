@@ -3,6 +3,7 @@
 #define BS_KLOADER_H
 
 #include <string.h>
+#include <sys/types.h>
 
 #include "kernel/kernel.h"
 
@@ -87,6 +88,8 @@ void bs_kowners_free(struct bs_kowners *o);
 int bs_kowners_write(const struct bs_kpins *p, const struct bs_kowners *o, size_t *ranges);
 
 /* watch.c */
+/* The pid of the `system watch` that reads the records, 0 if none runs. */
+pid_t bs_kwatcher(const struct bs_kpins *p);
 /* Turns a ring-buffer event into a record, as the shim writes them. */
 struct bs_logger;
 void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,

@@ -22,14 +22,19 @@ static int digit(char c, unsigned base)
 	return v >= 0 && (unsigned)v < base ? v : -1;
 }
 
-/* Reads the field [s, end) as a number the way newuidmap does, up to max: a range's
- * numbers as strtoul in base 0 (0x for hexadecimal, a leading 0 for octal; any
- * base), an owner's uid in decimal; no sign, no blanks. Returns false for anything
- * else. */
+/* Reads the field [s, end) as a number the way newuidmap does (strtoul): blanks
+ * and a '+' before it, then for a range's numbers base 0 (0x for hexadecimal, a
+ * leading 0 for octal; any_base), for an owner's uid decimal; up to max, and
+ * nothing after it. Returns false for anything else (a '-' too: newuidmap would
+ * take -1 for the largest number, which no range can use). */
 static bool number(const char *s, const char *end, uint64_t max, bool any_base, uint64_t *v)
 {
 	unsigned base = 10;
 
+	while (s < end && (*s == ' ' || (*s >= '\t' && *s <= '\r')))
+		s++;
+	if (s < end && *s == '+')
+		s++;
 	if (any_base && end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;

@@ -206,6 +206,77 @@ static void report_over_rate(struct watch *w, bool final)
 	}
 }
 
+/* When process pid started (clock ticks after boot, /proc/PID/stat field 22); 0
+ * if it is gone. */
+static unsigned long long started(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	/* After the command's closing parenthesis: state (field 3) ... starttime (22). */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu", &t) != 1)
+		t = 0;
+	fclose(f);
+	return t;
+}
+
+/* Whether the watch meta names is still running. */
+static bool watching(const struct bs_kmeta *meta)
+{
+	return meta->watcher && started((pid_t)meta->watcher) == meta->watcher_start;
+}
+
+pid_t bs_kwatcher(const struct bs_kpins *p)
+{
+	struct bs_kmeta meta;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta) || !watching(&meta))
+		return 0;
+	return (pid_t)meta.watcher;
+}
+
+/* Takes the records for this watch (claim) or gives them back: one watch at a
+ * time, since two would share the ring and each log miss the other's records.
+ * Returns 0, or -1 after saying which other watch, still running, has them. */
+static int claim(struct watch *w, const char *pin, bool claim)
+{
+	struct bs_kpins lock;
+	struct bs_kmeta meta;
+	__u32 zero = 0, self = (__u32)getpid();
+	int rc = -1;
+
+	bs_kpins_init(&lock);
+	if (bs_kpins_lock(&lock, pin) ||
+	    bpf_map_lookup_elem(w->p.fd[BS_KM_META], &zero, &meta)) {
+		if (claim)	/* giving back to a disabled kernel mode: nothing to say */
+			fprintf(stderr, "bindshim system watch: %s: %s\n", pin, strerror(errno));
+		goto out;
+	}
+	if (claim && meta.watcher != self && watching(&meta)) {
+		fprintf(stderr, "bindshim system watch: another watch (pid %u) reads the records; "
+			"stop it first\n", meta.watcher);
+		goto out;
+	}
+	if (!claim && meta.watcher != self) {
+		rc = 0;
+		goto out;
+	}
+	meta.watcher = claim ? self : 0;
+	meta.watcher_start = claim ? started((pid_t)self) : 0;
+	rc = bpf_map_update_elem(w->p.fd[BS_KM_META], &zero, &meta, BPF_ANY) ? -1 : 0;
+out:
+	bs_kpins_close(&lock);
+	return rc;
+}
+
 /* Looks interface targets up again and installs the tables if anything changed. */
 static void refresh(struct watch *w)
 {
@@ -289,6 +360,10 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		fprintf(stderr, "bindshim system watch: kernel mode is not enabled (%s)\n", pin);
 		return 1;
 	}
+	if (claim(&w, pin, true)) {
+		bs_kpins_close(&w.p);
+		return 1;
+	}
 	open_logger(&w);
 	rb = ring_buffer__new(w.p.fd[BS_KM_EVENTS], on_event, &w, NULL);
 	/* Failed holds come through a ring of their own (see bs_record_of). */
@@ -299,6 +374,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	if (!rb) {
 		fprintf(stderr, "bindshim system watch: cannot read the ring buffer: %s\n",
 			strerror(errno));
+		claim(&w, pin, false);
 		bs_kpins_close(&w.p);
 		return 1;
 	}
@@ -334,6 +410,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	ring_buffer__free(rb);
 	if (nl >= 0)
 		close(nl);
+	claim(&w, pin, false);
 	bs_kpins_close(&w.p);
 	return rc;
 }

@@ -4,9 +4,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel/kernel.h"
 #include "shim/common/env.h"
@@ -19,6 +21,20 @@ static const char *pin_dir(const char *opt)
 	const char *env = getenv(BS_ENV_KPIN);
 
 	return opt ? opt : env && *env ? env : BS_KPIN_DIR;
+}
+
+/* path made absolute in buf (the working directory before it, symlinks left as
+ * they are); path itself if it is absolute or cannot be made so. */
+static const char *absolute(const char *path, char *buf, size_t len)
+{
+	size_t n;
+
+	if (path[0] == '/' || !getcwd(buf, len))
+		return path;
+	n = strlen(buf);
+	if ((size_t)snprintf(buf + n, len - n, "/%s", path) >= len - n)
+		return path;
+	return buf;
 }
 
 int bs_cmd_system(int argc, char **argv)
@@ -36,6 +52,7 @@ int bs_cmd_system(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct bs_kopts o = {.policy = BS_SYSTEM_POLICY, .rate = -1};
+	char policy[PATH_MAX], subuid[PATH_MAX];
 	const char *verb = argc > 1 ? argv[1] : "";
 	int c;
 
@@ -85,6 +102,11 @@ int bs_cmd_system(int argc, char **argv)
 	if (optind != argc)
 		return bs_usage_error("system", "unexpected argument \"%s\"", argv[optind]);
 	o.pin = pin_dir(o.pin);
+	/* Files kept for later (status, watch, a plain reload) are kept absolute: those
+	 * run from elsewhere. One that cannot be resolved fails where it is read. */
+	o.policy = absolute(o.policy, policy, sizeof(policy));
+	if (o.subuid)
+		o.subuid = absolute(o.subuid, subuid, sizeof(subuid));
 	if (o.rate >= 0 && strcmp(verb, "enable") && strcmp(verb, "reload"))
 		return bs_usage_error("system", "--record-rate is for enable and reload");
 	if (o.subuid && strcmp(verb, "enable") && strcmp(verb, "reload"))

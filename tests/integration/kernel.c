@@ -1629,17 +1629,17 @@ Test(kernel, subuid_numbers_with_blanks_or_a_plus_are_read_as_newuidmap_reads_th
  * name is, it is that file's ranges that count. */
 Test(kernel, a_relative_subuid_file_is_the_same_file_at_reload)
 {
-	char opts[800], rec[700];
+	const char *dir = bs_tmpdir();
+	char rec[700];
 	struct bs_proc p;
 	long written;
 
 	if (!bs_real_root())
 		cr_skip("binding as other uids needs root of the machine");
-	snprintf(opts, sizeof(opts), "%s/subuid", bs_tmpdir());
-	bs_write_file(opts, "4242:300000:65536\n");
+	bs_put(dir, "subuid", "4242:300000:65536\n", 0644);
 	kernel_up_with(LOOPBACK_ONLY, NULL);
 	bs_sh(&p, 30, "%s system disable --pin %s && cd %s && %s system enable -p %s --cgroup %s "
-	      "--pin %s --record-rate 1 --subuid subuid", BINDSHIM, K.pin, bs_tmpdir(), BINDSHIM,
+	      "--pin %s --record-rate 1 --subuid subuid", BINDSHIM, K.pin, dir, BINDSHIM,
 	      K.policy, K.cg, K.pin);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	bs_sh(&p, 30, "cd / && %s system reload -p %s --pin %s", BINDSHIM, K.policy, K.pin);
@@ -1676,6 +1676,31 @@ Test(kernel, a_second_watch_takes_no_records_from_the_first)
 	watch_records(w, 0);
 	cr_expect_eq(first, 1000, "the first watch wrote %d of 1,000 records; the second took "
 		     "the rest", first);
+}
+
+/* One watch at a time: a second one says which watch has the records and stops;
+ * status names the one that runs; a watch killed outright (no chance to give the
+ * records back) does not keep the next one out. */
+Test(kernel, a_second_watch_is_refused_and_a_killed_one_holds_nothing)
+{
+	struct bs_proc p;
+	pid_t w;
+
+	kernel_up(LOOPBACK_ONLY);
+	w = watch_start("");
+	bs_sh(&p, 10, "%s system watch --pin %s --log /dev/null", BINDSHIM, K.pin);
+	cr_expect_eq(p.status, 1, "%s", p.err);
+	cr_expect(strstr(p.err, "another watch (pid ") && strstr(p.err, ") reads the records; "
+		  "stop it first"), "%s", p.err);
+	cr_expect(strstr(status(), "\nwatch: pid "), "%s", status());
+	kill(w, SIGKILL);	/* no chance to give the records back */
+	bs_stop(w);
+	cr_expect(strstr(status(), "\nwatch: not running"), "%s", status());
+	w = watch_start("");
+	in_cgroup(&p, "k %s loop 1 0.0.0.0 27186", KBINDS);
+	watch_records(w, 1);
+	cr_expect_eq(records_with("kbinds-static: rewrite udp 0.0.0.0:27186 "), 1,
+		     "the watch after a killed one reads the records");
 }
 
 /* The policy file is kept as written too: after `system enable -p policy.cfg` in

@@ -291,11 +291,15 @@ Test(kernel, subuid_lines_are_read_strictly)
 		{"bob:100000:65536:more", 1, 1001, 100000, 65536},	/* newuidmap ignores it */
 		{"010:1:1", 1, 10, 1, 1},	/* an owner's uid is decimal */
 		{"bob:08:1", -EINVAL, 0, 0, 0}, {"bob:0x:1", -EINVAL, 0, 0, 0},
-		{"bob:0xg:1", -EINVAL, 0, 0, 0}, {"bob:+1:1", -EINVAL, 0, 0, 0},
+		{"bob:0xg:1", -EINVAL, 0, 0, 0}, {"bob:-1:1", -EINVAL, 0, 0, 0},
+		{"bob: +0x10:\t+16", 1, 1001, 16, 16},	/* blanks and '+', as strtoul */
+		{"bob:+ 1:1", -EINVAL, 0, 0, 0}, {"bob:1 :1", -EINVAL, 0, 0, 0},
+		{"bob:++1:1", -EINVAL, 0, 0, 0}, {"bob: :1", -EINVAL, 0, 0, 0},
 		{"bob:100000:65536x", -EINVAL, 0, 0, 0}, {"bob:100000:65536\r", -EINVAL, 0, 0, 0},
 		{"bob::65536", -EINVAL, 0, 0, 0}, {"bob:1:", -EINVAL, 0, 0, 0},
+		{" 1002:1:1", 1, 1002, 1, 1},
 		{"bob:4294967296:1", -EINVAL, 0, 0, 0}, {"bob:4294967295:2", -EINVAL, 0, 0, 0},
-		{":100000:65536", -EINVAL, 0, 0, 0}, {"bob: 100000:65536", -EINVAL, 0, 0, 0},
+		{":100000:65536", -EINVAL, 0, 0, 0}, {"bob: 100000:65536", 1, 1001, 100000, 65536},
 		{"4294967295:1:1", -ENOENT, 0, 0, 0},	/* (uid_t)-1 is nobody's */
 	};
 

@@ -11,17 +11,27 @@
  *   unixpath: a process in the supervisor's own namespaces binds an AF_UNIX path
  *             through /proc/SERVER/root into the FUSE mount: the supervisor binds
  *             it itself (same_fs), an unmarked step (now a watched child).
+ *   dirty:    the bound socket (AF_UNIX, an ordinary path) carries in flight
+ *             the /dev/fuse descriptor and a file of the mount (writeback cache)
+ *             whose page a daemon of the command's dirtied; the process drops its
+ *             own descriptor of the socket while the supervisor's binding child
+ *             looks the path up (LOOKUP of "slow"), so the supervisor's close of
+ *             its copy is the last: the file's release there writes the page back
+ *             (FUSE_WRITE, never answered) and waits, uninterruptibly, in a step
+ *             the watchdog takes for a lingering close.
  * Prints "no fuse ..." and exits 0 where it cannot mount; "bound N" otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -33,6 +43,10 @@
 
 static void *page;
 static int bind_sock = -1;
+/* dirty mode: the writeback cache asked for at INIT; the descriptor to close at
+ * LOOKUP "slow", after which no WRITE is answered */
+static bool writeback, armed;
+static int close_at_slow = -1;
 
 static void reply(int dev, __u64 unique, int err, const void *body, size_t len)
 {
@@ -75,6 +89,8 @@ static void serve(int dev, int seconds)
 						  .minor = FUSE_KERNEL_MINOR_VERSION,
 						  .max_readahead = i->max_readahead, .max_write = 4096};
 
+			if (writeback)
+				o.flags = i->flags & FUSE_WRITEBACK_CACHE;
 			reply(dev, in->unique, 0, &o, sizeof(o));
 			break;
 		}
@@ -83,6 +99,15 @@ static void serve(int dev, int seconds)
 
 			if (!strcmp((char *)(in + 1), "stall"))
 				break;	/* never answered */
+			if (!strcmp((char *)(in + 1), "slow")) {
+				/* The supervisor holds its copy of the socket now. */
+				if (close_at_slow >= 0)
+					close(close_at_slow);
+				close_at_slow = -1;
+				armed = true;
+				reply(dev, in->unique, -ENOENT, NULL, 0);
+				break;
+			}
 			attr_of(2, &o.attr);
 			reply(dev, in->unique, 0, &o, sizeof(o));
 			break;
@@ -97,6 +122,15 @@ static void serve(int dev, int seconds)
 		case FUSE_OPEN: {
 			struct fuse_open_out o = {.fh = 1};
 
+			reply(dev, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_WRITE: {
+			struct fuse_write_in *w = (struct fuse_write_in *)(in + 1);
+			struct fuse_write_out o = {.size = w->size};
+
+			if (armed)
+				break;	/* never answered */
 			reply(dev, in->unique, 0, &o, sizeof(o));
 			break;
 		}
@@ -220,6 +254,63 @@ static int unixpath(const char *dir)
 	return 7;
 }
 
+static void *serve_thread(void *dev)
+{
+	serve((int)(long)dev, 30);
+	return NULL;
+}
+
+static void *bind_slow(void *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/slow/sock", (const char *)path);
+	syscall(SYS_bind, bind_sock, &sun, sizeof(sun));
+	return NULL;
+}
+
+static int dirty(const char *dir)
+{
+	static char full[4096];
+	char path[4096], c;
+	pthread_t server, binder;
+	int dev, f, sv[2], go[2];
+
+	writeback = true;
+	if ((dev = mount_fuse(dir)) < 0)
+		return 0;
+	pthread_create(&server, NULL, serve_thread, (void *)(long)dev);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	if ((f = open(path, O_RDONLY | O_CLOEXEC)) < 0 || pipe(go) < 0 ||
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		printf("no fuse file %s\n", strerrorname_np(errno));
+		return 0;
+	}
+	send_fd(sv[0], dev);
+	send_fd(sv[0], f);
+	close(f);
+	close(sv[0]);
+	/* A daemon of the command's: the file's page dirty (in the page cache, through
+	 * a descriptor of its own), and the file system alive for 30 s. */
+	if (fork() == 0) {
+		close(sv[1]);
+		if ((f = open(path, O_RDWR | O_CLOEXEC)) < 0 ||
+		    pwrite(f, full, sizeof(full), 0) != sizeof(full))
+			_exit(1);
+		if (write(go[1], "d", 1) < 0)
+			_exit(1);
+		sleep(30);
+		_exit(0);
+	}
+	if (read(go[0], &c, 1) != 1)
+		return 1;
+	printf("dirty\n");
+	bind_sock = close_at_slow = sv[1];
+	pthread_create(&binder, NULL, bind_slow, (void *)dir);
+	sleep(1);
+	_exit(7);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "inflight";
@@ -231,6 +322,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(mode, "unixpath"))
 		return unixpath(dir);
+	if (!strcmp(mode, "dirty"))
+		return dirty(dir);
 	if ((dev = mount_fuse(dir)) < 0)
 		return 0;
 	if (fork() == 0) {

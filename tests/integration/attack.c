@@ -685,3 +685,27 @@ Test(attack, an_af_unix_path_through_proc_root_into_fuse_stops_the_supervisor_5_
 	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s%s", p.out, p.err);
 	cr_expect(!p.timed_out, "the launcher waited: %s%s (%d)", p.out, p.err, rc);
 }
+
+/* Red team (rt14): the supervisor closes its copy of a bound socket as a step the
+ * watchdog takes for a lingering close (interrupted, nothing killed). That close
+ * is the socket's last when the command dropped its own descriptor meanwhile (here
+ * while the supervisor's binding child looks the AF_UNIX path up on the command's
+ * FUSE mount), and the release of what is in flight on it runs there: a file of
+ * that mount with a page dirty in its writeback cache is written back, FUSE_WRITE
+ * is never answered, and the supervisor waits uninterruptibly (folio_wait_bit),
+ * the /dev/fuse descriptor in flight behind it keeping the file system alive. No
+ * bind of the tree is answered again, the command's exit is never reaped, and the
+ * launcher waits for ever: expected, as for any other wait on the command, the
+ * tree killed after 5 s and the launcher returning the command's status. */
+Test(attack, a_dirty_fuse_file_in_flight_stops_the_supervisor_in_its_close_5_s_at_most)
+{
+	struct bs_proc p;
+	bool left;
+	int rc = fusehold(&p, "dirty", &left);
+
+	cr_expect(strstr(p.out, "dirty\n"), "%s", p.out);
+	cr_expect(!p.timed_out, "the launcher waited: %s%s", p.out, p.err);
+	cr_expect_eq(rc, 7, "%s%s", p.out, p.err);
+	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
+	cr_expect(!left, "processes of the command left running");
+}

@@ -478,11 +478,6 @@ void bs_notify_answer(struct bs_sup *s, const struct seccomp_notif *req,
 	else
 		on_listen(&c);
 out:
-	/* The last reference to a socket lingering with unsent data waits in close
-	 * (SO_LINGER): a wait on the command, which the watchdog interrupts. */
-	bs_stall_begin_interruptible();
-	if (c.sock >= 0)
-		close(c.sock);
-	bs_stall_end();
+	bs_close_socket(c.sock, c.domain != AF_INET && c.domain != AF_INET6);
 	bs_caller_close(&c.t);
 }

@@ -85,6 +85,10 @@ void bs_stall_begin(void);
  * is only interrupted, nothing is killed. */
 void bs_stall_begin_interruptible(void);
 void bs_stall_end(void);
+/* Closes the supervisor's copy of a socket of the command's; carries: it may
+ * hold descriptors in flight (AF_UNIX, or of a kind unknown), whose release can
+ * wait on the command for good, so the closer makes the last close (supervise.c). */
+void bs_close_socket(int fd, bool carries);
 
 /* notify.c */
 /* Answers one notification (req received, resp to fill). */

@@ -36,10 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -232,8 +234,123 @@ static pid_t parent_of(const char *pid, unsigned long long *start)
 	return (pid_t)atoi(p + 4);
 }
 
+/* FUSE file systems mounted before the command started (the user's own), by
+ * connection (the minor of their anonymous device): never aborted. */
+static unsigned fuse_before[256];
+static size_t nfuse_before;
+
+/* Notes the FUSE file systems of our mount namespace, before the command starts. */
+static void note_fuse_mounts(void)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && fgets(line, sizeof(line), f) && nfuse_before < 256) {
+		unsigned major, minor;
+		const char *type = strstr(line, " - ");
+
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE OPTIONS" */
+		if (type && !strncmp(type + 3, "fuse", 4) &&
+		    sscanf(line, "%*s %*s %u:%u", &major, &minor) == 2 && major == 0)
+			fuse_before[nfuse_before++] = minor;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Aborts FUSE connection minor (fusectl) unless it was mounted before the command
+ * started, or is not ours to abort. */
+static void abort_conn(unsigned minor)
+{
+	char path[64];
+	int fd;
+
+	for (size_t i = 0; i < nfuse_before; i++)
+		if (fuse_before[i] == minor)
+			return;
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort", minor);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	if (write(fd, "1", 1) < 0)
+		(void)0;	/* not ours to abort: it stays */
+	close(fd);
+}
+
+/* Aborts the FUSE file systems mounted where process pid is (its mount namespace,
+ * which a process stuck in its exit still has). */
+static void abort_fuse_mounts_of(pid_t pid)
+{
+	char path[64], buf[8192];
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		char *line = buf, *nl;
+
+		have += (size_t)n;
+		buf[have] = '\0';
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE OPTIONS" */
+		for (; (nl = strchr(line, '\n')); line = nl + 1) {
+			unsigned major, minor;
+			const char *type;
+
+			*nl = '\0';
+			if ((type = strstr(line, " - ")) && !strncmp(type + 3, "fuse", 4) &&
+			    sscanf(line, "%*s %*s %u:%u", &major, &minor) == 2 && major == 0)
+				abort_conn(minor);
+		}
+		/* The line cut at the buffer's end waits for the rest (one longer than
+		 * the buffer is dropped). */
+		have = line == buf && have == sizeof(buf) - 1 ? 0 : have - (size_t)(line - buf);
+		memmove(buf, line, have);
+	}
+	close(fd);
+}
+
+/* Aborts (fusectl) the FUSE connections of the files process pid holds open,
+ * but those of file systems mounted before the command started: a FUSE file
+ * system of the command's own can keep its processes from dying (a close writing
+ * a dirty page back that it never answers) and the closer's close of a socket
+ * with its files in flight, so killing the tree would not end the tree. Attributes
+ * are the ones cached (AT_STATX_DONT_SYNC): no request to the file system. Plain
+ * syscalls, no allocation (kill_tree's context). */
+static void abort_fuse_of(pid_t pid)
+{
+	char path[64], buf[4096];
+	int dir;
+	long got;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	while ((got = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0)
+		for (long off = 0; off < got;) {
+			struct {
+				unsigned long long ino;
+				long long off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			struct statx st;
+
+			off += d->reclen;
+			if (d->name[0] >= '0' && d->name[0] <= '9' &&
+			    statx(dir, d->name, AT_STATX_DONT_SYNC, STATX_TYPE, &st) == 0 &&
+			    st.stx_dev_major == 0)
+				abort_conn(st.stx_dev_minor);
+		}
+	close(dir);
+	abort_fuse_mounts_of(pid);
+}
+
 /* SIGKILLs every descendant of the supervisor (all of the command's tree: the
- * supervisor is its subreaper); returns how many. */
+ * supervisor is its subreaper), and aborts the FUSE connections of the files they
+ * hold; returns how many were killed. */
 static int kill_tree(void)
 {
 	static pid_t pids[65536], parents[65536];
@@ -292,15 +409,105 @@ static int kill_tree(void)
 		if (!ours[i] || (pidfd = (int)syscall(SYS_pidfd_open, pids[i], 0)) < 0)
 			continue;
 		snprintf(name, sizeof(name), "%d", (int)pids[i]);
-		if (parent_of(name, &start) > 0 && start == starts[i] &&
-		    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
-			killed++;
+		/* Its FUSE connections first: a process killed lets go of its files. */
+		if (parent_of(name, &start) > 0 && start == starts[i]) {
+			abort_fuse_of(pids[i]);
+			killed += syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0;
+		}
 		close(pidfd);
 	}
 	return killed;
 }
 
 static pthread_t main_thread;
+
+/* The closer: a process of its own, with nothing else open, that makes the last
+ * close of the command's AF_UNIX sockets for the supervisor. That close releases
+ * whatever is in flight on the socket, a file of a FUSE file system the command
+ * serves among it, whose release (writing a dirty page back) waits on the command
+ * uninterruptibly (red team: the supervisor's close of its copy stopped it for
+ * good, and with it every bind of the tree and the launcher). A close stuck there
+ * stops nothing else; the watchdog kills the tree when one has lasted
+ * BS_STALL_SECONDS. The closer is the launcher's child (CLONE_PARENT), not the
+ * supervisor's: not part of the tree, and never waited for. */
+static int closer = -1;			/* our end of its socket */
+static _Atomic long long *closing;	/* shared: when its current close began, or 0 */
+
+static void closer_loop(int sock)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Nothing of the supervisor's stays open here (the launcher's stderr above
+	 * all: a close stuck for good must not keep it). */
+	for (int i = 0; i < 3; i++)
+		dup2(null, i);
+	dup2(sock, 3);
+	syscall(SYS_close_range, 4, ~0U, 0);
+	for (;;) {
+		int fd;
+
+		errno = 0;
+		if ((fd = bs_recv_fd(3)) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(0);	/* the supervisor is gone */
+		}
+		atomic_store(closing, now_ns());
+		close(fd);
+		atomic_store(closing, 0);
+	}
+}
+
+/* Starts the closer; 0 or -1. */
+static int closer_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (!closing) {
+		void *m = mmap(NULL, sizeof(*closing), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return -1;
+		closing = m;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	/* No exit signal: nobody waits for it. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, NULL, NULL, 0);
+	if (pid == 0) {
+		close(sv[0]);
+		closer_loop(sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	closer = sv[0];
+	return 0;
+}
+
+void bs_close_socket(int fd, bool carries)
+{
+	if (fd < 0)
+		return;
+	if (carries && (closer >= 0 || closer_start() == 0)) {
+		/* In flight to the closer, ours is not the last reference. Its queue full
+		 * (a close stuck there, which the watchdog ends): kept open, not closed
+		 * here. */
+		if (bs_send_fd(closer, fd) == 0)
+			close(fd);
+		return;
+	}
+	/* The last reference to an inet socket lingering with unsent data waits in
+	 * close (SO_LINGER): a wait on the command, which the watchdog interrupts. */
+	bs_stall_begin_interruptible();
+	close(fd);
+	bs_stall_end();
+}
 
 /* The signal that interrupts the main thread's interruptible waits (a lingering
  * close, a write): a handler that does nothing, without SA_RESTART. */
@@ -311,6 +518,10 @@ static void on_wake(int sig)
 	(void)sig;
 }
 
+/* Whether say_killed is saying it: the supervisor's exit waits for it (a second
+ * at most), or the tree's end could cut it off. */
+static atomic_bool saying;
+
 /* Says why the tree was killed, from a thread of its own: stderr may be a terminal
  * the command stopped (tcflow), and the watchdog must not wait on it. */
 static void *say_killed(void *unused)
@@ -318,7 +529,15 @@ static void *say_killed(void *unused)
 	(void)unused;
 	dprintf(2, "bindshim run: the supervisor waited %d s on the command (for its memory or "
 		"a file it serves): its processes are killed\n", BS_STALL_SECONDS);
+	atomic_store(&saying, false);
 	return NULL;
+}
+
+/* Lets say_killed finish, for a second at most. */
+static void let_it_be_said(void)
+{
+	for (int i = 0; i < 100 && atomic_load(&saying); i++)
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
 }
 
 /* Every quarter of a second: a marked step that has lasted BS_STALL_SECONDS gets
@@ -332,20 +551,33 @@ static void *watchdog(void *unused)
 	(void)unused;
 	for (;;) {
 		struct timespec tick = {0, 250000000};
-		long long since;
+		long long since, closed = closing ? atomic_load(closing) : 0;
 		pthread_t t;
 
 		nanosleep(&tick, NULL);
 		since = atomic_load(&stall_since);
-		if (!since || now_ns() - since < BS_STALL_SECONDS * 1000000000LL)
+		if (since && now_ns() - since >= BS_STALL_SECONDS * 1000000000LL) {
+			pthread_kill(main_thread, BS_WAKE_SIGNAL);
+			if (atomic_load(&stall_interruptible))
+				since = 0;
+		} else {
+			since = 0;
+		}
+		/* A close in the closer that lasts (it was one before this tick too). */
+		if (!since && closed && closed == (closing ? atomic_load(closing) : 0) &&
+		    now_ns() - closed >= BS_STALL_SECONDS * 1000000000LL)
+			since = closed;
+		if (!since)
 			continue;
-		pthread_kill(main_thread, BS_WAKE_SIGNAL);
-		if (atomic_load(&stall_interruptible))
-			continue;
-		kill_tree();
-		if (since != said && pthread_create(&t, NULL, say_killed, NULL) == 0)
-			pthread_detach(t);
+		if (since != said) {
+			atomic_store(&saying, true);
+			if (pthread_create(&t, NULL, say_killed, NULL) == 0)
+				pthread_detach(t);
+			else
+				atomic_store(&saying, false);
+		}
 		said = since;
+		kill_tree();
 	}
 	return NULL;
 }
@@ -475,6 +707,7 @@ static void supervisor(const struct bs_enforce *e, int report, const sigset_t *o
 	FILE *f;
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	note_fuse_mounts();
 	if ((f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re"))) {
 		if (fscanf(f, "%u", &s.unpriv_port) != 1)
 			s.unpriv_port = 1024;
@@ -517,6 +750,7 @@ static void supervisor(const struct bs_enforce *e, int report, const sigset_t *o
 		(void)0;	/* the launcher is gone: supervise all the same */
 	release_stdio();
 	supervise(&s, pid, sigfd, report);
+	let_it_be_said();
 	_exit(0);
 }
 

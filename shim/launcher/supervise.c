@@ -458,20 +458,23 @@ static void closer_loop(int sock)
 	}
 }
 
+/* Maps what the closer shares, before the watchdog starts (which reads it). */
+static void closing_map(void)
+{
+	void *m = mmap(NULL, sizeof(*closing), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		       -1, 0);
+
+	closing = m == MAP_FAILED ? NULL : m;
+}
+
 /* Starts the closer; 0 or -1. */
 static int closer_start(void)
 {
 	int sv[2];
 	pid_t pid;
 
-	if (!closing) {
-		void *m = mmap(NULL, sizeof(*closing), PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-		if (m == MAP_FAILED)
-			return -1;
-		closing = m;
-	}
+	if (!closing)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	/* No exit signal: nobody waits for it. */
@@ -623,6 +626,7 @@ static void supervise(struct bs_sup *s, pid_t pid, int sigfd, int report)
 
 	/* Without the watchdog, a stall is only a hang (it fails closed): go on. */
 	main_thread = pthread_self();
+	closing_map();
 	sigaction(BS_WAKE_SIGNAL, &(struct sigaction){.sa_handler = on_wake}, NULL);
 	if (pthread_create(&dog, NULL, watchdog, NULL) == 0)
 		pthread_detach(dog);

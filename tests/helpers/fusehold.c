@@ -19,6 +19,14 @@
  *             its copy is the last: the file's release there writes the page back
  *             (FUSE_WRITE, never answered) and waits, uninterruptibly, in a step
  *             the watchdog takes for a lingering close.
+ *   detached: the page of the bind's address nobody serves is the second of the
+ *             file; the first, dirtied through the same mapping (the writeback
+ *             cache), is all the tree has of the file system when the watchdog
+ *             looks: the file's descriptor is closed and the mount detached
+ *             (umount -l) first, the process (the server's thread among its own)
+ *             and a daemon it forks (the mapping, /dev/fuse, nothing else) keep
+ *             /dev/fuse. Killed, the daemon writes the page back in its exit
+ *             (FUSE_WRITE, nobody left to answer) before its descriptors go.
  * Prints "no fuse ..." and exits 0 where it cannot mount; "bound N" otherwise.
  */
 #include <errno.h>
@@ -46,6 +54,7 @@ static int bind_sock = -1;
 /* dirty mode: the writeback cache asked for at INIT; the descriptor to close at
  * LOOKUP "slow", after which no WRITE is answered */
 static bool writeback, armed;
+static unsigned file_size = 4096;
 static int close_at_slow = -1;
 
 static void reply(int dev, __u64 unique, int err, const void *body, size_t len)
@@ -66,7 +75,7 @@ static void attr_of(__u64 node, struct fuse_attr *a)
 	a->ino = node;
 	a->mode = node == FUSE_ROOT_ID ? S_IFDIR | 0777 : S_IFREG | 0644;
 	a->nlink = node == FUSE_ROOT_ID ? 2 : 1;
-	a->size = node == FUSE_ROOT_ID ? 0 : 4096;
+	a->size = node == FUSE_ROOT_ID ? 0 : file_size;
 	a->blocks = 8;
 	a->blksize = 4096;
 }
@@ -311,6 +320,48 @@ static int dirty(const char *dir)
 	_exit(7);
 }
 
+static int detached(const char *dir)
+{
+	static char full[4096];
+	char path[4096];
+	pthread_t server, t;
+	int dev, f;
+	char *map;
+
+	writeback = true;
+	file_size = 8192;
+	if ((dev = mount_fuse(dir)) < 0)
+		return 0;
+	pthread_create(&server, NULL, serve_thread, (void *)(long)dev);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	if ((f = open(path, O_RDWR | O_CLOEXEC)) < 0 ||
+	    pwrite(f, full, sizeof(full), 0) != sizeof(full) ||	/* (no READ: never answered) */
+	    (map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0)) == MAP_FAILED) {
+		printf("no fuse file %s\n", strerrorname_np(errno));
+		return 0;
+	}
+	close(f);		/* (its flush writes the page back, answered) */
+	memset(map, 'b', 4096);	/* dirty again, through the mapping alone */
+	armed = true;
+	if (umount2(dir, MNT_DETACH) < 0) {
+		printf("no fuse umount %s\n", strerrorname_np(errno));
+		return 0;
+	}
+	/* A daemon of the command's: the mapping (its own), /dev/fuse, nothing else. */
+	if (fork() == 0) {
+		dup2(dev, 3);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		sleep(30);
+		_exit(0);
+	}
+	printf("mapped\n");
+	page = map + 4096;
+	bind_sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	pthread_create(&t, NULL, bind_on_page, NULL);
+	sleep(30);
+	_exit(7);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "inflight";
@@ -324,6 +375,8 @@ int main(int argc, char **argv)
 		return unixpath(dir);
 	if (!strcmp(mode, "dirty"))
 		return dirty(dir);
+	if (!strcmp(mode, "detached"))
+		return detached(dir);
 	if ((dev = mount_fuse(dir)) < 0)
 		return 0;
 	if (fork() == 0) {

@@ -709,3 +709,25 @@ Test(attack, a_dirty_fuse_file_in_flight_stops_the_supervisor_in_its_close_5_s_a
 	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
 	cr_expect(!left, "processes of the command left running");
 }
+
+/* Red team (rt15): the watchdog finds the command's FUSE connections through the
+ * files its processes hold open and the mounts of their namespaces, and neither
+ * names one a process holds through a mapping alone: the bind's address is on a
+ * page of the command's FUSE file nobody serves, another page of that file dirty
+ * in a shared mapping of a daemon's (writeback cache), the file's descriptors
+ * closed, the mount detached (umount -l), /dev/fuse (which names no connection)
+ * kept. Killed, the daemon writes the page back in its exit (exit_mmap, before its
+ * descriptors go) and waits there for good, keeping /dev/fuse and so the file
+ * system; the supervisor waits in its copy of the address for good, the command's
+ * exit is never reaped, and the launcher waits for ever. Expected: as for any other
+ * wait on the command, the tree killed after 5 s and the launcher returning. */
+Test(attack, a_fuse_file_held_by_a_mapping_alone_outlives_the_kill)
+{
+	struct bs_proc p;
+	bool left;
+	int rc = fusehold(&p, "detached", &left);
+
+	cr_expect(strstr(p.out, "mapped\n"), "%s", p.out);
+	cr_expect(!p.timed_out, "the launcher waited: %s%s (%d)", p.out, p.err, rc);
+	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
+}

@@ -236,27 +236,8 @@ static pid_t parent_of(const char *pid, unsigned long long *start)
 
 /* FUSE file systems mounted before the command started (the user's own), by
  * connection (the minor of their anonymous device): never aborted. */
-static unsigned fuse_before[256];
+static unsigned fuse_before[4096];
 static size_t nfuse_before;
-
-/* Notes the FUSE file systems of our mount namespace, before the command starts. */
-static void note_fuse_mounts(void)
-{
-	char line[4096];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	while (f && fgets(line, sizeof(line), f) && nfuse_before < 256) {
-		unsigned major, minor;
-		const char *type = strstr(line, " - ");
-
-		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE OPTIONS" */
-		if (type && !strncmp(type + 3, "fuse", 4) &&
-		    sscanf(line, "%*s %*s %u:%u", &major, &minor) == 2 && major == 0)
-			fuse_before[nfuse_before++] = minor;
-	}
-	if (f)
-		fclose(f);
-}
 
 /* Aborts FUSE connection minor (fusectl) unless it was mounted before the command
  * started, or is not ours to abort. */
@@ -276,43 +257,83 @@ static void abort_conn(unsigned minor)
 	close(fd);
 }
 
-/* Aborts the FUSE file systems mounted where process pid is (its mount namespace,
- * which a process stuck in its exit still has). */
-static void abort_fuse_mounts_of(pid_t pid)
+/* Calls take on each line of the file at path, read a buffer at a time (a line
+ * longer than the buffer is dropped). Plain syscalls, no allocation. */
+static void each_line(const char *path, void (*take)(const char *line))
 {
-	char path[64], buf[8192];
+	char buf[8192];
 	size_t have = 0;
 	ssize_t n;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (fd < 0)
 		return;
 	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
 		char *line = buf, *nl;
 
 		have += (size_t)n;
 		buf[have] = '\0';
-		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE OPTIONS" */
 		for (; (nl = strchr(line, '\n')); line = nl + 1) {
-			unsigned major, minor;
-			const char *type;
-
 			*nl = '\0';
-			if ((type = strstr(line, " - ")) && !strncmp(type + 3, "fuse", 4) &&
-			    sscanf(line, "%*s %*s %u:%u", &major, &minor) == 2 && major == 0)
-				abort_conn(minor);
+			take(line);
 		}
-		/* The line cut at the buffer's end waits for the rest (one longer than
-		 * the buffer is dropped). */
 		have = line == buf && have == sizeof(buf) - 1 ? 0 : have - (size_t)(line - buf);
 		memmove(buf, line, have);
 	}
 	close(fd);
 }
 
-/* Aborts (fusectl) the FUSE connections of the files process pid holds open,
- * but those of file systems mounted before the command started: a FUSE file
+/* Whether a mountinfo line ("ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE ...") is
+ * a FUSE mount's; its connection (the minor of its anonymous device) in *minor. */
+static bool fuse_mount(const char *line, unsigned *minor)
+{
+	unsigned major;
+	const char *type = strstr(line, " - ");
+
+	return type && !strncmp(type + 3, "fuse", 4) &&
+	       sscanf(line, "%*s %*s %u:%u", &major, minor) == 2 && major == 0;
+}
+
+/* A FUSE mount of a mountinfo line: aborted. */
+static void abort_mounted(const char *line)
+{
+	unsigned minor;
+
+	if (fuse_mount(line, &minor))
+		abort_conn(minor);
+}
+
+/* A FUSE mount of a mountinfo line: noted as mounted before the command started. */
+static void note_mounted(const char *line)
+{
+	unsigned minor;
+
+	if (nfuse_before < 4096 && fuse_mount(line, &minor))
+		fuse_before[nfuse_before++] = minor;
+}
+
+/* Notes the FUSE file systems of our mount namespace, before the command starts. */
+static void note_fuse_mounts(void)
+{
+	each_line("/proc/self/mountinfo", note_mounted);
+}
+
+/* The file of a maps line ("ADDRESSES PERMS OFFSET MAJ:MIN INODE PATH", the device
+ * in hexadecimal): its connection aborted, if it is a FUSE file's. A mapping alone
+ * keeps a file: a process killed writes its dirty pages back as it unmaps them,
+ * before its descriptors go (red team: /dev/fuse kept, the mount detached). */
+static void abort_mapped(const char *line)
+{
+	unsigned major, minor;
+	unsigned long inode;
+
+	if (sscanf(line, "%*s %*s %*s %x:%x %lu", &major, &minor, &inode) == 3 && inode &&
+	    major == 0)
+		abort_conn(minor);
+}
+
+/* Aborts (fusectl) the FUSE connections of the files process pid holds open or
+ * mapped, but those of file systems mounted before the command started: a FUSE file
  * system of the command's own can keep its processes from dying (a close writing
  * a dirty page back that it never answers) and the closer's close of a socket
  * with its files in flight, so killing the tree would not end the tree. Attributes
@@ -345,7 +366,11 @@ static void abort_fuse_of(pid_t pid)
 				abort_conn(st.stx_dev_minor);
 		}
 	close(dir);
-	abort_fuse_mounts_of(pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	each_line(path, abort_mapped);
+	/* The mounts of its namespace, which a process stuck in its exit still has. */
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	each_line(path, abort_mounted);
 }
 
 /* SIGKILLs every descendant of the supervisor (all of the command's tree: the
@@ -525,22 +550,65 @@ static void on_wake(int sig)
  * at most), or the tree's end could cut it off. */
 static atomic_bool saying;
 
-/* Says why the tree was killed, from a thread of its own: stderr may be a terminal
+/* Writes message to stderr, from a thread of its own: stderr may be a terminal
  * the command stopped (tcflow), and the watchdog must not wait on it. */
-static void *say_killed(void *unused)
+static void *say_it(void *message)
 {
-	(void)unused;
-	dprintf(2, "bindshim run: the supervisor waited %d s on the command (for its memory or "
-		"a file it serves): its processes are killed\n", BS_STALL_SECONDS);
+	dprintf(2, "%s", (const char *)message);
 	atomic_store(&saying, false);
 	return NULL;
 }
 
-/* Lets say_killed finish, for a second at most. */
+static void say(const char *message)
+{
+	pthread_t t;
+
+	atomic_store(&saying, true);
+	if (pthread_create(&t, NULL, say_it, (void *)message) == 0)
+		pthread_detach(t);
+	else
+		atomic_store(&saying, false);
+}
+
+/* Lets say_it finish, for a second at most. */
 static void let_it_be_said(void)
 {
 	for (int i = 0; i < 100 && atomic_load(&saying); i++)
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
+}
+
+/* Where the command's status goes to the launcher (the report pipe), until told. */
+static atomic_int report_fd = -1;
+
+/* Tells the launcher the command's status, once: the main loop when the command
+ * ends, or the watchdog giving up. */
+static void report_status(int status)
+{
+	int fd = atomic_exchange(&report_fd, -1);
+
+	if (fd < 0)
+		return;
+	if (write(fd, &status, sizeof(status)) < 0)
+		(void)0;	/* the launcher is gone: nobody to tell */
+	close(fd);
+}
+
+#define BS_STR(x) #x
+#define BS_XSTR(x) BS_STR(x)
+
+/* Processes of the tree left BS_STALL_SECONDS after they were killed are stuck
+ * where no signal reaches (a file system of their own whose connection the
+ * watchdog could not find to abort: a file in flight on a socket, a mount owned
+ * by another uid). They are the command's doing; the launcher must not wait for
+ * them: it is told the command was killed, and the supervisor ends. */
+static void give_up(void)
+{
+	report_status(128 + SIGKILL);
+	say("bindshim run: processes of the command cannot be ended (stuck on a file system "
+	    "of their own, " BS_XSTR(BS_STALL_SECONDS) " s after they were killed): the "
+	    "supervisor leaves them\n");
+	let_it_be_said();
+	_exit(BS_EXIT_RUN_FAIL);
 }
 
 /* Every quarter of a second: a marked step that has lasted BS_STALL_SECONDS gets
@@ -549,15 +617,20 @@ static void let_it_be_said(void)
  * in the tree). */
 static void *watchdog(void *unused)
 {
-	long long said = 0;
+	long long said = 0, killed = 0;
 
 	(void)unused;
 	for (;;) {
 		struct timespec tick = {0, 250000000};
 		long long since, closed = closing ? atomic_load(closing) : 0;
-		pthread_t t;
 
 		nanosleep(&tick, NULL);
+		/* Processes still there a while after the kill: not ours to wait for. */
+		if (killed && now_ns() - killed >= BS_STALL_SECONDS * 1000000000LL) {
+			if (kill_tree())
+				give_up();
+			killed = 0;
+		}
 		since = atomic_load(&stall_since);
 		if (since && now_ns() - since >= BS_STALL_SECONDS * 1000000000LL) {
 			pthread_kill(main_thread, BS_WAKE_SIGNAL);
@@ -572,15 +645,13 @@ static void *watchdog(void *unused)
 			since = closed;
 		if (!since)
 			continue;
-		if (since != said) {
-			atomic_store(&saying, true);
-			if (pthread_create(&t, NULL, say_killed, NULL) == 0)
-				pthread_detach(t);
-			else
-				atomic_store(&saying, false);
-		}
+		if (since != said)
+			say("bindshim run: the supervisor waited " BS_XSTR(BS_STALL_SECONDS) " s on "
+			    "the command (for its memory or a file it serves): its processes are "
+			    "killed\n");
 		said = since;
-		kill_tree();
+		if (kill_tree() && !killed)
+			killed = now_ns();
 	}
 	return NULL;
 }
@@ -614,8 +685,8 @@ static void handle(struct bs_sup *s, struct seccomp_notif *req, struct seccomp_n
 }
 
 /* The supervisor's loop: notifications and children, until no process of the tree
- * is left. The command's status goes to the launcher through report. */
-static void supervise(struct bs_sup *s, pid_t pid, int sigfd, int report)
+ * is left. The command's status goes to the launcher through report_status. */
+static void supervise(struct bs_sup *s, pid_t pid, int sigfd)
 {
 	struct seccomp_notif *req = malloc(s->sizes.seccomp_notif);
 	struct seccomp_notif_resp *resp = malloc(s->sizes.seccomp_notif_resp);
@@ -661,12 +732,8 @@ static void supervise(struct bs_sup *s, pid_t pid, int sigfd, int report)
 		} else if (!hup && fds[0].fd >= 0) {
 			continue;
 		}
-		if (reap(pid, &status, &none_left) && report >= 0) {
-			if (write(report, &status, sizeof(status)) < 0)
-				(void)0;	/* the launcher is gone: nobody to tell */
-			close(report);
-			report = -1;
-		}
+		if (reap(pid, &status, &none_left))
+			report_status(status);
 	}
 	free(req);
 	free(resp);
@@ -753,7 +820,8 @@ static void supervisor(const struct bs_enforce *e, int report, const sigset_t *o
 	if (write(report, &pid, sizeof(pid)) != sizeof(pid))
 		(void)0;	/* the launcher is gone: supervise all the same */
 	release_stdio();
-	supervise(&s, pid, sigfd, report);
+	atomic_store(&report_fd, report);
+	supervise(&s, pid, sigfd);
 	let_it_be_said();
 	_exit(0);
 }

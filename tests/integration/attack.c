@@ -731,3 +731,31 @@ Test(attack, a_fuse_file_held_by_a_mapping_alone_outlives_the_kill)
 	cr_expect(!p.timed_out, "the launcher waited: %s%s (%d)", p.out, p.err, rc);
 	cr_expect(strstr(p.err, "the supervisor waited 5 s on the command"), "%s", p.err);
 }
+
+/* Where the watchdog cannot abort the command's FUSE file system (no fusectl mount
+ * where the supervisor runs, as in many containers; or a connection another uid
+ * owns), processes of the command stuck on it survive the kill: the daemon of
+ * fusehold's dirty mode, in its exit. The supervisor waited for them for good,
+ * holding the launcher's stderr; it now gives up on them 5 s after the kill, says
+ * so and ends (the launcher had returned the command's status already). */
+Test(attack, processes_that_cannot_be_ended_are_left_not_waited_for)
+{
+	const char *d = bs_tmpdir();
+	struct bs_proc p;
+	char mnt[600];
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", d);
+	bs_sh(&p, 40, "unshare -m --propagation private sh -c 'umount /sys/fs/fuse/connections "
+	      "2>/dev/null; exec %s run -l -- %s dirty %s' >%s/out 2>%s/err; echo rc $?; i=0; "
+	      "while ! grep -q 'cannot be ended' %s/err && [ $i -lt 150 ]; do sleep 0.1; "
+	      "i=$((i + 1)); done; cat %s/out %s/err", BINDSHIM, HELPER("fusehold"), mnt, d, d, d,
+	      d, d);
+	abort_fuse(p.out, mnt);
+	if (strstr(p.out, "no fuse"))
+		cr_skip("cannot mount a FUSE file system in a user namespace here: %s", p.out);
+	cr_expect(strstr(p.out, "rc 7\n"), "the launcher: %s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "the supervisor waited 5 s on the command"), "%s", p.out);
+	cr_expect(strstr(p.out, "bindshim run: processes of the command cannot be ended (stuck on "
+			 "a file system of their own, 5 s after they were killed): the supervisor "
+			 "leaves them\n"), "%s", p.out);
+}

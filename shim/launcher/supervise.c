@@ -332,21 +332,17 @@ static void abort_mapped(const char *line)
 		abort_conn(minor);
 }
 
-/* Aborts (fusectl) the FUSE connections of the files process pid holds open or
- * mapped, but those of file systems mounted before the command started: a FUSE file
- * system of the command's own can keep its processes from dying (a close writing
- * a dirty page back that it never answers) and the closer's close of a socket
- * with its files in flight, so killing the tree would not end the tree. Attributes
- * are the ones cached (AT_STATX_DONT_SYNC): no request to the file system. Plain
- * syscalls, no allocation (kill_tree's context). */
-static void abort_fuse_of(pid_t pid)
+/* Calls take(dir, name, ctx) for each entry of the directory at path whose name
+ * starts with a digit (/proc's processes, /proc/PID/fd's descriptors). Plain
+ * syscalls, no allocation. */
+static void each_entry(const char *path, void (*take)(int dir, const char *name, void *ctx),
+		       void *ctx)
 {
-	char path[64], buf[4096];
-	int dir;
+	char buf[8192];
 	long got;
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	if ((dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (dir < 0)
 		return;
 	while ((got = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0)
 		for (long off = 0; off < got;) {
@@ -357,15 +353,37 @@ static void abort_fuse_of(pid_t pid)
 				unsigned char type;
 				char name[];
 			} *d = (void *)(buf + off);
-			struct statx st;
 
 			off += d->reclen;
-			if (d->name[0] >= '0' && d->name[0] <= '9' &&
-			    statx(dir, d->name, AT_STATX_DONT_SYNC, STATX_TYPE, &st) == 0 &&
-			    st.stx_dev_major == 0)
-				abort_conn(st.stx_dev_minor);
+			if (d->name[0] >= '0' && d->name[0] <= '9')
+				take(dir, d->name, ctx);
 		}
 	close(dir);
+}
+
+/* An open file (entry name of /proc/PID/fd, dir): its FUSE connection aborted. */
+static void abort_open(int dir, const char *name, void *unused)
+{
+	struct statx st;
+
+	(void)unused;
+	if (statx(dir, name, AT_STATX_DONT_SYNC, STATX_TYPE, &st) == 0 && st.stx_dev_major == 0)
+		abort_conn(st.stx_dev_minor);
+}
+
+/* Aborts (fusectl) the FUSE connections of the files process pid holds open or
+ * mapped, but those of file systems mounted before the command started: a FUSE file
+ * system of the command's own can keep its processes from dying (a close writing
+ * a dirty page back that it never answers) and the closer's close of a socket
+ * with its files in flight, so killing the tree would not end the tree. Attributes
+ * are the ones cached (AT_STATX_DONT_SYNC): no request to the file system. Plain
+ * syscalls, no allocation (kill_tree's context). */
+static void abort_fuse_of(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	each_entry(path, abort_open, NULL);
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	each_line(path, abort_mapped);
 	/* The mounts of its namespace, which a process stuck in its exit still has. */
@@ -373,54 +391,55 @@ static void abort_fuse_of(pid_t pid)
 	each_line(path, abort_mounted);
 }
 
+/* The processes of /proc, with their parents and start times, and which are the
+ * tree's (kill_tree; the watchdog's alone). */
+static struct procs {
+	pid_t pids[65536], parents[65536];
+	unsigned long long starts[65536];
+	bool ours[65536];
+	size_t n;
+} procs;
+
+/* A process of /proc (an entry name): noted in ctx, a struct procs. */
+static void note_proc(int dir, const char *name, void *ctx)
+{
+	struct procs *t = ctx;
+
+	(void)dir;
+	if (t->n >= 65536 || name[0] == '0')
+		return;
+	t->pids[t->n] = (pid_t)atoi(name);
+	t->parents[t->n] = parent_of(name, &t->starts[t->n]);
+	t->ours[t->n] = false;
+	t->n++;
+}
+
 /* SIGKILLs every descendant of the supervisor (all of the command's tree: the
  * supervisor is its subreaper), and aborts the FUSE connections of the files they
  * hold; returns how many were killed. */
 static int kill_tree(void)
 {
-	static pid_t pids[65536], parents[65536];
-	static unsigned long long starts[65536];
-	static bool ours[65536];
-	char buf[8192];
-	size_t n = 0;
+	struct procs *t = &procs;
+	size_t n;
 	pid_t self = getpid();
-	int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), killed = 0;
-	long got;
+	int killed = 0;
 	bool more = true;
 
-	if (dir < 0)
-		return 0;
-	while ((got = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0)
-		for (long off = 0; off < got && n < 65536;) {
-			struct {
-				unsigned long long ino;
-				long long off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-
-			if (d->name[0] >= '1' && d->name[0] <= '9') {
-				pids[n] = (pid_t)atoi(d->name);
-				parents[n] = parent_of(d->name, &starts[n]);
-				ours[n] = false;
-				n++;
-			}
-			off += d->reclen;
-		}
-	close(dir);
+	t->n = 0;
+	each_entry("/proc", note_proc, t);
+	n = t->n;
 	/* Descendants: a parent that is the supervisor or one of its own, to a fixed
 	 * point. */
 	while (more) {
 		more = false;
 		for (size_t i = 0; i < n; i++)
-			if (!ours[i] && parents[i] > 0) {
-				bool child = parents[i] == self;
+			if (!t->ours[i] && t->parents[i] > 0) {
+				bool child = t->parents[i] == self;
 
 				for (size_t j = 0; !child && j < n; j++)
-					child = ours[j] && pids[j] == parents[i];
+					child = t->ours[j] && t->pids[j] == t->parents[i];
 				if (child)
-					ours[i] = more = true;
+					t->ours[i] = more = true;
 			}
 	}
 	/* Through a pidfd, taken before the start time is looked at again: never a
@@ -431,12 +450,12 @@ static int kill_tree(void)
 		char name[16];
 		int pidfd;
 
-		if (!ours[i] || (pidfd = (int)syscall(SYS_pidfd_open, pids[i], 0)) < 0)
+		if (!t->ours[i] || (pidfd = (int)syscall(SYS_pidfd_open, t->pids[i], 0)) < 0)
 			continue;
-		snprintf(name, sizeof(name), "%d", (int)pids[i]);
+		snprintf(name, sizeof(name), "%d", (int)t->pids[i]);
 		/* Its FUSE connections first: a process killed lets go of its files. */
-		if (parent_of(name, &start) > 0 && start == starts[i]) {
-			abort_fuse_of(pids[i]);
+		if (parent_of(name, &start) > 0 && start == t->starts[i]) {
+			abort_fuse_of(t->pids[i]);
 			killed += syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0;
 		}
 		close(pidfd);

@@ -1497,6 +1497,19 @@ static long bind_as_20_uids(unsigned long first, int port)
 	return records_with(re);
 }
 
+/* Binds as the 20 uids from first on port: at most 2 records written (one a
+ * second), the rest summed up as owner's; what says which range it is. */
+static void twenty_count_as(unsigned long first, int port, int owner, const char *what)
+{
+	char rec[700];
+	long written = bind_as_20_uids(first, port);
+
+	snprintf(rec, sizeof(rec), "%s/records", K.dir);
+	cr_expect_leq(written, 2, "%s: %ld written", what, written);
+	cr_expect_eq(written + summed_up(rec, owner), 20, "%s: every record written or summed up",
+		     what);
+}
+
 /* A reload adds the new blocks before it removes the old ones, so a trie holding
  * both needs room for both: 4,000 users with useradd's 65,536 subordinate uids each
  * (48,000 blocks), 2,000 of them gone and 2,000 new ones added (48,000 blocks again)
@@ -1504,10 +1517,9 @@ static long bind_as_20_uids(unsigned long first, int port)
  * ranges counted as their uids, and status still said 4,000 ranges. */
 Test(kernel, a_reload_with_many_changed_ranges_loses_none)
 {
-	char old[700], new[700], opts[800], rec[700];
+	char old[700], new[700], opts[800];
 	struct bs_proc p;
 	unsigned long first = 100000ul + 65536ul * 5999;
-	long written;
 
 	if (!bs_real_root())
 		cr_skip("binding as other uids needs root of the machine");
@@ -1520,10 +1532,7 @@ Test(kernel, a_reload_with_many_changed_ranges_loses_none)
 	kernel_up_with(LOOPBACK_ONLY, opts);
 	bs_sh(&p, 30, "%s system reload -p %s --pin %s --subuid %s", BINDSHIM, K.policy, K.pin, new);
 	cr_assert_eq(p.status, 0, "%s", p.err);
-	written = bind_as_20_uids(first, 27174);
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	cr_expect_leq(written, 2, "uid 15999's subordinate uids: %ld written, one a second", written);
-	cr_expect_eq(written + summed_up(rec, 15999), 20, "every record written or summed up");
+	twenty_count_as(first, 27174, 15999, "uid 15999's subordinate uids");
 }
 
 /* newuidmap reads subuid(5) numbers with strtoul base 0 (shadow's getulong), and the
@@ -1532,20 +1541,10 @@ Test(kernel, a_reload_with_many_changed_ranges_loses_none)
  * fourth field it skipped. The uids newuidmap gives counted as themselves. */
 Test(kernel, subuid_numbers_are_read_as_newuidmap_reads_them)
 {
-	char rec[700];
-	long written;
-
 	subuid_up("4242:0200000:65536\n4243:0x7a120:0x10000\n4244:700000:65536:x\n");
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	written = bind_as_20_uids(65536, 27175);
-	cr_expect_leq(written, 2, "octal 0200000: %ld written", written);
-	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
-	written = bind_as_20_uids(500000, 27176);
-	cr_expect_leq(written, 2, "hexadecimal 0x7a120: %ld written", written);
-	cr_expect_eq(written + summed_up(rec, 4243), 20, "every record written or summed up");
-	written = bind_as_20_uids(700000, 27177);
-	cr_expect_leq(written, 2, "a fourth field: %ld written", written);
-	cr_expect_eq(written + summed_up(rec, 4244), 20, "every record written or summed up");
+	twenty_count_as(65536, 27175, 4242, "octal 0200000");
+	twenty_count_as(500000, 27176, 4243, "hexadecimal 0x7a120");
+	twenty_count_as(700000, 27177, 4244, "a fourth field");
 }
 
 /* The file `enable --subuid FILE` read is not kept (the record rate is): a plain
@@ -1555,17 +1554,12 @@ Test(kernel, subuid_numbers_are_read_as_newuidmap_reads_them)
  * one, unsaid too. */
 Test(kernel, a_reload_keeps_the_subuid_file_enable_was_given)
 {
-	char rec[700];
 	struct bs_proc p;
-	long written;
 
 	subuid_up("4242:300000:65536\n");
 	bs_sh(&p, 30, "%s system reload -p %s --pin %s", BINDSHIM, K.policy, K.pin);
 	cr_assert_eq(p.status, 0, "%s", p.err);
-	written = bind_as_20_uids(300000, 27178);
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	cr_expect_leq(written, 2, "after a plain reload: %ld written", written);
-	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
+	twenty_count_as(300000, 27178, 4242, "after a plain reload");
 	bs_sh(&p, 30, "%s system reload -p %s --pin %s --subuid %s", BINDSHIM, K.policy, K.pin,
 	      K.dir);
 	cr_expect(p.status != 0 || strstr(p.err, K.dir), "a directory as --subuid, unsaid: %s%s",
@@ -1607,19 +1601,11 @@ Test(kernel, a_summing_up_names_no_subordinate_uid_that_sent_none)
  * uids newuidmap gives the owner had a record rate of its own. */
 Test(kernel, subuid_numbers_with_blanks_or_a_plus_are_read_as_newuidmap_reads_them)
 {
-	char rec[700];
-	long written;
-
 	subuid_up("4242: 300000:65536\n4243:+400000:\t65536\n");
 	cr_expect(strstr(status(), "2 subordinate uid ranges counted as their owner's"), "%s",
 		  status());
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	written = bind_as_20_uids(300000, 27181);
-	cr_expect_leq(written, 2, "' 300000': %ld written", written);
-	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
-	written = bind_as_20_uids(400000, 27182);
-	cr_expect_leq(written, 2, "'+400000' and a tab: %ld written", written);
-	cr_expect_eq(written + summed_up(rec, 4243), 20, "every record written or summed up");
+	twenty_count_as(300000, 27181, 4242, "' 300000'");
+	twenty_count_as(400000, 27182, 4243, "'+400000' and a tab");
 }
 
 /* The --subuid file is kept for the next reload as it was written: a relative path
@@ -1630,9 +1616,7 @@ Test(kernel, subuid_numbers_with_blanks_or_a_plus_are_read_as_newuidmap_reads_th
 Test(kernel, a_relative_subuid_file_is_the_same_file_at_reload)
 {
 	const char *dir = bs_tmpdir();
-	char rec[700];
 	struct bs_proc p;
-	long written;
 
 	if (!bs_real_root())
 		cr_skip("binding as other uids needs root of the machine");
@@ -1644,10 +1628,7 @@ Test(kernel, a_relative_subuid_file_is_the_same_file_at_reload)
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	bs_sh(&p, 30, "cd / && %s system reload -p %s --pin %s", BINDSHIM, K.policy, K.pin);
 	cr_expect_eq(p.status, 0, "a plain reload from /: %s", p.err);
-	written = bind_as_20_uids(300000, 27183);
-	snprintf(rec, sizeof(rec), "%s/records", K.dir);
-	cr_expect_leq(written, 2, "after a plain reload from /: %ld written", written);
-	cr_expect_eq(written + summed_up(rec, 4242), 20, "every record written or summed up");
+	twenty_count_as(300000, 27183, 4242, "after a plain reload from /");
 }
 
 /* Nothing stops a second `system watch` (an administrator's, in a terminal, while

@@ -747,7 +747,7 @@ Test(attack, processes_that_cannot_be_ended_are_left_not_waited_for)
 	snprintf(mnt, sizeof(mnt), "%s/mnt", d);
 	bs_sh(&p, 40, "unshare -m --propagation private sh -c 'umount /sys/fs/fuse/connections "
 	      "2>/dev/null; exec %s run -l -- %s dirty %s' >%s/out 2>%s/err; echo rc $?; i=0; "
-	      "while ! grep -q 'cannot be ended' %s/err && [ $i -lt 150 ]; do sleep 0.1; "
+	      "while ! grep -q 'cannot be ended' %s/err && [ $i -lt 250 ]; do sleep 0.1; "
 	      "i=$((i + 1)); done; cat %s/out %s/err", BINDSHIM, HELPER("fusehold"), mnt, d, d, d,
 	      d, d);
 	abort_fuse(p.out, mnt);

@@ -242,13 +242,25 @@ static struct bs_bpf *load_what_loads(__u32 *flags)
  * which need not exist. Returns 0 or -1 after saying why not. */
 static int read_owners(const struct bs_kopts *o, const char *kept, struct bs_kowners *own)
 {
-	const char *file = o->subuid ? o->subuid : kept && *kept ? kept : BS_KSUBUID;
+	bool given = o->subuid || (kept && *kept);
+	const char *file = o->subuid ? o->subuid : given ? kept : BS_KSUBUID;
 
-	if (o->subuid && strlen(o->subuid) >= sizeof(((struct bs_kmeta *)0)->subuid)) {
-		fprintf(stderr, "bindshim system: --subuid %s: path too long\n", o->subuid);
-		return -1;
-	}
-	return bs_kowners_read(file, file == (const char *)BS_KSUBUID, own);
+	return bs_kowners_read(file, !given, own);
+}
+
+/* Whether the files kept in meta for later (status, watch, a plain reload) fit
+ * there whole; says which does not. */
+static bool paths_fit(const struct bs_kopts *o)
+{
+	struct bs_kmeta *m = NULL;
+	const char *long_one = strlen(o->policy) >= sizeof(m->policy[0]) ? o->policy
+			       : o->subuid && strlen(o->subuid) >= sizeof(m->subuid) ? o->subuid
+										 : NULL;
+
+	if (long_one)
+		fprintf(stderr, "bindshim system: %s: path too long (kept for later: %zu bytes "
+			"at most)\n", long_one, sizeof(m->subuid) - 1);
+	return !long_one;
 }
 
 /* Fills generation 0, the owners and the state of a freshly loaded skeleton. */
@@ -386,7 +398,7 @@ int bs_ksystem_enable(const struct bs_kopts *o)
 	int cgfd, rc = 1;
 
 	libbpf_set_print(quiet_print);
-	if (compile_file(o->policy, &t))
+	if (!paths_fit(o) || compile_file(o->policy, &t))
 		return 1;
 	if (read_owners(o, NULL, &own)) {
 		bs_ktables_free(&t);
@@ -488,15 +500,18 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 	int rc = 1;
 
 	libbpf_set_print(quiet_print);
-	if (compile_file(o->policy, &t))
+	if (!paths_fit(o) || compile_file(o->policy, &t))
 		return 1;
 	if (open_said(o, &p, false)) {
 		bs_ktables_free(&t);
 		return 1;
 	}
 	/* The file (and user names) read before the lock: nothing waits on them. */
-	if (bpf_map_lookup_elem(p.fd[BS_KM_META], &zero, &meta) ||
-	    read_owners(o, meta.subuid, &own))
+	if (bpf_map_lookup_elem(p.fd[BS_KM_META], &zero, &meta)) {
+		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o), strerror(errno));
+		goto out;
+	}
+	if (read_owners(o, meta.subuid, &own))
 		goto out;
 	if (bs_kpins_lock(&p, pin_of(o))) {
 		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin_of(o), strerror(errno));

@@ -82,6 +82,7 @@ struct bs_kowners {
  * skips; a file that does not exist has none if missing_ok. Returns 0, or -1
  * after saying why the file cannot be read (not a regular file, say). */
 int bs_kowners_read(const char *file, bool missing_ok, struct bs_kowners *o);
+/* Frees what bs_kowners_read allocated (o is empty again). */
 void bs_kowners_free(struct bs_kowners *o);
 /* Makes the owners map hold o, warning of ranges it has no room for; *ranges: how
  * many ranges it holds whole. Returns 0 or -errno. */

@@ -29,6 +29,7 @@ static int name_uid(const char *name, __u32 *uid)
 	return 0;
 }
 
+/* The order of owner keys for qsort and bsearch (their bytes'). */
 static int key_order(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct bs_kowner_key));
@@ -59,11 +60,16 @@ static FILE *open_regular(const char *file)
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int err = !S_ISREG(st.st_mode) ? (S_ISDIR(st.st_mode) ? EISDIR : EINVAL) : errno;
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
 
 		close(fd);
 		errno = err;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		return NULL;
 	}
 	f = fdopen(fd, "r");

@@ -230,7 +230,8 @@ static unsigned long long started(pid_t pid)
 /* Whether the watch meta names is still running. */
 static bool watching(const struct bs_kmeta *meta)
 {
-	return meta->watcher && started((pid_t)meta->watcher) == meta->watcher_start;
+	return meta->watcher && meta->watcher_start &&
+	       started((pid_t)meta->watcher) == meta->watcher_start;
 }
 
 pid_t bs_kwatcher(const struct bs_kpins *p)

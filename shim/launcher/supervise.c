@@ -210,16 +210,17 @@ void bs_stall_end(void)
 	atomic_store(&stall_since, 0);
 }
 
-/* The parent and start time of pid, from /proc/PID/stat (fields 4 and 22, after
- * the command name's last ')'); the parent is -1 if it is gone. Plain syscalls,
+/* The parent, start time and state of pid, from /proc/PID/stat (fields 4, 22 and
+ * 3, after the command name's last ')'); the parent is -1 if it is gone. Plain syscalls,
  * no allocation: the main thread may fork meanwhile. */
-static pid_t parent_of(const char *pid, unsigned long long *start)
+static pid_t parent_of(const char *pid, unsigned long long *start, char *state)
 {
 	char path[64], st[1024], *p;
 	ssize_t n;
 	int fd, field = 4;
 
 	*start = 0;
+	*state = '?';
 	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
@@ -228,6 +229,7 @@ static pid_t parent_of(const char *pid, unsigned long long *start)
 	st[n > 0 ? n : 0] = '\0';
 	if (!(p = strrchr(st, ')')) || p[1] != ' ' || !p[2])
 		return -1;
+	*state = p[2];
 	for (char *f = p + 4; *f && field < 22; f++)
 		if (*f == ' ' && ++field == 22)
 			*start = strtoull(f + 1, NULL, 10);
@@ -257,13 +259,14 @@ static void abort_conn(unsigned minor)
 	close(fd);
 }
 
-/* Calls take on each line of the file at path, read a buffer at a time (a line
- * longer than the buffer is dropped). Plain syscalls, no allocation. */
+/* Calls take on each line of the file at path, read a buffer at a time; a line
+ * longer than the buffer is skipped whole. Plain syscalls, no allocation. */
 static void each_line(const char *path, void (*take)(const char *line))
 {
 	char buf[8192];
 	size_t have = 0;
 	ssize_t n;
+	bool skipping = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -275,9 +278,16 @@ static void each_line(const char *path, void (*take)(const char *line))
 		buf[have] = '\0';
 		for (; (nl = strchr(line, '\n')); line = nl + 1) {
 			*nl = '\0';
-			take(line);
+			if (!skipping)
+				take(line);
+			skipping = false;
 		}
-		have = line == buf && have == sizeof(buf) - 1 ? 0 : have - (size_t)(line - buf);
+		if (line == buf && have == sizeof(buf) - 1) {
+			skipping = true;	/* no end in a whole buffer: the rest goes too */
+			have = 0;
+			continue;
+		}
+		have -= (size_t)(line - buf);
 		memmove(buf, line, have);
 	}
 	close(fd);
@@ -380,15 +390,21 @@ static void abort_open(int dir, const char *name, void *unused)
  * syscalls, no allocation (kill_tree's context). */
 static void abort_fuse_of(pid_t pid)
 {
+	struct stat theirs, ours;
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	each_entry(path, abort_open, NULL);
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	each_line(path, abort_mapped);
-	/* The mounts of its namespace, which a process stuck in its exit still has. */
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
-	each_line(path, abort_mounted);
+	/* The mounts of its namespace, which a process stuck in its exit still has;
+	 * not of ours: those are everybody's, not the command's. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	if (stat(path, &theirs) == 0 && stat("/proc/self/ns/mnt", &ours) == 0 &&
+	    theirs.st_ino != ours.st_ino) {
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+		each_line(path, abort_mounted);
+	}
 }
 
 /* The processes of /proc, with their parents and start times, and which are the
@@ -404,20 +420,45 @@ static struct procs {
 static void note_proc(int dir, const char *name, void *ctx)
 {
 	struct procs *t = ctx;
+	char state;
 
 	(void)dir;
 	if (t->n >= 65536 || name[0] == '0')
 		return;
 	t->pids[t->n] = (pid_t)atoi(name);
-	t->parents[t->n] = parent_of(name, &t->starts[t->n]);
+	t->parents[t->n] = parent_of(name, &t->starts[t->n], &state);
 	t->ours[t->n] = false;
 	t->n++;
+}
+
+/* The processes a stall's first kill signalled (pid, start time): those still
+ * there, and not zombies, BS_STALL_SECONDS later cannot be ended (give_up). */
+static struct victim {
+	pid_t pid;
+	unsigned long long start;
+} victims[4096];
+static size_t nvictims;
+
+/* How many of the victims are still there, other than as zombies. */
+static size_t survivors(void)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < nvictims; i++) {
+		unsigned long long start;
+		char name[16], state;
+
+		snprintf(name, sizeof(name), "%d", (int)victims[i].pid);
+		if (parent_of(name, &start, &state) > 0 && start == victims[i].start && state != 'Z')
+			left++;
+	}
+	return left;
 }
 
 /* SIGKILLs every descendant of the supervisor (all of the command's tree: the
  * supervisor is its subreaper), and aborts the FUSE connections of the files they
  * hold; returns how many were killed. */
-static int kill_tree(void)
+static int kill_tree(bool note)
 {
 	struct procs *t = &procs;
 	size_t n;
@@ -426,6 +467,8 @@ static int kill_tree(void)
 	bool more = true;
 
 	t->n = 0;
+	if (note)
+		nvictims = 0;
 	each_entry("/proc", note_proc, t);
 	n = t->n;
 	/* Descendants: a parent that is the supervisor or one of its own, to a fixed
@@ -447,16 +490,18 @@ static int kill_tree(void)
 	 * whose parent died meanwhile is still one). */
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long start;
-		char name[16];
+		char name[16], state;
 		int pidfd;
 
 		if (!t->ours[i] || (pidfd = (int)syscall(SYS_pidfd_open, t->pids[i], 0)) < 0)
 			continue;
 		snprintf(name, sizeof(name), "%d", (int)t->pids[i]);
 		/* Its FUSE connections first: a process killed lets go of its files. */
-		if (parent_of(name, &start) > 0 && start == t->starts[i]) {
+		if (parent_of(name, &start, &state) > 0 && start == t->starts[i]) {
 			abort_fuse_of(t->pids[i]);
 			killed += syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0;
+			if (note && nvictims < sizeof(victims) / sizeof(victims[0]))
+				victims[nvictims++] = (struct victim){t->pids[i], start};
 		}
 		close(pidfd);
 	}
@@ -475,8 +520,16 @@ static pthread_t main_thread;
  * BS_STALL_SECONDS. The closer is the launcher's child (CLONE_PARENT), not the
  * supervisor's: not part of the tree, and never waited for. */
 static int closer = -1;			/* our end of its socket */
+static unsigned long closes_sent, closes_done;	/* handed over, and said done */
 static _Atomic long long *closing;	/* shared: when its current close began, or 0 */
 
+/* How long a bind's answer waits for the closer to say its copy is closed: as
+ * before the closer, the command's own close is then the socket's last (an
+ * abstract name is free again at once, a peer sees the end at once). */
+#define BS_CLOSE_WAIT_MS 200
+
+/* The closer's loop: receives descriptors, closes each and says so, until the
+ * supervisor is gone. */
 static void closer_loop(int sock)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -499,6 +552,8 @@ static void closer_loop(int sock)
 		atomic_store(closing, now_ns());
 		close(fd);
 		atomic_store(closing, 0);
+		if (write(3, "c", 1) < 0)
+			_exit(0);
 	}
 }
 
@@ -511,15 +566,17 @@ static void closing_map(void)
 	closing = m == MAP_FAILED ? NULL : m;
 }
 
-/* Starts the closer; 0 or -1. */
+/* Starts the closer (again, if one is gone); 0 or -1. */
 static int closer_start(void)
 {
 	int sv[2];
 	pid_t pid;
 
-	if (!closing)
-		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (closer >= 0)
+		close(closer);
+	closer = -1;
+	closes_sent = closes_done = 0;
+	if (!closing || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	/* No exit signal: nobody waits for it. */
 	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, NULL, NULL, 0);
@@ -537,16 +594,54 @@ static int closer_start(void)
 	return 0;
 }
 
+/* Hands fd to the closer (ours is then not its last reference); 0, or -1 when
+ * the closer is gone or its queue is full. */
+static int hand_over(int fd)
+{
+	int rc;
+
+	if (closer < 0 && closer_start() < 0)
+		return -1;
+	rc = bs_send_fd(closer, fd);
+	/* Gone (killed, say): a new one. Full (a close stuck there): not here. */
+	if (rc < 0 && rc != -EAGAIN && closer_start() == 0)
+		rc = bs_send_fd(closer, fd);
+	if (rc < 0)
+		return -1;
+	closes_sent++;
+	close(fd);
+	return 0;
+}
+
+/* Waits (BS_CLOSE_WAIT_MS at most) until the closer has said every close handed
+ * over done. */
+static void closes_wait(void)
+{
+	long long deadline = now_ns() + BS_CLOSE_WAIT_MS * 1000000LL;
+	char acks[64];
+
+	while (closes_done < closes_sent && now_ns() < deadline) {
+		struct pollfd p = {closer, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, (int)((deadline - now_ns()) / 1000000) + 1) <= 0)
+			break;
+		if ((n = recv(closer, acks, sizeof(acks), MSG_DONTWAIT)) <= 0)
+			break;
+		closes_done += (unsigned long)n;
+	}
+}
+
 void bs_close_socket(int fd, bool carries)
 {
 	if (fd < 0)
 		return;
-	if (carries && (closer >= 0 || closer_start() == 0)) {
-		/* In flight to the closer, ours is not the last reference. Its queue full
-		 * (a close stuck there, which the watchdog ends): kept open, not closed
-		 * here. */
-		if (bs_send_fd(closer, fd) == 0)
-			close(fd);
+	if (carries) {
+		/* A send that fails keeps the copy open rather than close it here: the
+		 * queue is full only while a close in the closer is stuck, which the
+		 * watchdog ends. */
+		if (hand_over(fd) == 0)
+			closes_wait();
 		return;
 	}
 	/* The last reference to an inet socket lingering with unsent data waits in
@@ -567,32 +662,33 @@ static void on_wake(int sig)
 
 /* Whether say_killed is saying it: the supervisor's exit waits for it (a second
  * at most), or the tree's end could cut it off. */
-static atomic_bool saying;
+static atomic_int saying;
 
 /* Writes message to stderr, from a thread of its own: stderr may be a terminal
  * the command stopped (tcflow), and the watchdog must not wait on it. */
 static void *say_it(void *message)
 {
 	dprintf(2, "%s", (const char *)message);
-	atomic_store(&saying, false);
+	atomic_fetch_sub(&saying, 1);
 	return NULL;
 }
 
+/* Says message without waiting on stderr (say_it); let_it_be_said waits. */
 static void say(const char *message)
 {
 	pthread_t t;
 
-	atomic_store(&saying, true);
+	atomic_fetch_add(&saying, 1);
 	if (pthread_create(&t, NULL, say_it, (void *)message) == 0)
 		pthread_detach(t);
 	else
-		atomic_store(&saying, false);
+		atomic_fetch_sub(&saying, 1);
 }
 
 /* Lets say_it finish, for a second at most. */
 static void let_it_be_said(void)
 {
-	for (int i = 0; i < 100 && atomic_load(&saying); i++)
+	for (int i = 0; i < 100 && atomic_load(&saying) > 0; i++)
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
 }
 
@@ -644,9 +740,9 @@ static void *watchdog(void *unused)
 		long long since, closed = closing ? atomic_load(closing) : 0;
 
 		nanosleep(&tick, NULL);
-		/* Processes still there a while after the kill: not ours to wait for. */
+		/* Processes the kill did not end a while after: not ours to wait for. */
 		if (killed && now_ns() - killed >= BS_STALL_SECONDS * 1000000000LL) {
-			if (kill_tree())
+			if (survivors())
 				give_up();
 			killed = 0;
 		}
@@ -669,7 +765,7 @@ static void *watchdog(void *unused)
 			    "the command (for its memory or a file it serves): its processes are "
 			    "killed\n");
 		said = since;
-		if (kill_tree() && !killed)
+		if (kill_tree(!killed) && !killed)
 			killed = now_ns();
 	}
 	return NULL;

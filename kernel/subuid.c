@@ -7,13 +7,10 @@
  * room for both).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "kernel/loader.h"
@@ -50,37 +47,9 @@ static bool add_range(struct bs_kowners *o, const struct bs_kowned *r, __u32 nth
 	return true;
 }
 
-/* Opens file for reading if it is a regular file (never waits on a FIFO);
- * NULL with errno set otherwise. */
-static FILE *open_regular(const char *file)
-{
-	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		return NULL;
-	}
-	f = fdopen(fd, "r");
-	if (!f)
-		close(fd);
-	return f;
-}
-
 int bs_kowners_read(const char *file, bool missing_ok, struct bs_kowners *o)
 {
-	FILE *f = open_regular(file);
+	FILE *f = bs_open_regular(file);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;

@@ -600,35 +600,37 @@ static void load_root(struct loader *L, const config_setting_t *root)
 		load_rules(L, s);
 }
 
-/* Opens file for reading, refusing what is not a regular file without blocking on
- * it (a FIFO nobody writes would hang the program the shim is in); NULL with a
- * problem reported. */
-static FILE *open_policy(struct loader *L)
+FILE *bs_open_regular(const char *path)
 {
 	struct stat st;
-	int fd = open(L->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC), flags;
-	FILE *f;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), flags, err;
+	FILE *f = NULL;
 
-	if (fd < 0) {
-		problem(L, 0, "cannot open: %s", strerror(errno));
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (fstat(fd, &st) < 0)
-			problem(L, 0, "cannot read: %s", strerror(errno));
-		else if (S_ISDIR(st.st_mode))
-			problem(L, 0, "cannot read: %s", strerror(EISDIR));
-		else
-			problem(L, 0, "not a regular file");
-		bs_sys_close(fd);
-		return NULL;
-	}
-	flags = fcntl(fd, F_GETFL);
-	f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "r");
-	if (!f) {
-		problem(L, 0, "cannot open: %s", strerror(errno));
-		bs_sys_close(fd);
-	}
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	else if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+		 !(f = fdopen(fd, "r")))
+		err = errno;
+	else
+		return f;
+	bs_sys_close(fd);
+	errno = err;
+	return NULL;
+}
+
+/* Opens the policy file (bs_open_regular); NULL with a problem reported. */
+static FILE *open_policy(struct loader *L)
+{
+	FILE *f = bs_open_regular(L->file);
+
+	if (!f && errno == EINVAL)
+		problem(L, 0, "not a regular file");
+	else if (!f)
+		problem(L, 0, "cannot %s: %s", errno == EISDIR ? "read" : "open", strerror(errno));
 	return f;
 }
 

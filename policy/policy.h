@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -140,6 +141,10 @@ struct bs_outcome {
 /* load.c */
 /* Loads and validates FILE; returns 0 and *out, or -errno with every problem in err. */
 int bs_policy_load(const char *file, struct bs_policy **out, char *err, size_t errlen);
+/* Opens path for reading if it is a regular file, never waiting on it (a FIFO
+ * nobody writes); NULL otherwise, errno EISDIR for a directory and EINVAL for
+ * another kind. */
+FILE *bs_open_regular(const char *path);
 /* Frees a policy from any bs_policy_* constructor; NULL is fine. */
 void bs_policy_free(struct bs_policy *p);
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy/buf.h"
 #include "policy/sys.h"
 #include "shim/common/env.h"
 #include "shim/common/escape.h"
@@ -53,44 +54,8 @@ static struct sink file_sink = {.fd = -1}, syslog_sink = {.fd = -1}, stderr_sink
 /* The inherited stderr descriptor was closed by the program: said once, on fd 2. */
 static atomic_int stderr_lost;
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-/* Appends the n bytes at s, cut to what fits (the buffer always ends in '\0'). */
-static void put_mem(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + 1 >= b->cap)
-		return;
-	if (n > b->cap - b->len - 1)
-		n = b->cap - b->len - 1;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* The record's words are appended as they are, numbers in decimal by hand: stdio's
- * formatting was most of what a record cost (docs/cost.md). */
-static void put(struct buf *b, const char *s)
-{
-	put_mem(b, s, strlen(s));
-}
-
-/* Appends v in decimal, zero-padded to width digits. */
-static void put_num(struct buf *b, unsigned long long v, int width)
-{
-	char d[24];
-	int n = 0;
-
-	do
-		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
-	while ((v /= 10) || n < width);
-	put_mem(b, d + sizeof(d) - n, (size_t)n);
-}
-
 /* Room for one field at the end of b: what is left, at most BS_FIELD_MAX + 1. */
-static size_t field_room(const struct buf *b)
+static size_t field_room(const struct bs_buf *b)
 {
 	size_t left = b->cap - b->len;
 
@@ -98,7 +63,7 @@ static size_t field_room(const struct buf *b)
 }
 
 /* Appends s as a JSON string, cut to BS_FIELD_MAX bytes. */
-static void put_json_string(struct buf *b, const char *s)
+static void put_json_string(struct bs_buf *b, const char *s)
 {
 	if (b->len < b->cap)
 		b->len += bs_json_string(b->p + b->len, field_room(b), s);
@@ -106,14 +71,14 @@ static void put_json_string(struct buf *b, const char *s)
 
 /* Appends s escaped for a text record (one line whatever s holds), cut to
  * BS_FIELD_MAX bytes. */
-static void put_text(struct buf *b, const char *s)
+static void put_text(struct bs_buf *b, const char *s)
 {
 	if (b->len < b->cap)
 		b->len += bs_text_escape(b->p + b->len, field_room(b), s);
 }
 
 /* Appends the RFC 3339 UTC time with milliseconds, without tz or locale. */
-static void put_time(struct buf *b)
+static void put_time(struct bs_buf *b)
 {
 	struct timespec ts;
 	long long days, secs, z, era, doe, yoe, doy, mp, y, m, d;
@@ -131,20 +96,20 @@ static void put_time(struct buf *b)
 	d = doy - (153 * mp + 2) / 5 + 1;
 	m = mp < 10 ? mp + 3 : mp - 9;
 	y = yoe + era * 400 + (m <= 2);
-	put_num(b, (unsigned long long)y, 4);
-	put(b, "-");
-	put_num(b, (unsigned long long)m, 2);
-	put(b, "-");
-	put_num(b, (unsigned long long)d, 2);
-	put(b, "T");
-	put_num(b, (unsigned long long)(secs / 3600), 2);
-	put(b, ":");
-	put_num(b, (unsigned long long)(secs / 60 % 60), 2);
-	put(b, ":");
-	put_num(b, (unsigned long long)(secs % 60), 2);
-	put(b, ".");
-	put_num(b, (unsigned long long)(ts.tv_nsec / 1000000), 3);
-	put(b, "Z");
+	bs_put_num(b, (unsigned long long)y, 4);
+	bs_put(b, "-");
+	bs_put_num(b, (unsigned long long)m, 2);
+	bs_put(b, "-");
+	bs_put_num(b, (unsigned long long)d, 2);
+	bs_put(b, "T");
+	bs_put_num(b, (unsigned long long)(secs / 3600), 2);
+	bs_put(b, ":");
+	bs_put_num(b, (unsigned long long)(secs / 60 % 60), 2);
+	bs_put(b, ":");
+	bs_put_num(b, (unsigned long long)(secs % 60), 2);
+	bs_put(b, ".");
+	bs_put_num(b, (unsigned long long)(ts.tv_nsec / 1000000), 3);
+	bs_put(b, "Z");
 }
 
 static const char *proto_name(unsigned proto)
@@ -154,7 +119,7 @@ static const char *proto_name(unsigned proto)
 
 /* Appends `rule "NAME" FILE:LINE` / `default` / `builtin`, escaped as one field
  * (what `explain` prints). */
-static void put_source_text(struct buf *b, const struct bs_record *r)
+static void put_source_text(struct bs_buf *b, const struct bs_record *r)
 {
 	char src[768];
 
@@ -170,72 +135,72 @@ static const char *missing_interface(const struct bs_record *r)
 	       rule->to.kind == BS_TO_IFACE ? rule->to.ifname : NULL;
 }
 
-static void format_text(struct buf *b, const struct bs_record *r)
+static void format_text(struct bs_buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
 
-	put(b, "bindshim[");
-	put_num(b, (unsigned long long)r->who->pid, 0);
-	put(b, "] ");
+	bs_put(b, "bindshim[");
+	bs_put_num(b, (unsigned long long)r->who->pid, 0);
+	bs_put(b, "] ");
 	put_text(b, r->who->program);
-	put(b, ": ");
-	put(b, r->event);
+	bs_put(b, ": ");
+	bs_put(b, r->event);
 	if (r->message) {
-		put(b, " ");
+		bs_put(b, " ");
 		put_text(b, r->message);
-		put(b, "\n");
+		bs_put(b, "\n");
 		return;
 	}
 	if (r->action) {
-		put(b, " ");
-		put(b, r->action);
+		bs_put(b, " ");
+		bs_put(b, r->action);
 	}
-	put(b, " ");
-	put(b, proto_name(r->proto));
-	put(b, " ");
-	put(b, bs_endpoint_format(r->from, ep, sizeof(ep)));
+	bs_put(b, " ");
+	bs_put(b, proto_name(r->proto));
+	bs_put(b, " ");
+	bs_put(b, bs_endpoint_format(r->from, ep, sizeof(ep)));
 	if (r->to) {
-		put(b, " -> ");
-		put(b, bs_endpoint_format(r->to, ep, sizeof(ep)));
+		bs_put(b, " -> ");
+		bs_put(b, bs_endpoint_format(r->to, ep, sizeof(ep)));
 	}
 	if (r->err) {
-		put(b, " ");
-		put(b, bs_errno_name(r->err));
+		bs_put(b, " ");
+		bs_put(b, bs_errno_name(r->err));
 	}
-	put(b, " (");
+	bs_put(b, " (");
 	put_source_text(b, r);
 	if (missing_interface(r)) {
-		put(b, ": interface ");
-		put(b, missing_interface(r));
-		put(b, " has no address of this family");
+		bs_put(b, ": interface ");
+		bs_put(b, missing_interface(r));
+		bs_put(b, " has no address of this family");
 	}
-	put(b, ")");
+	bs_put(b, ")");
 	if (strcmp(r->call, "bind")) {
-		put(b, " in ");
-		put(b, r->call);
-		put(b, "()");
+		bs_put(b, " in ");
+		bs_put(b, r->call);
+		bs_put(b, "()");
 	}
 	if (r->peer) {
-		put(b, " to ");
-		put(b, bs_endpoint_format(r->peer, ep, sizeof(ep)));
+		bs_put(b, " to ");
+		bs_put(b, bs_endpoint_format(r->peer, ep, sizeof(ep)));
 	}
 	if (r->via) {
-		put(b, " via ");
-		put(b, r->via);
+		bs_put(b, " via ");
+		bs_put(b, r->via);
 	}
-	put(b, "\n");
+	bs_put(b, "\n");
 }
 
 /* Appends ,"key":"value" with value escaped. */
-static void put_json_field(struct buf *b, const char *key, const char *value)
+static void put_json_field(struct bs_buf *b, const char *key, const char *value)
 {
-	put(b, ",\"");
-	put(b, key);
-	put(b, "\":");
+	bs_put(b, ",\"");
+	bs_put(b, key);
+	bs_put(b, "\":");
 	put_json_string(b, value);
 }
 
-static void put_json_source(struct buf *b, const struct bs_record *r)
+static void put_json_source(struct bs_buf *b, const struct bs_record *r)
 {
 	char src[768];
 	const struct bs_rule *rule = r->d->rule;
@@ -244,26 +209,26 @@ static void put_json_source(struct buf *b, const struct bs_record *r)
 	if (r->policy->builtin)
 		put_json_field(b, "source", "builtin");
 	else if (rule) {
-		struct buf sb = {src, 0, sizeof(src)};
+		struct bs_buf sb = {src, 0, sizeof(src)};
 
-		put(&sb, r->policy->file);
-		put(&sb, ":");
-		put_num(&sb, rule->line, 0);
+		bs_put(&sb, r->policy->file);
+		bs_put(&sb, ":");
+		bs_put_num(&sb, rule->line, 0);
 		put_json_field(b, "source", src);
 	} else
 		put_json_field(b, "source", r->policy->file);
 }
 
-static void format_json(struct buf *b, const struct bs_record *r)
+static void format_json(struct bs_buf *b, const struct bs_record *r)
 {
 	char ep[BS_ENDPOINT_MAX];
 
-	put(b, "{\"time\":\"");
+	bs_put(b, "{\"time\":\"");
 	put_time(b);
-	put(b, "\",\"pid\":");
-	put_num(b, (unsigned long long)r->who->pid, 0);
-	put(b, ",\"uid\":");
-	put_num(b, r->who->uid, 0);
+	bs_put(b, "\",\"pid\":");
+	bs_put_num(b, (unsigned long long)r->who->pid, 0);
+	bs_put(b, ",\"uid\":");
+	bs_put_num(b, r->who->uid, 0);
 	if (r->who->user)
 		put_json_field(b, "user", r->who->user);
 	put_json_field(b, "program", r->who->program);
@@ -273,7 +238,7 @@ static void format_json(struct buf *b, const struct bs_record *r)
 		put_json_field(b, "message", r->message);
 		if (r->exe)
 			put_json_field(b, "exe", r->exe);
-		put(b, "}\n");
+		bs_put(b, "}\n");
 		return;
 	}
 	if (r->action)
@@ -291,7 +256,7 @@ static void format_json(struct buf *b, const struct bs_record *r)
 		put_json_field(b, "peer", bs_endpoint_format(r->peer, ep, sizeof(ep)));
 	if (r->via)
 		put_json_field(b, "via", r->via);
-	put(b, "}\n");
+	bs_put(b, "}\n");
 }
 
 /* How records are written to fd: plainly, with SIGPIPE held off (a pipe, a FIFO, a
@@ -555,7 +520,7 @@ static void emit(const struct bs_logger *lg, const struct bs_who *w, const char 
 void bs_log(const struct bs_logger *lg, const struct bs_record *r)
 {
 	char rec[BS_RECORD_MAX];
-	struct buf b = {rec, 0, sizeof(rec)};
+	struct bs_buf b = {rec, 0, sizeof(rec)};
 	int saved = errno;
 	int pri = r->message ? (strcmp(r->event, "warning") ? LOG_USER_ERR : LOG_USER_WARNING)
 		  : (!strcmp(r->event, "rewrite") || !strcmp(r->event, "deny") ||

@@ -22,6 +22,7 @@
 
 #include "kernel/loader.h"
 #include "shim/common/log.h"
+#include "shim/launcher/launcher.h"
 
 struct watch {
 	const struct bs_kopts *o;
@@ -206,25 +207,13 @@ static void report_over_rate(struct watch *w, bool final)
 	}
 }
 
-/* When process pid started (clock ticks after boot, /proc/PID/stat field 22); 0
- * if it is gone. */
+/* When process pid started (clock ticks after boot); 0 if it is gone. */
 static unsigned long long started(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	FILE *f;
+	unsigned long long t;
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	/* After the command's closing parenthesis: state (field 3) ... starttime (22). */
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-		   "%*d %*d %llu", &t) != 1)
-		t = 0;
-	fclose(f);
-	return t;
+	return bs_proc_stat(pid, &t, &state) >= 0 ? t : 0;
 }
 
 /* Whether the watch meta names is still running. */

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Exit status when bindshim itself fails in `run` (bindshim(1), EXIT STATUS). */
 #define BS_EXIT_RUN_FAIL 125
@@ -32,6 +33,14 @@ int bs_cmd_audit(int argc, char **argv);
  * reach (static, setuid/setgid, file capabilities, Go) and there is no supervisor;
  * under one, about lost privileges, and refuses a 32-bit program (returns -1). */
 int bs_warn_unreachable(const char *path, bool supervised);
+
+/* proc.c */
+/* The parent, start time (clock ticks after boot) and state of process pid, from
+ * /proc/PID/stat; -1 if it is gone. Plain syscalls, no allocation (the
+ * supervisor's watchdog calls it while its main thread may fork). */
+pid_t bs_proc_stat(pid_t pid, unsigned long long *start, char *state);
+/* Tells whether two paths are the same file. */
+bool bs_same_file(const char *a, const char *b);
 
 /* main.c */
 extern const char *bs_progname;

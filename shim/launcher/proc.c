@@ -303,8 +303,7 @@ bool bs_caller_capable(const struct bs_caller *t, int cap, int sock)
 	return found;
 }
 
-/* Tells whether two paths are the same file. */
-static bool same_file(const char *a, const char *b)
+bool bs_same_file(const char *a, const char *b)
 {
 	struct stat x, y;
 
@@ -339,7 +338,7 @@ bool bs_caller_same_userns(const struct bs_caller *t)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)t->tid);
-	return same_file(path, "/proc/self/ns/user");
+	return bs_same_file(path, "/proc/self/ns/user");
 }
 
 bool bs_caller_same_fs(const struct bs_caller *t)
@@ -353,7 +352,7 @@ bool bs_caller_same_fs(const struct bs_caller *t)
 	 * namespace: a root target that dropped some must not borrow ours. */
 	return t->fsuid == me->fsuid && t->fsgid == me->fsgid && !strcmp(t->groups, me->groups) &&
 	       t->capeff == me->capeff && bs_caller_same_userns(t) &&
-	       same_file(path, "/proc/self/ns/mnt") && same_file(a, "/");
+	       bs_same_file(path, "/proc/self/ns/mnt") && bs_same_file(a, "/");
 }
 
 int bs_caller_read(const struct bs_caller *t, unsigned long long addr, void *buf, size_t len)
@@ -367,4 +366,28 @@ int bs_caller_read(const struct bs_caller *t, unsigned long long addr, void *buf
 	n = process_vm_readv(t->tid, &local, 1, &remote, 1, 0);
 	bs_stall_end();
 	return n == (ssize_t)len ? 0 : -1;
+}
+
+pid_t bs_proc_stat(pid_t pid, unsigned long long *start, char *state)
+{
+	char path[64], st[1024], *p;
+	ssize_t n;
+	int fd, field = 4;
+
+	*start = 0;
+	*state = '?';
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	st[n > 0 ? n : 0] = '\0';
+	/* The fields after the command name's last ')': state (3), parent (4)... */
+	if (!(p = strrchr(st, ')')) || p[1] != ' ' || !p[2])
+		return -1;
+	*state = p[2];
+	for (char *f = p + 4; *f && field < 22; f++)
+		if (*f == ' ' && ++field == 22)
+			*start = strtoull(f + 1, NULL, 10);
+	return (pid_t)atoi(p + 4);
 }

@@ -210,32 +210,6 @@ void bs_stall_end(void)
 	atomic_store(&stall_since, 0);
 }
 
-/* The parent, start time and state of pid, from /proc/PID/stat (fields 4, 22 and
- * 3, after the command name's last ')'); the parent is -1 if it is gone. Plain syscalls,
- * no allocation: the main thread may fork meanwhile. */
-static pid_t parent_of(const char *pid, unsigned long long *start, char *state)
-{
-	char path[64], st[1024], *p;
-	ssize_t n;
-	int fd, field = 4;
-
-	*start = 0;
-	*state = '?';
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, st, sizeof(st) - 1);
-	close(fd);
-	st[n > 0 ? n : 0] = '\0';
-	if (!(p = strrchr(st, ')')) || p[1] != ' ' || !p[2])
-		return -1;
-	*state = p[2];
-	for (char *f = p + 4; *f && field < 22; f++)
-		if (*f == ' ' && ++field == 22)
-			*start = strtoull(f + 1, NULL, 10);
-	return (pid_t)atoi(p + 4);
-}
-
 /* FUSE file systems mounted before the command started (the user's own), by
  * connection (the minor of their anonymous device): never aborted. */
 static unsigned fuse_before[4096];
@@ -390,7 +364,6 @@ static void abort_open(int dir, const char *name, void *unused)
  * syscalls, no allocation (kill_tree's context). */
 static void abort_fuse_of(pid_t pid)
 {
-	struct stat theirs, ours;
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
@@ -400,8 +373,7 @@ static void abort_fuse_of(pid_t pid)
 	/* The mounts of its namespace, which a process stuck in its exit still has;
 	 * not of ours: those are everybody's, not the command's. */
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	if (stat(path, &theirs) == 0 && stat("/proc/self/ns/mnt", &ours) == 0 &&
-	    theirs.st_ino != ours.st_ino) {
+	if (!bs_same_file(path, "/proc/self/ns/mnt")) {
 		snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
 		each_line(path, abort_mounted);
 	}
@@ -426,7 +398,7 @@ static void note_proc(int dir, const char *name, void *ctx)
 	if (t->n >= 65536 || name[0] == '0')
 		return;
 	t->pids[t->n] = (pid_t)atoi(name);
-	t->parents[t->n] = parent_of(name, &t->starts[t->n], &state);
+	t->parents[t->n] = bs_proc_stat(t->pids[t->n], &t->starts[t->n], &state);
 	t->ours[t->n] = false;
 	t->n++;
 }
@@ -446,10 +418,10 @@ static size_t survivors(void)
 
 	for (size_t i = 0; i < nvictims; i++) {
 		unsigned long long start;
-		char name[16], state;
+		char state;
 
-		snprintf(name, sizeof(name), "%d", (int)victims[i].pid);
-		if (parent_of(name, &start, &state) > 0 && start == victims[i].start && state != 'Z')
+		if (bs_proc_stat(victims[i].pid, &start, &state) >= 0 && start == victims[i].start &&
+		    state != 'Z')
 			left++;
 	}
 	return left;
@@ -490,14 +462,13 @@ static int kill_tree(bool note)
 	 * whose parent died meanwhile is still one). */
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long start;
-		char name[16], state;
+		char state;
 		int pidfd;
 
 		if (!t->ours[i] || (pidfd = (int)syscall(SYS_pidfd_open, t->pids[i], 0)) < 0)
 			continue;
-		snprintf(name, sizeof(name), "%d", (int)t->pids[i]);
 		/* Its FUSE connections first: a process killed lets go of its files. */
-		if (parent_of(name, &start, &state) > 0 && start == t->starts[i]) {
+		if (bs_proc_stat(t->pids[i], &start, &state) >= 0 && start == t->starts[i]) {
 			abort_fuse_of(t->pids[i]);
 			killed += syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0;
 			if (note && nvictims < sizeof(victims) / sizeof(victims[0]))

@@ -181,9 +181,16 @@ static void command(const struct bs_enforce *e, int sock, const sigset_t *old, c
 	_exit(bs_exec_command(path, argv));
 }
 
-/* The watchdog (sup.h). */
-static _Atomic long long stall_since;	/* CLOCK_MONOTONIC ns a marked step began, or 0 */
-static atomic_bool stall_interruptible;	/* that step ends on a signal: kill nothing */
+/* The watchdog (sup.h). A marked step of the supervisor's main thread, or of the
+ * closer (below): when it began, and whether a signal ends it. Both live in a
+ * mapping the closer shares (stalls_map); until it is made, this process's own. */
+struct stall {
+	_Atomic long long since;	/* CLOCK_MONOTONIC ns the step began, or 0 */
+	atomic_bool interruptible;	/* it ends on a signal: kill nothing */
+};
+enum { BS_STALL_MAIN, BS_STALL_CLOSER, BS_STALLERS };
+static struct stall local_stalls[BS_STALLERS], *stalls = local_stalls;
+static struct stall *mine = &local_stalls[BS_STALL_MAIN];
 
 static long long now_ns(void)
 {
@@ -193,21 +200,39 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Marks the start of a step of this process's (interruptible: one a signal ends). */
+static void stall_begin(bool interruptible)
+{
+	atomic_store(&mine->interruptible, interruptible);
+	atomic_store(&mine->since, now_ns());
+}
+
 void bs_stall_begin(void)
 {
-	atomic_store(&stall_interruptible, false);
-	atomic_store(&stall_since, now_ns());
+	stall_begin(false);
 }
 
 void bs_stall_begin_interruptible(void)
 {
-	atomic_store(&stall_interruptible, true);
-	atomic_store(&stall_since, now_ns());
+	stall_begin(true);
 }
 
 void bs_stall_end(void)
 {
-	atomic_store(&stall_since, 0);
+	atomic_store(&mine->since, 0);
+}
+
+/* Maps the marks the closer shares, before the watchdog starts (which reads them)
+ * and after the command is forked (never the command's). */
+static void stalls_map(void)
+{
+	void *m = mmap(NULL, sizeof(local_stalls), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return;
+	stalls = m;
+	mine = &stalls[BS_STALL_MAIN];
 }
 
 /* FUSE file systems mounted before the command started (the user's own), by
@@ -492,7 +517,6 @@ static pthread_t main_thread;
  * supervisor's: not part of the tree, and never waited for. */
 static int closer = -1;			/* our end of its socket */
 static unsigned long closes_sent, closes_done;	/* handed over, and said done */
-static _Atomic long long *closing;	/* shared: when its current close began, or 0 */
 
 /* How long a bind's answer waits for the closer to say its copy is closed: as
  * before the closer, the command's own close is then the socket's last (an
@@ -511,6 +535,7 @@ static void closer_loop(int sock)
 		dup2(null, i);
 	dup2(sock, 3);
 	syscall(SYS_close_range, 4, ~0U, 0);
+	mine = &stalls[BS_STALL_CLOSER];
 	for (;;) {
 		int fd;
 
@@ -520,21 +545,12 @@ static void closer_loop(int sock)
 				continue;
 			_exit(0);	/* the supervisor is gone */
 		}
-		atomic_store(closing, now_ns());
+		bs_stall_begin();
 		close(fd);
-		atomic_store(closing, 0);
+		bs_stall_end();
 		if (write(3, "c", 1) < 0)
 			_exit(0);
 	}
-}
-
-/* Maps what the closer shares, before the watchdog starts (which reads it). */
-static void closing_map(void)
-{
-	void *m = mmap(NULL, sizeof(*closing), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		       -1, 0);
-
-	closing = m == MAP_FAILED ? NULL : m;
 }
 
 /* Starts the closer (again, if one is gone); 0 or -1. */
@@ -547,7 +563,8 @@ static int closer_start(void)
 		close(closer);
 	closer = -1;
 	closes_sent = closes_done = 0;
-	if (!closing || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	/* Without a mapping to share, its stalls would go unseen: none. */
+	if (stalls == local_stalls || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
 	/* No exit signal: nobody waits for it. */
 	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, NULL, NULL, 0);
@@ -708,7 +725,7 @@ static void *watchdog(void *unused)
 	(void)unused;
 	for (;;) {
 		struct timespec tick = {0, 250000000};
-		long long since, closed = closing ? atomic_load(closing) : 0;
+		long long since = 0;
 
 		nanosleep(&tick, NULL);
 		/* Processes the kill did not end a while after: not ours to wait for. */
@@ -717,18 +734,16 @@ static void *watchdog(void *unused)
 				give_up();
 			killed = 0;
 		}
-		since = atomic_load(&stall_since);
-		if (since && now_ns() - since >= BS_STALL_SECONDS * 1000000000LL) {
-			pthread_kill(main_thread, BS_WAKE_SIGNAL);
-			if (atomic_load(&stall_interruptible))
-				since = 0;
-		} else {
-			since = 0;
+		for (int i = 0; i < BS_STALLERS; i++) {
+			long long t = atomic_load(&stalls[i].since);
+
+			if (!t || now_ns() - t < BS_STALL_SECONDS * 1000000000LL)
+				continue;
+			if (i == BS_STALL_MAIN)
+				pthread_kill(main_thread, BS_WAKE_SIGNAL);
+			if (!atomic_load(&stalls[i].interruptible))
+				since = t;
 		}
-		/* A close in the closer that lasts (it was one before this tick too). */
-		if (!since && closed && closed == (closing ? atomic_load(closing) : 0) &&
-		    now_ns() - closed >= BS_STALL_SECONDS * 1000000000LL)
-			since = closed;
 		if (!since)
 			continue;
 		if (since != said)
@@ -783,7 +798,7 @@ static void supervise(struct bs_sup *s, pid_t pid, int sigfd)
 
 	/* Without the watchdog, a stall is only a hang (it fails closed): go on. */
 	main_thread = pthread_self();
-	closing_map();
+	stalls_map();
 	sigaction(BS_WAKE_SIGNAL, &(struct sigaction){.sa_handler = on_wake}, NULL);
 	if (pthread_create(&dog, NULL, watchdog, NULL) == 0)
 		pthread_detach(dog);

@@ -271,7 +271,6 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_ko
 	struct bs_kstate st = {.gen = 0, .flags = flags, .netns = netns,
 			       .rate = o->rate >= 0 ? (__u32)o->rate : BS_KRATE_DEFAULT};
 	struct bs_kmeta meta = {0};
-	__u32 zero = 0;
 	size_t owned;
 	int rc;
 
@@ -283,9 +282,8 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_ko
 	if ((rc = bs_kowners_write(&p, own, &owned)))
 		return rc;
 	st.owned = (__u32)owned;
-	if (bpf_map_update_elem(p.fd[BS_KM_META], &zero, &meta, BPF_ANY) ||
-	    bpf_map_update_elem(p.fd[BS_KM_STATE], &zero, &st, BPF_ANY))
-		return -errno;
+	if ((rc = bs_kmeta_write(&p, &meta)) || (rc = bs_kstate_write(&p, &st)))
+		return rc;
 	rc = bs_kwrite_gen(&p, 0, t, o->policy);
 	return rc;
 }
@@ -469,16 +467,12 @@ static int set_owners_and_rate(const struct bs_kpins *p, const struct bs_kowners
 {
 	struct bs_kstate st;
 	struct bs_kmeta meta;
-	__u32 zero = 0;
 	size_t owned;
 	int rc = bs_kowners_write(p, own, &owned);
 
-	if (!rc && subuid) {
-		if (bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta))
-			return -errno;
+	if (!rc && subuid && !(rc = bs_kmeta_read(p, &meta))) {
 		bs_kcopy(meta.subuid, sizeof(meta.subuid), subuid);
-		if (bpf_map_update_elem(p->fd[BS_KM_META], &zero, &meta, BPF_ANY))
-			return -errno;
+		rc = bs_kmeta_write(p, &meta);
 	}
 	if (!rc)
 		rc = bs_kstate_read(p, &st);
@@ -496,7 +490,6 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 	struct bs_ktables t;
 	struct bs_kowners own = {0};
 	struct bs_kmeta meta;
-	__u32 zero = 0;
 	int rc = 1;
 
 	libbpf_set_print(quiet_print);
@@ -507,7 +500,7 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 		return 1;
 	}
 	/* The file (and user names) read before the lock: nothing waits on them. */
-	if (bpf_map_lookup_elem(p.fd[BS_KM_META], &zero, &meta)) {
+	if (bs_kmeta_read(&p, &meta)) {
 		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o), strerror(errno));
 		goto out;
 	}
@@ -633,7 +626,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	struct bs_kpins p;
 	struct bs_kstate st;
 	struct bs_kmeta meta;
-	__u32 zero = 0, gen;
+	__u32 gen;
 	__u64 *v;
 	pid_t watcher;
 
@@ -647,7 +640,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		return 3;
 	}
 	if (ncpu < 1 || bs_kstate_read(&p, &st) ||
-	    bpf_map_lookup_elem(p.fd[BS_KM_META], &zero, &meta)) {
+	    bs_kmeta_read(&p, &meta)) {
 		bs_kpins_close(&p);
 		return 1;
 	}

@@ -53,6 +53,9 @@ void bs_kpins_close(struct bs_kpins *p);
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);
 int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st);
 int bs_kstate_write(const struct bs_kpins *p, const struct bs_kstate *st);
+/* The same, for the user-space-only meta map (policy files, cgroup, the watch). */
+int bs_kmeta_read(const struct bs_kpins *p, struct bs_kmeta *m);
+int bs_kmeta_write(const struct bs_kpins *p, const struct bs_kmeta *m);
 /* Waits for every running program to return; 0 or -errno. */
 int bs_ksync(const struct bs_kpins *p);
 /* Writes t into generation gen (not the active one); 0 or -errno. */

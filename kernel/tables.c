@@ -139,6 +139,20 @@ int bs_kstate_write(const struct bs_kpins *p, const struct bs_kstate *st)
 	return bpf_map_update_elem(p->fd[BS_KM_STATE], &zero, st, BPF_ANY) ? -errno : 0;
 }
 
+int bs_kmeta_read(const struct bs_kpins *p, struct bs_kmeta *m)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, m) ? -errno : 0;
+}
+
+int bs_kmeta_write(const struct bs_kpins *p, const struct bs_kmeta *m)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(p->fd[BS_KM_META], &zero, m, BPF_ANY) ? -errno : 0;
+}
+
 /* Waits until no program still runs with what it read before now. */
 int bs_ksync(const struct bs_kpins *p)
 {
@@ -152,7 +166,6 @@ int bs_kwrite_gen(const struct bs_kpins *p, __u32 gen, const struct bs_ktables *
 {
 	struct bs_kstate st;
 	struct bs_kmeta meta;
-	__u32 zero = 0;
 
 	for (size_t i = 0; i < t->nrules; i++) {
 		__u32 k = gen * BS_KMAX_RULES + (__u32)i;
@@ -167,11 +180,11 @@ int bs_kwrite_gen(const struct bs_kpins *p, __u32 gen, const struct bs_ktables *
 		if (bpf_map_update_elem(p->fd[BS_KM_PATS], &k, &t->pats[i], BPF_ANY))
 			return -errno;
 	}
-	if (bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta))
+	if (bs_kmeta_read(p, &meta))
 		return -errno;
 	bs_kcopy(meta.policy[gen], sizeof(meta.policy[gen]), policy);
 	meta.loaded[gen] = (__u64)time(NULL);
-	if (bpf_map_update_elem(p->fd[BS_KM_META], &zero, &meta, BPF_ANY))
+	if (bs_kmeta_write(p, &meta))
 		return -errno;
 	if (bs_kstate_read(p, &st))
 		return -errno;
@@ -214,7 +227,7 @@ int bs_kread_active(const struct bs_kpins *p, struct bs_ktables *t, char *policy
 {
 	struct bs_kstate st;
 	struct bs_kmeta meta;
-	__u32 zero = 0, gen;
+	__u32 gen;
 	size_t npats = 0;
 	int rc = bs_kstate_read(p, &st);
 
@@ -249,7 +262,7 @@ int bs_kread_active(const struct bs_kpins *p, struct bs_ktables *t, char *policy
 		bpf_map_lookup_elem(p->fd[BS_KM_PATS], &k, &t->pats[i]);
 		t->npats = i + 1;
 	}
-	if (policy && !bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta))
+	if (policy && !bs_kmeta_read(p, &meta))
 		bs_kcopy(policy, len, meta.policy[gen]);
 	return 0;
 }

@@ -88,10 +88,10 @@ void bs_kevent_log(const struct bs_logger *lg, const struct bs_kpins *p,
 	char comm[BS_KCOMM + 1];
 	struct bs_who who;
 	struct bs_record r;
-	__u32 zero = 0, key = (e->gen & 1) * BS_KMAX_RULES + (__u32)e->rule;
+	__u32 key = (e->gen & 1) * BS_KMAX_RULES + (__u32)e->rule;
 
 	memset(&meta, 0, sizeof(meta));
-	bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta);
+	bs_kmeta_read(p, &meta);
 	pol.file = meta.policy[e->gen & 1];
 	if (e->rule >= 0 && e->rule < BS_KMAX_RULES &&
 	    bpf_map_lookup_elem(p->fd[BS_KM_INFO], &key, &info) == 0) {
@@ -226,9 +226,8 @@ static bool watching(const struct bs_kmeta *meta)
 pid_t bs_kwatcher(const struct bs_kpins *p)
 {
 	struct bs_kmeta meta;
-	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(p->fd[BS_KM_META], &zero, &meta) || !watching(&meta))
+	if (bs_kmeta_read(p, &meta) || !watching(&meta))
 		return 0;
 	return (pid_t)meta.watcher;
 }
@@ -240,12 +239,12 @@ static int claim(struct watch *w, const char *pin, bool claim)
 {
 	struct bs_kpins lock;
 	struct bs_kmeta meta;
-	__u32 zero = 0, self = (__u32)getpid();
+	__u32 self = (__u32)getpid();
 	int rc = -1;
 
 	bs_kpins_init(&lock);
 	if (bs_kpins_lock(&lock, pin) ||
-	    bpf_map_lookup_elem(w->p.fd[BS_KM_META], &zero, &meta)) {
+	    bs_kmeta_read(&w->p, &meta)) {
 		if (claim)	/* giving back to a disabled kernel mode: nothing to say */
 			fprintf(stderr, "bindshim system watch: %s: %s\n", pin, strerror(errno));
 		goto out;
@@ -261,7 +260,7 @@ static int claim(struct watch *w, const char *pin, bool claim)
 	}
 	meta.watcher = claim ? self : 0;
 	meta.watcher_start = claim ? started((pid_t)self) : 0;
-	rc = bpf_map_update_elem(w->p.fd[BS_KM_META], &zero, &meta, BPF_ANY) ? -1 : 0;
+	rc = bs_kmeta_write(&w->p, &meta) ? -1 : 0;
 out:
 	bs_kpins_close(&lock);
 	return rc;
@@ -307,12 +306,11 @@ static void open_logger(struct watch *w)
 	struct bs_kstate st;
 	struct bs_policy *p = NULL;
 	char err[4096];
-	__u32 zero = 0;
 
 	memset(&w->lg, 0, sizeof(w->lg));
 	w->lg.to = BS_LOG_STDERR;
 	if (bs_kstate_read(&w->p, &st) == 0 &&
-	    bpf_map_lookup_elem(w->p.fd[BS_KM_META], &zero, &meta) == 0 &&
+	    bs_kmeta_read(&w->p, &meta) == 0 &&
 	    bs_policy_load(meta.policy[st.gen & 1], &p, err, sizeof(err)) == 0) {
 		w->lg.to = p->log.to;
 		w->lg.json = p->log.json;

@@ -293,7 +293,7 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
  * the summary `system watch` writes. */
 static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 call, __u32 deny)
 {
-	__u32 zero = 0, uid = q->uid, *owner;
+	__u32 zero = 0, uid = q->uid, *owner = 0;
 	int sub = 0;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
 	struct bs_kowner_key k = {32, {uid >> 24, uid >> 16, uid >> 8, uid}};
@@ -302,7 +302,9 @@ static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 cal
 
 	if (!st || !st->rate)
 		return 1;
-	owner = bpf_map_lookup_elem(&bs_owners, &k);
+	/* No trie walk where there are no ranges. */
+	if (st->owned)
+		owner = bpf_map_lookup_elem(&bs_owners, &k);
 	if (owner && *owner != uid) {
 		sub = 1;
 		uid = *owner;

@@ -291,3 +291,37 @@ Test(enforce, an_abstract_name_closed_is_free_again_at_once)
 	      "print(\"bad\", bad)'", BINDSHIM, (int)getpid());
 	cr_expect_str_eq(p.out, "bad 0\n", "%s", p.err);
 }
+
+/* The closer (the launcher's child beside the supervisor, which makes the last
+ * close of the command's AF_UNIX sockets) killed (the command cannot: Landlock
+ * keeps its signals inside its own tree; the out-of-memory killer can): the next
+ * close starts a new one. Before, every later copy stayed open in the supervisor,
+ * and each name the command closed stayed bound. */
+Test(enforce, a_killed_closer_is_started_again)
+{
+	const char *d = bs_tmpdir();
+	struct bs_proc p;
+
+	if (geteuid() != 0)
+		cr_skip("killing the closer (the launcher's child) needs root");
+	bs_sh(&p, 60, "%s run -l -- python3 -c 'import os, socket, sys, time\n"
+	      "name = \"\\0bs-closer-%d\"\n"
+	      "s = socket.socket(socket.AF_UNIX); s.bind(name); s.close()\n"
+	      "print(os.getppid(), flush=True)\n"
+	      "while not os.path.exists(sys.argv[1]): time.sleep(0.05)\n"
+	      "bad = 0\n"
+	      "for i in range(200):\n"
+	      "    s = socket.socket(socket.AF_UNIX)\n"
+	      "    try: s.bind(name)\n"
+	      "    except OSError: bad += 1\n"
+	      "    s.close()\n"
+	      "print(\"bad\", bad)' %s/go >%s/out & l=$!\n"
+	      "while [ ! -s %s/out ]; do sleep 0.05; done\n"
+	      "sup=$(cat %s/out); n=0\n"
+	      "for k in $(cat /proc/$l/task/$l/children); do\n"
+	      "  [ \"$k\" != \"$sup\" ] && kill -KILL $k && n=$((n + 1))\n"
+	      "done\n"
+	      "touch %s/go; wait $l; echo killed $n; tail -1 %s/out",
+	      BINDSHIM, (int)getpid(), d, d, d, d, d, d);
+	cr_expect_str_eq(p.out, "killed 1\nbad 0\n", "%s", p.err);
+}

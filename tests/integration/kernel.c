@@ -1734,3 +1734,30 @@ Test(kernel, a_relative_policy_path_is_the_same_file_for_watch)
 	bs_sh(&p, 10, "grep -c 'rewrite udp 0.0.0.0:27185 .*%s/policy.cfg' %s", K.dir, log);
 	cr_expect_eq(atoi(p.out), 1, "the record, in the policy's log, naming the policy file");
 }
+
+/* Files kept for later (a plain reload, watch, status) must fit meta whole: a
+ * policy or --subuid path that does not is refused up front, not cut (a cut one
+ * names another file, or none). Review: the -p path was cut without a word. */
+Test(kernel, paths_too_long_to_keep_are_refused)
+{
+	char pol[600], sub[600], shortpol[600];
+	struct bs_proc p;
+
+	bs_sh(&p, 10, "%s system status --pin /nonexistent", BINDSHIM);
+	if (strstr(p.err, "not built"))
+		cr_skip("bindshim was built without the kernel backend (clang, libbpf, bpftool)");
+	snprintf(pol, sizeof(pol), "%s/%0280d.cfg", bs_tmpdir(), 0);
+	snprintf(sub, sizeof(sub), "%s/%0280d", bs_tmpdir(), 1);
+	snprintf(shortpol, sizeof(shortpol), "%s/p.cfg", bs_tmpdir());
+	bs_write_file(pol, LOOPBACK_ONLY);
+	bs_write_file(shortpol, LOOPBACK_ONLY);
+	bs_write_file(sub, "");
+	/* (a cgroup that is not there: nothing is ever attached, whatever happens) */
+	bs_sh(&p, 10, "%s system enable -p %s --cgroup /nonexistent --pin %s/pin; echo $?; "
+	      "%s system reload -p %s --subuid %s --pin %s/pin; echo $?", BINDSHIM, pol, bs_tmpdir(),
+	      BINDSHIM, shortpol, sub, bs_tmpdir());
+	cr_expect(strstr(p.err, pol) && strstr(p.err, ": path too long (kept for later: 255 bytes "
+		  "at most)\n"), "%s", p.err);
+	cr_expect(strstr(p.err, sub), "the --subuid path: %s", p.err);
+	cr_expect_str_eq(p.out, "1\n1\n", "%s", p.err);
+}

@@ -297,12 +297,22 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 						  s->progs.bs_guard, s->progs.bs_post_bind4,
 						  s->progs.bs_post_bind6};
 	struct bpf_link *links[BS_KNLINKS] = {0};
+	struct bs_kpins lock;
 	char path[512];
 	int rc = -1, netns = -1;
 
 	if (mkdir(pin, 0700) < 0) {
 		fprintf(stderr, "bindshim system: %s: %s%s\n", pin, strerror(errno),
 			errno == EEXIST ? " (already enabled: use reload, or disable first)" : "");
+		return -1;
+	}
+	/* Locked while it fills: a disable that finds the first maps pinned waits
+	 * for the rest, and then removes them all (it removed those it found, and
+	 * this enable said "enabled" with its links gone). */
+	bs_kpins_init(&lock);
+	if (bs_kpins_lock(&lock, pin)) {
+		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin, strerror(errno));
+		rmdir(pin);
 		return -1;
 	}
 	/* The bind programs last: a socket they mark is then seen by every other
@@ -345,6 +355,7 @@ out:
 		close(netns);
 	if (rc)
 		unpin_all(pin);
+	bs_kpins_close(&lock);
 	return rc;
 }
 
@@ -448,18 +459,6 @@ static int open_said(const struct bs_kopts *o, struct bs_kpins *p, bool any_layo
 	return 0;
 }
 
-/* The same, and locks them. */
-static int open_locked(const struct bs_kopts *o, struct bs_kpins *p, bool any_layout)
-{
-	if (open_said(o, p, any_layout))
-		return -1;
-	if (bs_kpins_lock(p, pin_of(o))) {
-		bs_kpins_close(p);
-		return -1;
-	}
-	return 0;
-}
-
 /* Installs own, the --subuid file (if given) for the next reload, and rate (-1:
  * kept) after a reload. */
 static int set_owners_and_rate(const struct bs_kpins *p, const struct bs_kowners *own,
@@ -506,8 +505,12 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 	}
 	if (read_owners(o, meta.subuid, &own))
 		goto out;
-	if (bs_kpins_lock(&p, pin_of(o))) {
-		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin_of(o), strerror(errno));
+	if ((rc = bs_kpins_lock(&p, pin_of(o)))) {
+		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o),
+			rc == -ESTALE ? "disabled or enabled again while reload waited: nothing "
+					"reloaded (run it again)"
+				      : strerror(-rc));
+		rc = 1;
 		goto out;
 	}
 	if ((rc = bs_kinstall(&p, &t, o->policy)))
@@ -529,10 +532,16 @@ out:
 int bs_ksystem_disable(const struct bs_kopts *o)
 {
 	struct bs_kpins p;
-	int left;
+	int left, rc;
 
-	if (open_locked(o, &p, true))
+	if (open_said(o, &p, true))
 		return 1;
+	/* What is pinned once the lock is ours goes, whichever enable pinned it. */
+	if ((rc = bs_kpins_lock(&p, pin_of(o))) && rc != -ESTALE) {
+		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin_of(o), strerror(-rc));
+		bs_kpins_close(&p);
+		return 1;
+	}
 	left = unpin_all(pin_of(o));
 	bs_kpins_close(&p);
 	if (left) {

@@ -49,7 +49,8 @@ int bs_kpins_open_any(struct bs_kpins *p, const char *pin);
 /* What a failed bs_kpins_open means, for a message. */
 const char *bs_kpins_error(int rc);
 void bs_kpins_close(struct bs_kpins *p);
-/* Serializes writers (reload, the watch daemon's refresh, disable); 0 or -errno. */
+/* Serializes writers (enable while it pins, reload, the watch daemon's refresh,
+ * disable); 0 or -errno: -ESTALE if p's maps are no longer the pinned ones. */
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);
 int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st);
 int bs_kstate_write(const struct bs_kpins *p, const struct bs_kstate *st);

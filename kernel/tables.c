@@ -117,11 +117,38 @@ void bs_kpins_close(struct bs_kpins *p)
 	bs_kpins_init(p);
 }
 
+/* The id of the map behind fd, 0 if unknown. */
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
+
 int bs_kpins_lock(struct bs_kpins *p, const char *pin)
 {
+	char path[512];
+	int now;
+	__u32 id;
+
 	p->lock = open(pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->lock < 0 || flock(p->lock, LOCK_EX) < 0)
 		return -errno;
+	if (p->fd[BS_KM_STATE] < 0)
+		return 0;
+	/* Maps opened before the wait may be another enable's by now (disabled and
+	 * enabled again meanwhile): writing them would change nothing in force. */
+	snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[BS_KM_STATE]);
+	now = bpf_obj_get(path);
+	id = now < 0 ? 0 : map_id(now);
+	if (now >= 0)
+		close(now);
+	if (!id || id != map_id(p->fd[BS_KM_STATE])) {
+		errno = ESTALE;
+		return -ESTALE;
+	}
 	return 0;
 }
 

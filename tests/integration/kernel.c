@@ -1176,6 +1176,58 @@ Test(kernel, enable_twice_and_bad_reloads_change_nothing)
 	cr_expect(strstr(p.err, "give -p FILE"), "%s", p.err);
 }
 
+/* A disable that finds the first maps of an enable still pinning (each bpf() call
+ * of the enable slowed by strace) waits for it, then removes everything. Before,
+ * it removed what it found and the enable pinned the rest: the enable failed (its
+ * directory gone), or said "enabled" with its links removed. */
+Test(kernel, a_disable_during_an_enable_waits_for_it_and_removes_everything)
+{
+	struct bs_proc p;
+
+	kernel_up(LOOPBACK_ONLY);
+	bs_sh(&p, 30, "command -v strace");
+	if (p.status != 0)
+		cr_skip("needs strace, to slow the enable down");
+	bs_sh(&p, 30, "%s system disable --pin %s", BINDSHIM, K.pin);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	bs_sh(&p, 60, "strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=3000 "
+	      "%s system enable -p %s --cgroup %s --pin %s >/dev/null 2>%s/enable.err & e=$!\n"
+	      "while [ ! -e %s/map_state ] && kill -0 $e 2>/dev/null; do :; done\n"
+	      "%s system disable --pin %s >/dev/null; echo disable $?\n"
+	      "wait $e; echo enable $?; grep -v libbpf %s/enable.err | grep -v warning\n"
+	      "bpftool cgroup show %s | grep -c bs_; ls -A %s | grep -v debug",
+	      BINDSHIM, K.policy, K.cg, K.pin, K.dir, K.pin, BINDSHIM, K.pin, K.dir, K.cg, K.bpffs);
+	K.enabled = access(K.pin, F_OK) == 0;
+	cr_expect_str_eq(p.out, "disable 0\nenable 0\n0\n", "%s", p.err);
+}
+
+/* A reload that waited for the lock while kernel mode was disabled and enabled
+ * again (here: the pins moved away, bpffs takes no dot in a name, and a new enable) changes nothing and says so;
+ * before, it wrote the old maps and said "reloaded" while the new policy stayed. */
+Test(kernel, a_reload_that_waited_through_a_new_enable_says_it_reloaded_nothing)
+{
+	char deny[700];
+	struct bs_proc p;
+
+	kernel_up(LOOPBACK_ONLY);
+	snprintf(deny, sizeof(deny), "%s/deny.cfg", K.dir);
+	bs_write_file(deny, "version = 1;\nrules = ({ match = { port = 27105; }; action = \"deny\"; "
+		      "errno = \"EACCES\"; });\n");
+	bs_sh(&p, 60, "flock -o %s sh -c '%s system reload -p %s --pin %s >%s/reload.out 2>&1 & echo $! >%s/r\n"
+	      "sleep 0.5; mv %s %sold\n"
+	      "%s system enable -p %s --cgroup %s --pin %s >/dev/null 2>&1; echo enable $?'\n"
+	      "wait; while kill -0 $(cat %s/r) 2>/dev/null; do sleep 0.1; done; cat %s/reload.out\n"
+	      "%s system disable --pin %sold >/dev/null; echo old disabled $?",
+	      K.pin, BINDSHIM, deny, K.pin, K.dir, K.dir, K.pin, K.pin, BINDSHIM, K.policy, K.cg,
+	      K.pin, K.dir, K.dir, BINDSHIM, K.pin);
+	cr_expect(strstr(p.out, "enable 0\n"), "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "disabled or enabled again while reload waited: nothing reloaded"),
+		  "%s%s", p.out, p.err);
+	cr_expect(strstr(p.out, "old disabled 0\n"), "%s%s", p.out, p.err);
+	in_cgroup(&p, "k $S bind 0.0.0.0 27105");
+	cr_expect_str_eq(p.out, "bound 127.0.0.1 27105\n", "%s", p.err);
+}
+
 Test(kernel, exe_rules_never_match_and_enable_says_so)
 {
 	struct bs_proc p;

@@ -174,6 +174,26 @@ struct {
 	__type(value, __u32);
 } bs_owners SEC(".maps");
 
+/* Failed holds' records sent to the alerts ring, by user (a uid, or the owner of
+ * subordinate uids), and those over the user's share (BS_KALERT_SHARE waiting). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct bs_krate);
+} bs_alerted SEC(".maps");
+
+/* Written by `system watch` only: of each user's failed holds, the records read
+ * and the counts summed up. Its users are among `alerted`'s: never full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct bs_kreported);
+} bs_alertsaid SEC(".maps");
+
 /* User space only: how many of each uid's records over the rate `system watch`
  * has summed up already (pinned, so that a watch started again repeats nothing). */
 struct {
@@ -288,27 +308,54 @@ static __always_inline void bs_who(struct bs_kquery *q, int type)
 	q->proto = type == SOCK_STREAM ? 1 : 2;
 }
 
+/* The user whose counts uid's records count against: its owner where it is a
+ * subordinate uid (*sub set then), else itself. */
+static __always_inline __u32 bs_owner_of(const struct bs_kstate *st, __u32 uid, int *sub)
+{
+	struct bs_kowner_key k = {32, {uid >> 24, uid >> 16, uid >> 8, uid}};
+	__u32 *owner = 0;
+
+	/* No trie walk where there are no ranges. */
+	if (st->owned)
+		owner = bpf_map_lookup_elem(&bs_owners, &k);
+	if (owner && *owner != uid) {
+		*sub = 1;
+		return *owner;
+	}
+	return uid;
+}
+
+/* Counts a record of q not sent, in r (its user's), for `system watch`'s summing
+ * up: the latest process, call and command, and denials and subordinate uids'. */
+static __always_inline void bs_over(struct bs_krate *r, const struct bs_kquery *q, __u32 pid,
+				    __u32 call, __u32 deny, int sub)
+{
+	if (deny)
+		__sync_fetch_and_add(&r->denied, 1);
+	__sync_fetch_and_add(&r->over, 1);
+	r->pid = pid;
+	r->call = call;
+	__builtin_memcpy(r->comm, q->comm, sizeof(r->comm));
+	if (sub) {
+		__sync_fetch_and_add(&r->subs, 1);
+		r->sub = q->uid;
+	}
+}
+
 /* Whether q's uid may send one more record this second (the state's rate; a
  * subordinate uid's count as its owner's); if not, counts it against the uid, for
  * the summary `system watch` writes. */
 static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 call, __u32 deny)
 {
-	__u32 zero = 0, uid = q->uid, *owner = 0;
+	__u32 zero = 0, uid;
 	int sub = 0;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
-	struct bs_kowner_key k = {32, {uid >> 24, uid >> 16, uid >> 8, uid}};
 	__u64 now;
 	struct bs_krate *r;
 
 	if (!st || !st->rate)
 		return 1;
-	/* No trie walk where there are no ranges. */
-	if (st->owned)
-		owner = bpf_map_lookup_elem(&bs_owners, &k);
-	if (owner && *owner != uid) {
-		sub = 1;
-		uid = *owner;
-	}
+	uid = bs_owner_of(st, q->uid, &sub);
 	now = bpf_ktime_get_ns();
 	r = bpf_map_lookup_elem(&bs_rate, &uid);
 	if (!r) {
@@ -327,16 +374,39 @@ static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 cal
 		__sync_fetch_and_add(&r->sent, 1);
 		return 1;
 	}
-	if (deny)
-		__sync_fetch_and_add(&r->denied, 1);
-	__sync_fetch_and_add(&r->over, 1);
-	r->pid = pid;
-	r->call = call;
-	__builtin_memcpy(r->comm, q->comm, sizeof(r->comm));
-	if (sub) {
-		__sync_fetch_and_add(&r->subs, 1);
-		r->sub = q->uid;
+	bs_over(r, q, pid, call, deny, sub);
+	return 0;
+}
+
+/* Whether a failed hold of q's uid may go to the alerts ring: at most
+ * BS_KALERT_SHARE of its user's waiting there for `system watch` (sent by this
+ * program, read by watch); if not, counted for watch's summing up. *owner: the
+ * user, for the record. Where `alerted` is full, every one goes (as before). */
+static __noinline int bs_alert_ok(const struct bs_kquery *q, __u32 pid, __u32 call,
+				  __u32 *owner)
+{
+	__u32 zero = 0, uid = q->uid;
+	int sub = 0;
+	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+	struct bs_kreported *said;
+	struct bs_krate *a;
+
+	if (st)
+		uid = bs_owner_of(st, uid, &sub);
+	*owner = uid;
+	a = bpf_map_lookup_elem(&bs_alerted, &uid);
+	if (!a) {
+		struct bs_krate fresh = {.sent = 1};
+
+		bpf_map_update_elem(&bs_alerted, &uid, &fresh, BPF_NOEXIST);
+		return 1;
 	}
+	said = bpf_map_lookup_elem(&bs_alertsaid, &uid);
+	if (a->sent - (said ? said->read : 0) < BS_KALERT_SHARE) {
+		__sync_fetch_and_add(&a->sent, 1);
+		return 1;
+	}
+	bs_over(a, q, pid, call, 0, sub);
 	return 0;
 }
 
@@ -358,8 +428,13 @@ static __always_inline void bs_record_of(__u32 pid, __u8 call, const struct bs_k
 					 const struct bs_kout *o, __u64 cookie)
 {
 	int alert = o->action == BS_KEV_HOLD && o->err;
+	__u32 owner = q->uid;
 	struct bs_kevent *e;
 
+	if (alert && !bs_alert_ok(q, pid, call, &owner)) {
+		bs_count(BS_KC_ALERTS_OVER);
+		return;
+	}
 	if (!alert && !bs_rate_ok(q, pid, call, o->err && o->action != BS_KEV_HOLD)) {
 		bs_count(BS_KC_OVER_RATE);
 		/* what watch's place() would have remembered */
@@ -371,9 +446,17 @@ static __always_inline void bs_record_of(__u32 pid, __u8 call, const struct bs_k
 	e = alert ? bpf_ringbuf_reserve(&bs_alerts, sizeof(*e), 0)
 		  : bpf_ringbuf_reserve(&bs_events, sizeof(*e), 0);
 	if (!e) {
+		if (alert) {
+			/* not waiting in the ring: out of the user's share */
+			struct bs_krate *a = bpf_map_lookup_elem(&bs_alerted, &owner);
+
+			if (a)
+				__sync_fetch_and_add(&a->sent, (__u32)-1);
+		}
 		bs_count(alert ? BS_KC_ALERT_DROPS : BS_KC_DROPS);
 		return;
 	}
+	e->owner = owner;
 	e->cookie = cookie;
 	e->pid = pid;
 	e->uid = q->uid;

@@ -110,12 +110,21 @@ struct bs_kstate {
 	__u32 owned;			/* subordinate uid ranges in bs_owners */
 };
 
-/* What `system watch` has summed up of a uid's bs_krate (its `reported` map). */
+/* What `system watch` has summed up of a uid's bs_krate (its `reported` map, and
+ * `alertsaid` for failed holds, where read counts the records it read). */
 struct bs_kreported {
 	__u32 over;
 	__u32 denied;
 	__u32 subs;
+	__u32 read;
 };
+
+/* Failed holds' records of one user (a uid and its subordinate uids) that may
+ * wait in the alerts ring for `system watch` (sent - read, a bs_krate in
+ * `alerted` and a bs_kreported in `alertsaid`): the ring holds about 630, so one
+ * user's cannot push out another's while watch is stalled. Those over it are
+ * counted and summed up like records over the rate. */
+#define BS_KALERT_SHARE 64
 
 /* The record rate of a uid (LRU hash by uid): records sent in the second that
  * began at start, and those over the rate since the map entry was made (never
@@ -197,6 +206,7 @@ struct bs_kevent {
 	__s32 rule;			/* compiled rule index, -1: the default */
 	__s32 err;
 	struct bs_ksa from, to;
+	__u32 owner;			/* a failed hold's: the user whose share it is in */
 };
 
 /* What the program remembers of a socket (sk storage, which the kernel copies to
@@ -253,6 +263,7 @@ enum {
 	BS_KC_SYNS_DROPPED,		/* SYNs from elsewhere than lo to those, dropped */
 	BS_KC_TIES_REFUSED,		/* a device with a port known before listen(), refused */
 	BS_KC_OVER_RATE,		/* records over their uid's rate: counted, not sent */
+	BS_KC_ALERTS_OVER,		/* failed holds' records over their user's share */
 	BS_KC_N
 };
 

@@ -185,6 +185,7 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 		s->maps.bs_meta, s->maps.bs_counters, s->maps.bs_events, s->maps.bs_sk,
 		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner, s->maps.bs_alerts,
 		s->maps.bs_rate, s->maps.bs_reported, s->maps.bs_owners,
+		s->maps.bs_alerted, s->maps.bs_alertsaid,
 	};
 
 	return m[i];
@@ -629,7 +630,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"connections held to lo", "failed-hold records dropped",
 		"guarded now (hold failed)", "not guarded (table full)",
 		"SYNs to them dropped", "device + early port refused",
-		"records over the rate (summed)",
+		"records over the rate (summed)", "failed holds over a user's share",
 	};
 	int ncpu = libbpf_num_possible_cpus(), rc;
 	struct bs_kpins p;

@@ -138,18 +138,90 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* Writes a warning record for each uid with records over the rate not yet said:
- * how many, how many of them denials, the latest process, call and command of
- * them. What was said is kept
- * in the pinned `reported` map, so that a watch started again says nothing twice;
- * a rate entry made again after eviction starts at 0, below what was said: all
- * new. At most once a second (the map has up to 4,096 uids), unless final. */
+/* A failed hold's record: written, and out of its user's share (only watch writes
+ * `alertsaid`, and one watch at a time). */
+static int on_alert(void *ctx, void *data, size_t len)
+{
+	struct watch *w = ctx;
+	const struct bs_kevent *e = data;
+	struct bs_kreported said = {0, 0, 0, 0};
+
+	on_event(ctx, data, len);
+	if (len < sizeof(*e))
+		return 0;
+	bpf_map_lookup_elem(w->p.fd[BS_KM_ALERTSAID], &e->owner, &said);
+	said.read++;
+	bpf_map_update_elem(w->p.fd[BS_KM_ALERTSAID], &e->owner, &said, BPF_ANY);
+	return 0;
+}
+
+/* Writes a warning record for each user of the counts map (`rate` or `alerted`)
+ * with records not sent and not yet said: how many (what they are: "record",
+ * "failed-hold record"), how many of them denials or a subordinate uid's, the
+ * latest process, call and command of them, and why.
+ * What was said is kept in the pinned map said (`reported`, `alertsaid`), so that
+ * a watch started again says nothing twice; a rate entry made again after
+ * eviction starts at 0, below what was said: all new. */
+static void report_over(struct watch *w, int fd, int said, const char *what, const char *why)
+{
+	__u32 key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct bs_krate r;
+		struct bs_kreported before = {0, 0, 0, 0}, now_said;
+		char comm[BS_KCOMM + 1], msg[400], denials[48] = "", subs[80] = "";
+		struct bs_who who;
+		struct bs_record rec;
+		__u32 n, d, sn;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &r) || !r.over)
+			continue;
+		bpf_map_lookup_elem(said, &key, &before);
+		if (r.over < before.over || r.denied < before.denied || r.subs < before.subs)
+			before.over = before.denied = before.subs = 0;
+		if (r.over <= before.over)
+			continue;
+		now_said = (struct bs_kreported){r.over, r.denied, r.subs, before.read};
+		memcpy(comm, r.comm, BS_KCOMM);
+		comm[BS_KCOMM] = '\0';
+		who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
+		n = r.over - before.over;
+		d = r.denied - before.denied;
+		sn = r.subs - before.subs;
+		/* The program counts a denial just before the record it is, so a reading
+		 * between the two sees one denial too many: said later. */
+		if (d > n) {
+			d = n;
+			now_said.denied = before.denied + n;
+		}
+		if (d)
+			snprintf(denials, sizeof(denials), " (%u denied)", d);
+		/* Likewise for the count of those by subordinate uids. */
+		if (sn > n) {
+			sn = n;
+			now_said.subs = before.subs + n;
+		}
+		if (sn)
+			snprintf(subs, sizeof(subs), " and its subordinate uids (%u of them, "
+				 "latest uid %u)", sn, r.sub);
+		snprintf(msg, sizeof(msg), "%u more %s%s of uid %u%s not written%s: %s", n, what,
+			 n == 1 ? "" : "s", key, subs, denials, why);
+		rec = (struct bs_record){.who = &who, .call = call_name(r.call), .event = "warning",
+					 .message = msg, .via = "kernel"};
+		bs_log(&w->lg, &rec);
+		bpf_map_update_elem(said, &key, &now_said, BPF_ANY);
+	}
+}
+
+/* The summing up of records over the rate and of failed holds over a user's
+ * share, at most once a second (each map has up to 4,096 users), unless final. */
 static void report_over_rate(struct watch *w, bool final)
 {
 	struct bs_kstate st;
 	struct timespec now;
-	__u32 key, next, *prev = NULL;
-	int fd = w->p.fd[BS_KM_RATE], said = w->p.fd[BS_KM_REPORTED];
+	char why[200];
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!final && now.tv_sec - w->scanned.tv_sec < 1)
@@ -157,54 +229,12 @@ static void report_over_rate(struct watch *w, bool final)
 	w->scanned = now;
 	if (bs_kstate_read(&w->p, &st))
 		return;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct bs_krate r;
-		struct bs_kreported before = {0, 0, 0};
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &r) || !r.over)
-			continue;
-		if (bpf_map_lookup_elem(said, &key, &before) || r.over < before.over ||
-		    r.denied < before.denied || r.subs < before.subs)
-			before = (struct bs_kreported){0, 0, 0};
-		if (r.over > before.over) {
-			struct bs_kreported now_said = {r.over, r.denied, r.subs};
-			char comm[BS_KCOMM + 1], msg[300], denials[48] = "", subs[80] = "";
-			struct bs_who who;
-			struct bs_record rec;
-
-			memcpy(comm, r.comm, BS_KCOMM);
-			comm[BS_KCOMM] = '\0';
-			who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
-			__u32 n = r.over - before.over, d = r.denied - before.denied;
-			__u32 sn = r.subs - before.subs;
-
-			/* The program counts a denial just before the record it is, so a
-			 * reading between the two sees one denial too many: said later. */
-			if (d > n) {
-				d = n;
-				now_said.denied = before.denied + n;
-			}
-			if (d)
-				snprintf(denials, sizeof(denials), " (%u denied)", d);
-			/* Likewise for the count of those by subordinate uids. */
-			if (sn > n) {
-				sn = n;
-				now_said.subs = before.subs + n;
-			}
-			if (sn)
-				snprintf(subs, sizeof(subs), " and its subordinate uids (%u of them, "
-					 "latest uid %u)", sn, r.sub);
-			snprintf(msg, sizeof(msg), "%u more record%s of uid %u%s not written%s: over "
-				 "%u a second (kernel mode)", n, n == 1 ? "" : "s", key, subs, denials,
-				 st.rate);
-			rec = (struct bs_record){.who = &who, .call = call_name(r.call),
-						 .event = "warning", .message = msg, .via = "kernel"};
-			bs_log(&w->lg, &rec);
-			bpf_map_update_elem(said, &key, &now_said, BPF_ANY);
-		}
-	}
+	snprintf(why, sizeof(why), "over %u a second (kernel mode)", st.rate);
+	report_over(w, w->p.fd[BS_KM_RATE], w->p.fd[BS_KM_REPORTED], "record", why);
+	snprintf(why, sizeof(why), "over %u waiting to be read (kernel mode; bindshim audit "
+		 "lists the listeners)", BS_KALERT_SHARE);
+	report_over(w, w->p.fd[BS_KM_ALERTED], w->p.fd[BS_KM_ALERTSAID], "failed-hold record",
+		    why);
 }
 
 /* When process pid started (clock ticks after boot); 0 if it is gone. */
@@ -355,7 +385,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	open_logger(&w);
 	rb = ring_buffer__new(w.p.fd[BS_KM_EVENTS], on_event, &w, NULL);
 	/* Failed holds come through a ring of their own (see bs_record_of). */
-	if (rb && ring_buffer__add(rb, w.p.fd[BS_KM_ALERTS], on_event, &w)) {
+	if (rb && ring_buffer__add(rb, w.p.fd[BS_KM_ALERTS], on_alert, &w)) {
 		ring_buffer__free(rb);
 		rb = NULL;
 	}

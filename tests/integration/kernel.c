@@ -998,6 +998,55 @@ Test(kernel, one_uids_flood_of_records_pushes_out_no_other_uids)
 	cr_expect(strstr(status(), "records: no limit per uid"), "%s", status());
 }
 
+/* Makes argv[1] listeners tied to bs0 (each of their holds fails). */
+#define TIED_LISTENS "import socket, sys\n" \
+	"for i in range(int(sys.argv[1])):\n" \
+	"    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n" \
+	"    s.listen(); s.close()\n" \
+	"print(\"listened\", sys.argv[1])\n"
+
+/* One user's failed holds take no other user's place in their ring: each user may
+ * have 64 waiting for watch, the rest are counted and summed up. While watch is
+ * stopped, nobody makes 1,000 listeners whose holds fail, then uid 65533 one;
+ * once watch reads again, 65533's record is there, and nobody's written and
+ * summed up are 1,000. Before, nobody's filled the ring (about 630) and 65533's
+ * was dropped. */
+Test(kernel, one_users_failed_holds_push_out_no_other_users)
+{
+	struct bs_proc p, d;
+	pid_t w;
+	long written, summed;
+
+	nobody_up(LOOPBACK_ONLY);
+	w = watch_start("--log-format json");
+	kill(w, SIGSTOP);
+	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c '%s' 1000\n"
+		  "k setpriv --reuid=65533 --regid=65533 --clear-groups /usr/bin/python3 -c '%s' 1",
+		  TIED_LISTENS, TIED_LISTENS);
+	kill(w, SIGCONT);
+	bs_sh(&d, 30, "r=%s/records; n=-1; i=0; while { [ \"$(wc -c < $r)\" != \"$n\" ] || "
+	      "! grep -q 'not written' $r; } && [ $i -lt 50 ]; do n=$(wc -c < $r); "
+	      "i=$((i + 1)); sleep 0.3; done", K.dir);
+	bs_stop(w);
+	cr_expect_str_eq(p.out, "listened 1000\nlistened 1\n", "%s", p.err);
+	bs_sh(&d, 10, "python3 -c 'import json, sys, re\n"
+	      "held = {}; summed = 0\n"
+	      "for l in open(sys.argv[1]):\n"
+	      "    r = json.loads(l)\n"
+	      "    if r[\"event\"] == \"hold\": held[r[\"uid\"]] = held.get(r[\"uid\"], 0) + 1\n"
+	      "    m = re.match(r\"(\\d+) more failed-hold records? of uid 65534 not written\", "
+	      "r.get(\"message\", \"\"))\n"
+	      "    if m: summed += int(m.group(1))\n"
+	      "print(held.get(65533, 0), held.get(65534, 0), summed)' %s/records", K.dir);
+	cr_assert_eq(sscanf(d.out, "1 %ld %ld", &written, &summed), 2, "%s%s", d.out, d.err);
+	cr_expect_eq(written, 64, "nobody's written: %ld", written);
+	cr_expect_eq(written + summed, 1000, "written %ld, summed up %ld", written, summed);
+	cr_expect(strstr(status(), "failed-hold records dropped      0\n"), "%s", status());
+	bs_sh(&d, 10, "%s system status --pin %s | sed -n 's/^ *failed holds over a user.s share *//p'",
+	      BINDSHIM, K.pin);
+	cr_expect_eq(atol(d.out), summed, "status: %s", d.out);
+}
+
 Test(kernel, lsm_listen_program_where_the_kernel_allows_it)
 {
 	kernel_up(LOOPBACK_ONLY);

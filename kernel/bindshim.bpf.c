@@ -682,6 +682,33 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 	return 1;
 }
 
+/* Whether ctx's IPv6 address is link-local (fe80::/10): one with a scope id ties
+ * the socket to that interface, in bind() and connect() alike, before the kernel
+ * looks any further, and without passing bs_setsockopt. */
+static __always_inline int bs_link_local(struct bpf_sock_addr *ctx)
+{
+	return (bpf_ntohl(ctx->user_ip6[0]) & 0xffc00000) == 0xfe800000;
+}
+
+/* A stream socket whose port is known before listen() (flags: a one-port range,
+ * and for connect() a port-0 bind left for listen, which keeps its port after a
+ * connect that failed) gets no interface after it (see bs_setsockopt), by a
+ * scoped link-local address either: even a bind or connect that fails leaves the
+ * interface. (A bound socket's bind fails before the kernel looks at the scope.) */
+static __always_inline int bs_scoped_tie(struct bpf_sock_addr *ctx, __u32 flags)
+{
+	struct bs_ksk *m;
+
+	if (ctx->type != SOCK_STREAM || ctx->user_family != BS_KAF_INET6 || !bs_link_local(ctx) ||
+	    ctx->sk->bound_dev_if)
+		return 0;
+	m = bpf_sk_storage_get(&bs_sk, ctx->sk, 0, 0);
+	if (!m || !(m->flags & flags))
+		return 0;
+	bs_count(BS_KC_TIES_REFUSED);
+	return 1;
+}
+
 SEC("cgroup/bind4")
 int bs_bind4(struct bpf_sock_addr *ctx)
 {
@@ -691,7 +718,17 @@ int bs_bind4(struct bpf_sock_addr *ctx)
 SEC("cgroup/bind6")
 int bs_bind6(struct bpf_sock_addr *ctx)
 {
+	if (bs_scoped_tie(ctx, BS_KSK_RANGE))
+		return bs_fail(EPERM_);
 	return bs_bind(ctx, BS_KAF_INET6);
+}
+
+SEC("cgroup/connect6")
+int bs_connect6(struct bpf_sock_addr *ctx)
+{
+	if (bs_scoped_tie(ctx, BS_KSK_RANGE | BS_KSK_DEFERRED))
+		return bs_fail(EPERM_);
+	return 1;
 }
 
 /* listen(): a socket bound to port 0 whose bind the policy rewrites, or never

@@ -204,6 +204,7 @@ static struct bs_bpf *load_skel(__u32 flags)
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval, NULL) > 0;
 	bpf_program__set_autoload(s->progs.bs_listen, flags & BS_KF_LSM);
 	bpf_program__set_autoload(s->progs.bs_listened, flags & BS_KF_HOLD);
+	bpf_program__set_autoload(s->progs.bs_connect6, flags & BS_KF_HOLD);
 	bpf_program__set_autoload(s->progs.bs_guard, flags & BS_KF_GUARD);
 	if (bs_bpf__load(s)) {
 		bs_bpf__destroy(s);
@@ -296,7 +297,7 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 						  s->progs.bs_listen, s->progs.bs_setsockopt,
 						  s->progs.bs_sock_create, s->progs.bs_listened,
 						  s->progs.bs_guard, s->progs.bs_post_bind4,
-						  s->progs.bs_post_bind6};
+						  s->progs.bs_post_bind6, s->progs.bs_connect6};
 	struct bpf_link *links[BS_KNLINKS] = {0};
 	struct bs_kpins lock;
 	char path[512];
@@ -321,7 +322,7 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 	 * its connections held). */
 	for (int i = BS_KNLINKS - 1; i >= 0; i--) {
 		if ((i == BS_KLINK_LSM && !(flags & BS_KF_LSM)) ||
-		    (i == BS_KLINK_HOLD && !(flags & BS_KF_HOLD)) ||
+		    ((i == BS_KLINK_HOLD || i == BS_KLINK_CONNECT6) && !(flags & BS_KF_HOLD)) ||
 		    (i == BS_KLINK_GUARD && !(flags & BS_KF_GUARD)))
 			continue;
 		if (i == BS_KLINK_GUARD) {
@@ -575,6 +576,8 @@ static const char *attach_name(enum bpf_attach_type t)
 		return "cgroup/post_bind4";
 	case BPF_CGROUP_INET6_POST_BIND:
 		return "cgroup/post_bind6";
+	case BPF_CGROUP_INET6_CONNECT:
+		return "cgroup/connect6";
 	default:
 		return "?";
 	}
@@ -596,7 +599,8 @@ static int print_links(const char *pin, const char *cgroup)
 		if (fd < 0) {
 			printf("  %-26s not attached%s\n", link_names[i],
 			       i == BS_KLINK_LSM ? " (no BPF LSM: listen() is not refused)"
-			       : i == BS_KLINK_HOLD ? " (listeners are not held to lo)"
+			       : i == BS_KLINK_HOLD || i == BS_KLINK_CONNECT6
+				 ? " (listeners are not held to lo)"
 			       : i == BS_KLINK_GUARD ? " (listeners that cannot be held are not "
 						       "guarded)" : "");
 			continue;

@@ -16,10 +16,11 @@ enum {
 
 /* The links, pinned as PIN/link_NAME. */
 #define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt", "sock_create", "sock_ops", \
-		   "sk_lookup", "post_bind4", "post_bind6"}
-#define BS_KNLINKS 9
+		   "sk_lookup", "post_bind4", "post_bind6", "connect6"}
+#define BS_KNLINKS 10
 #define BS_KLINK_LSM 2			/* the links that may be missing */
 #define BS_KLINK_HOLD 5
+#define BS_KLINK_CONNECT6 9		/* with the hold: scoped link-local ties */
 #define BS_KLINK_GUARD 6		/* a network namespace's, not the cgroup's */
 
 struct bs_kpins {

@@ -753,6 +753,43 @@ Test(kernel, a_device_and_a_port_known_before_listen_are_refused_together)
 	cr_expect(strstr(status(), "device + early port refused      3\n"), "%s", status());
 }
 
+/* An IPv6 link-local connect() or bind() with a scope id ties a socket to that
+ * interface as SO_BINDTODEVICE does, but without the setsockopt the program
+ * refuses after a one-port range or a port-0 bind left for listen(): a failed
+ * connect, connect(AF_UNSPEC) and listen() made a listener tied to bs0 at a port
+ * known before listen() (the window above). Run as nobody, each is refused now
+ * with EPERM and the socket stays untied; without either they are left alone. */
+Test(kernel, a_link_local_connect_or_bind_after_a_port_range_is_refused)
+{
+	struct bs_proc p;
+
+	nobody_up(LOOPBACK_ONLY);
+	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import errno, socket, struct\n"
+		  "idx = socket.if_nametoindex(\"bs0\")\n"
+		  "for how, rng in ((\"connect\", \"range\"), (\"bind\", \"range\"), (\"connect\", \"bind0\"),\n"
+		  "                 (\"connect\", \"no range\"), (\"bind\", \"no range\")):\n"
+		  "    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)\n"
+		  "    if rng == \"range\":\n"
+		  "        s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 40231 << 16 | 40231))\n"
+		  "    if rng == \"bind0\":\n"
+		  "        s.bind((\"::\", 0))\n"
+		  "    s.setblocking(False)\n"
+		  "    try:\n"
+		  "        if how == \"connect\":\n            s.connect((\"fe80::1\", 9, 0, idx))\n"
+		  "        else:\n            s.bind((\"fe80::1\", 0, 0, idx))\n"
+		  "        r = \"ok\"\n"
+		  "    except OSError as e:\n        r = errno.errorcode[e.errno]\n"
+		  "    tied = s.getsockopt(socket.SOL_SOCKET, 62) == idx\n"
+		  "    print(how, rng, r if r == \"EPERM\" else \"fails\", \"tied\" if tied else \"untied\")\n'");
+	/* Unrefused, the connect fails with EINPROGRESS, or EADDRNOTAVAIL while
+	 * bs0's own link-local address is new; the bind with EADDRNOTAVAIL. */
+	cr_expect_str_eq(p.out, "connect range EPERM untied\nbind range EPERM untied\n"
+			 "connect bind0 EPERM untied\n"
+			 "connect no range fails tied\nbind no range fails tied\n",
+			 "%s", p.err);
+	cr_expect(strstr(status(), "device + early port refused      3\n"), "%s", status());
+}
+
 /* Red team round 6: root's process, given a listener nobody tied to an interface
  * (the guard counts it there), moved it to another device or none, away from the
  * guard's count, and the peer connected. Refused like a held listener's. */

@@ -1288,8 +1288,9 @@ Test(kernel, a_disable_during_an_enable_waits_for_it_and_removes_everything)
 }
 
 /* A reload that waited for the lock while kernel mode was disabled and enabled
- * again (here: the pins moved away, bpffs takes no dot in a name, and a new enable) changes nothing and says so;
- * before, it wrote the old maps and said "reloaded" while the new policy stayed. */
+ * again (here: the pins moved away, to a name without a dot, which bpffs refuses,
+ * and a new enable) changes nothing and says so; before, it wrote the old maps
+ * and said "reloaded" while the new policy stayed. */
 Test(kernel, a_reload_that_waited_through_a_new_enable_says_it_reloaded_nothing)
 {
 	char deny[700];
@@ -1300,12 +1301,15 @@ Test(kernel, a_reload_that_waited_through_a_new_enable_says_it_reloaded_nothing)
 	bs_write_file(deny, "version = 1;\nrules = ({ match = { port = 27105; }; action = \"deny\"; "
 		      "errno = \"EACCES\"; });\n");
 	bs_sh(&p, 60, "flock -o %s sh -c '%s system reload -p %s --pin %s >%s/reload.out 2>&1 & echo $! >%s/r\n"
-	      "sleep 0.5; mv %s %sold\n"
+	      /* until reload waits on the lock: the directory open */
+	      "i=0; while ! ls -l /proc/$(cat %s/r)/fd 2>/dev/null | grep -q \" -> %s$\" && "
+	      "[ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done\n"
+	      "mv %s %sold\n"
 	      "%s system enable -p %s --cgroup %s --pin %s >/dev/null 2>&1; echo enable $?'\n"
 	      "wait; while kill -0 $(cat %s/r) 2>/dev/null; do sleep 0.1; done; cat %s/reload.out\n"
 	      "%s system disable --pin %sold >/dev/null; echo old disabled $?",
-	      K.pin, BINDSHIM, deny, K.pin, K.dir, K.dir, K.pin, K.pin, BINDSHIM, K.policy, K.cg,
-	      K.pin, K.dir, K.dir, BINDSHIM, K.pin);
+	      K.pin, BINDSHIM, deny, K.pin, K.dir, K.dir, K.dir, K.pin, K.pin, K.pin, BINDSHIM,
+	      K.policy, K.cg, K.pin, K.dir, K.dir, BINDSHIM, K.pin);
 	cr_expect(strstr(p.out, "enable 0\n"), "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "disabled or enabled again while reload waited: nothing reloaded"),
 		  "%s%s", p.out, p.err);

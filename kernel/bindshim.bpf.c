@@ -175,21 +175,22 @@ struct {
 } bs_owners SEC(".maps");
 
 /* Failed holds' records sent to the alerts ring, by user (a uid, or the owner of
- * subordinate uids), and those over the user's share (BS_KALERT_SHARE waiting). */
+ * subordinate uids), and those over the user's share (BS_KALERT_SHARE waiting).
+ * An LRU: a new user always gets a share (an evicted one starts afresh). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct bs_krate);
 } bs_alerted SEC(".maps");
 
-/* Written by `system watch` only: of each user's failed holds, the records read
- * and the counts summed up. Its users are among `alerted`'s: never full. */
+/* Written by `system watch` only: of each user's `alerted` entry (epoch), the
+ * records read and the counts summed up. Watch writes only users `alerted` has,
+ * and removes those it no longer has when it is full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct bs_kreported);
 } bs_alertsaid SEC(".maps");
@@ -385,7 +386,7 @@ static __noinline int bs_rate_ok(const struct bs_kquery *q, __u32 pid, __u32 cal
 static __noinline int bs_alert_ok(const struct bs_kquery *q, __u32 pid, __u32 call,
 				  __u32 *owner)
 {
-	__u32 zero = 0, uid = q->uid;
+	__u32 zero = 0, uid = q->uid, read;
 	int sub = 0;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
 	struct bs_kreported *said;
@@ -396,13 +397,20 @@ static __noinline int bs_alert_ok(const struct bs_kquery *q, __u32 pid, __u32 ca
 	*owner = uid;
 	a = bpf_map_lookup_elem(&bs_alerted, &uid);
 	if (!a) {
-		struct bs_krate fresh = {.sent = 1};
+		/* Made empty and counted below like any other: two CPUs making it at
+		 * once count both (one sent of two made watch's read pass sent). */
+		struct bs_krate fresh = {.start = bpf_ktime_get_ns()};
 
 		bpf_map_update_elem(&bs_alerted, &uid, &fresh, BPF_NOEXIST);
-		return 1;
+		a = bpf_map_lookup_elem(&bs_alerted, &uid);
+		if (!a)
+			return 1;
 	}
 	said = bpf_map_lookup_elem(&bs_alertsaid, &uid);
-	if (a->sent - (said ? said->read : 0) < BS_KALERT_SHARE) {
+	read = said && said->epoch == a->start ? said->read : 0;
+	/* Signed: a record read twice (a watch killed between writing it and moving
+	 * on) gives a place more, never a user blocked for good. */
+	if ((__s32)(a->sent - read) < BS_KALERT_SHARE) {
 		__sync_fetch_and_add(&a->sent, 1);
 		return 1;
 	}

@@ -117,13 +117,15 @@ struct bs_kreported {
 	__u32 denied;
 	__u32 subs;
 	__u32 read;
+	__u64 epoch;			/* alertsaid: the `alerted` entry counted (its start) */
 };
 
 /* Failed holds' records of one user (a uid and its subordinate uids) that may
  * wait in the alerts ring for `system watch` (sent - read, a bs_krate in
- * `alerted` and a bs_kreported in `alertsaid`): the ring holds about 630, so one
- * user's cannot push out another's while watch is stalled. Those over it are
- * counted and summed up like records over the rate. */
+ * `alerted`, whose start tells one entry from another made after an eviction,
+ * and a bs_kreported in `alertsaid` for that entry): the ring holds about 630,
+ * so one user's cannot push out another's while watch is stalled. Those over it
+ * are counted and summed up like records over the rate. */
 #define BS_KALERT_SHARE 64
 
 /* The record rate of a uid (LRU hash by uid): records sent in the second that

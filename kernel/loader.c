@@ -156,12 +156,17 @@ out:
 }
 
 /* Removes everything under pin (ours), then pin; links go, and with them the
- * attachments. Returns how many entries could not be removed. */
+ * attachments. `state` first: from then on every command sees an enable undone
+ * (or half undone, if this one is interrupted), none an enabled one. Returns how
+ * many entries could not be removed. */
 static int unpin_all(const char *pin)
 {
 	char path[512];
 	int left = 0;
 
+	snprintf(path, sizeof(path), "%s/map_%s", pin, bs_kmap_name(BS_KM_STATE));
+	if (unlink(path) < 0 && errno != ENOENT)
+		left++;
 	for (int i = 0; i < BS_KNLINKS; i++) {
 		snprintf(path, sizeof(path), "%s/link_%s", pin, link_names[i]);
 		if (unlink(path) < 0 && errno != ENOENT)
@@ -341,7 +346,8 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 		if (bpf_link__pin(links[i], path))
 			goto pinfail;
 	}
-	for (int i = 0; i < BS_KM_N; i++) {
+	/* `state` last: its pin says the rest is there (bs_kpins_open). */
+	for (int i = BS_KM_N - 1; i >= 0; i--) {
 		snprintf(path, sizeof(path), "%s/map_%s", pin, bs_kmap_name(i));
 		if (bpf_obj_pin(bpf_map__fd(skel_map(s, i)), path))
 			goto pinfail;
@@ -443,13 +449,12 @@ out:
 	return rc;
 }
 
-/* Opens the pins of an enabled backend (any_layout: pinned by any version, for
- * disable); 0 or -1 after saying why. */
-static int open_said(const struct bs_kopts *o, struct bs_kpins *p, bool any_layout)
+/* Opens the pins of an enabled backend; 0 or -1 after saying why. */
+static int open_said(const struct bs_kopts *o, struct bs_kpins *p)
 {
-	int rc = any_layout ? bs_kpins_open_any(p, pin_of(o)) : bs_kpins_open(p, pin_of(o));
+	int rc = bs_kpins_open(p, pin_of(o));
 
-	if (rc == -EPROTO) {
+	if (rc == -EPROTO || rc == -EUCLEAN) {
 		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o), bs_kpins_error(rc));
 		return -1;
 	}
@@ -496,7 +501,7 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 	libbpf_set_print(quiet_print);
 	if (!paths_fit(o) || compile_file(o->policy, &t))
 		return 1;
-	if (open_said(o, &p, false)) {
+	if (open_said(o, &p)) {
 		bs_ktables_free(&t);
 		return 1;
 	}
@@ -509,8 +514,8 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 		goto out;
 	if ((rc = bs_kpins_lock(&p, pin_of(o)))) {
 		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o),
-			rc == -ESTALE ? "disabled or enabled again while reload waited: nothing "
-					"reloaded (run it again)"
+			rc == -ESTALE || rc == -ENOENT ? "disabled or enabled again while reload "
+							 "waited: nothing reloaded (run it again)"
 				      : strerror(-rc));
 		rc = 1;
 		goto out;
@@ -534,13 +539,26 @@ out:
 int bs_ksystem_disable(const struct bs_kopts *o)
 {
 	struct bs_kpins p;
+	struct statfs fs;
 	int left, rc;
 
-	if (open_said(o, &p, true))
+	/* By name, what is pinned once the lock is ours: an enable under way finishes
+	 * first; what an interrupted enable or disable left, or another version
+	 * pinned, goes too. */
+	bs_kpins_init(&p);
+	errno = 0;
+	if (statfs(pin_of(o), &fs) < 0 || fs.f_type != BPF_FS_MAGIC) {
+		fprintf(stderr, "bindshim system: kernel mode is not enabled (%s: %s)\n", pin_of(o),
+			errno ? strerror(errno) : "not on a bpf file system");
 		return 1;
-	/* What is pinned once the lock is ours goes, whichever enable pinned it. */
-	if ((rc = bs_kpins_lock(&p, pin_of(o))) && rc != -ESTALE) {
-		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin_of(o), strerror(-rc));
+	}
+	if ((rc = bs_kpins_lock(&p, pin_of(o)))) {
+		if (rc == -ENOENT)
+			fprintf(stderr, "bindshim system: kernel mode is not enabled (%s: %s)\n",
+				pin_of(o), strerror(-rc));
+		else
+			fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin_of(o),
+				strerror(-rc));
 		bs_kpins_close(&p);
 		return 1;
 	}
@@ -645,8 +663,9 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	pid_t watcher;
 
 	libbpf_set_print(quiet_print);
-	if ((rc = bs_kpins_open(&p, pin_of(o))) == -EPROTO) {
-		printf("kernel mode: enabled at %s, but %s\n", pin_of(o), bs_kpins_error(rc));
+	if ((rc = bs_kpins_open(&p, pin_of(o))) == -EPROTO || rc == -EUCLEAN) {
+		printf("kernel mode: %s at %s, but %s\n", rc == -EPROTO ? "enabled" : "pinned",
+		       pin_of(o), bs_kpins_error(rc));
 		return 1;
 	}
 	if (rc) {

@@ -43,16 +43,20 @@ static inline void bs_kcopy(char *d, size_t n, const char *s)
 const char *bs_kmap_name(int i);
 void bs_kpins_init(struct bs_kpins *p);
 /* Opens every pinned map under pin; returns 0 or -errno: -EPROTO for maps laid
- * out by another version (whose programs and maps this one would misread). */
+ * out by another version (whose programs and maps this one would misread),
+ * -EUCLEAN for a directory without `state` (an enable or disable under way or
+ * interrupted), -ENOENT where nothing is pinned. */
 int bs_kpins_open(struct bs_kpins *p, const char *pin);
-/* The same, whatever their layout (disable). */
-int bs_kpins_open_any(struct bs_kpins *p, const char *pin);
 /* What a failed bs_kpins_open means, for a message. */
 const char *bs_kpins_error(int rc);
 void bs_kpins_close(struct bs_kpins *p);
 /* Serializes writers (enable while it pins, reload, the watch daemon's refresh,
- * disable); 0 or -errno: -ESTALE if p's maps are no longer the pinned ones. */
+ * disable): locks the directory at pin, the one there once the lock is taken;
+ * 0 or -errno: -ESTALE if p's maps (if open) are no longer the pinned ones. */
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);
+/* Whether the `state` pinned at pin now is p's: 1, 0 if none is, -1 if another
+ * enable's (disabled and enabled again since p was opened). */
+int bs_kpins_current(const struct bs_kpins *p, const char *pin);
 int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st);
 int bs_kstate_write(const struct bs_kpins *p, const struct bs_kstate *st);
 /* The same, for the user-space-only meta map (policy files, cgroup, the watch). */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -63,11 +64,17 @@ static const struct {
 	[BS_KM_ALERTSAID] = {4, sizeof(struct bs_kreported)},
 };
 
-static int open_pins(struct bs_kpins *p, const char *pin, bool check)
+int bs_kpins_open(struct bs_kpins *p, const char *pin)
 {
 	char path[512];
+	struct stat st;
 
 	bs_kpins_init(p);
+	/* `state` is pinned last and removed first: a directory without it is an
+	 * enable or disable under way, or one that was interrupted. */
+	snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[BS_KM_STATE]);
+	if (access(path, F_OK) < 0 && errno == ENOENT && stat(pin, &st) == 0)
+		return -EUCLEAN;
 	for (int i = 0; i < BS_KM_N; i++) {
 		struct bpf_map_info info;
 		__u32 len = sizeof(info);
@@ -78,12 +85,11 @@ static int open_pins(struct bs_kpins *p, const char *pin, bool check)
 		memset(&info, 0, sizeof(info));
 		/* A map this version has and the state's version had not: another layout. */
 		if (p->fd[i] < 0 && errno == ENOENT && i != BS_KM_STATE && p->fd[BS_KM_STATE] >= 0)
-			err = check ? EPROTO : 0;
+			err = EPROTO;
 		else if (p->fd[i] < 0)
 			err = errno;
-		else if (check && (bpf_obj_get_info_by_fd(p->fd[i], &info, &len) ||
-				   info.key_size != layout[i].key ||
-				   info.value_size != layout[i].value))
+		else if (bpf_obj_get_info_by_fd(p->fd[i], &info, &len) ||
+			 info.key_size != layout[i].key || info.value_size != layout[i].value)
 			err = EPROTO;
 		if (err) {
 			bs_kpins_close(p);
@@ -93,21 +99,13 @@ static int open_pins(struct bs_kpins *p, const char *pin, bool check)
 	return 0;
 }
 
-int bs_kpins_open(struct bs_kpins *p, const char *pin)
-{
-	return open_pins(p, pin, true);
-}
-
-int bs_kpins_open_any(struct bs_kpins *p, const char *pin)
-{
-	return open_pins(p, pin, false);
-}
-
 const char *bs_kpins_error(int rc)
 {
 	return rc == -EPROTO ? "its maps were pinned by another version of bindshim: disable "
 			       "and enable kernel mode again"
-			     : strerror(-rc);
+	       : rc == -EUCLEAN ? "an enable or disable is under way there, or was interrupted "
+				  "(bindshim system disable removes what it left)"
+				: strerror(-rc);
 }
 
 void bs_kpins_close(struct bs_kpins *p)
@@ -132,27 +130,46 @@ static __u32 map_id(int fd)
 
 int bs_kpins_lock(struct bs_kpins *p, const char *pin)
 {
-	char path[512];
-	int now;
-	__u32 id;
 
-	p->lock = open(pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p->lock < 0 || flock(p->lock, LOCK_EX) < 0)
-		return -errno;
-	if (p->fd[BS_KM_STATE] < 0)
-		return 0;
+	/* The directory locked must still be the one there: one removed while we
+	 * waited (and perhaps made again, by an enable that locks the new one) locks
+	 * nothing anybody else takes. */
+	for (int tries = 0;; tries++) {
+		struct stat locked, there;
+
+		p->lock = open(pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->lock < 0 || flock(p->lock, LOCK_EX) < 0)
+			return -errno;
+		if (fstat(p->lock, &locked) == 0 && stat(pin, &there) == 0 &&
+		    locked.st_dev == there.st_dev && locked.st_ino == there.st_ino)
+			break;
+		close(p->lock);
+		p->lock = -1;
+		if (tries == 100)
+			return -ESTALE;
+	}
 	/* Maps opened before the wait may be another enable's by now (disabled and
 	 * enabled again meanwhile): writing them would change nothing in force. */
-	snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[BS_KM_STATE]);
-	now = bpf_obj_get(path);
-	id = now < 0 ? 0 : map_id(now);
-	if (now >= 0)
-		close(now);
-	if (!id || id != map_id(p->fd[BS_KM_STATE])) {
+	if (p->fd[BS_KM_STATE] >= 0 && bs_kpins_current(p, pin) != 1) {
 		errno = ESTALE;
 		return -ESTALE;
 	}
 	return 0;
+}
+
+int bs_kpins_current(const struct bs_kpins *p, const char *pin)
+{
+	char path[512];
+	int now;
+	__u32 id;
+
+	snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[BS_KM_STATE]);
+	now = bpf_obj_get(path);
+	if (now < 0)
+		return 0;
+	id = map_id(now);
+	close(now);
+	return id && id == map_id(p->fd[BS_KM_STATE]) ? 1 : -1;
 }
 
 int bs_kstate_read(const struct bs_kpins *p, struct bs_kstate *st)

@@ -138,20 +138,52 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* What watch has said of `alerted`'s entry a (user key): the entry's line of
+ * `alertsaid`, or a fresh one where that line counted an entry evicted since. */
+static struct bs_kreported said_of(int said, __u32 key, const struct bs_krate *a)
+{
+	struct bs_kreported s = {0, 0, 0, 0, 0};
+
+	if (bpf_map_lookup_elem(said, &key, &s) || s.epoch != a->start)
+		s = (struct bs_kreported){0, 0, 0, 0, a->start};
+	return s;
+}
+
+/* Writes s as what was said of user key; where `alertsaid` is full, first removes
+ * the users `alerted` no longer has (it has half as many entries at most). */
+static void say_of(int said, int counts, __u32 key, const struct bs_kreported *s)
+{
+	__u32 k, next, *prev = NULL;
+	struct bs_krate a;
+
+	if (bpf_map_update_elem(said, &key, s, BPF_ANY) == 0 || errno != E2BIG)
+		return;
+	while (bpf_map_get_next_key(said, prev, &next) == 0) {
+		k = next;
+		if (bpf_map_lookup_elem(counts, &k, &a) && bpf_map_delete_elem(said, &k) == 0)
+			continue;	/* the walk goes on from the start */
+		prev = &k;
+	}
+	bpf_map_update_elem(said, &key, s, BPF_ANY);
+}
+
 /* A failed hold's record: written, and out of its user's share (only watch writes
- * `alertsaid`, and one watch at a time). */
+ * `alertsaid`, and one watch at a time). A user `alerted` no longer has (evicted)
+ * starts afresh there: nothing to count. */
 static int on_alert(void *ctx, void *data, size_t len)
 {
 	struct watch *w = ctx;
 	const struct bs_kevent *e = data;
-	struct bs_kreported said = {0, 0, 0, 0};
+	int said = w->p.fd[BS_KM_ALERTSAID], counts = w->p.fd[BS_KM_ALERTED];
+	struct bs_kreported s;
+	struct bs_krate a;
 
 	on_event(ctx, data, len);
-	if (len < sizeof(*e))
+	if (len < sizeof(*e) || bpf_map_lookup_elem(counts, &e->owner, &a))
 		return 0;
-	bpf_map_lookup_elem(w->p.fd[BS_KM_ALERTSAID], &e->owner, &said);
-	said.read++;
-	bpf_map_update_elem(w->p.fd[BS_KM_ALERTSAID], &e->owner, &said, BPF_ANY);
+	s = said_of(said, e->owner, &a);
+	s.read++;
+	say_of(said, counts, e->owner, &s);
 	return 0;
 }
 
@@ -162,13 +194,14 @@ static int on_alert(void *ctx, void *data, size_t len)
  * What was said is kept in the pinned map said (`reported`, `alertsaid`), so that
  * a watch started again says nothing twice; a rate entry made again after
  * eviction starts at 0, below what was said: all new. */
-static void report_over(struct watch *w, int fd, int said, const char *what, const char *why)
+static void report_over(struct watch *w, int fd, int said, const char *what, const char *why,
+			bool alerts)
 {
 	__u32 key, next, *prev = NULL;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct bs_krate r;
-		struct bs_kreported before = {0, 0, 0, 0}, now_said;
+		struct bs_kreported before = {0, 0, 0, 0, 0}, now_said;
 		char comm[BS_KCOMM + 1], msg[400], denials[48] = "", subs[80] = "";
 		struct bs_who who;
 		struct bs_record rec;
@@ -178,12 +211,15 @@ static void report_over(struct watch *w, int fd, int said, const char *what, con
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &r) || !r.over)
 			continue;
-		bpf_map_lookup_elem(said, &key, &before);
+		if (alerts)
+			before = said_of(said, key, &r);
+		else
+			bpf_map_lookup_elem(said, &key, &before);
 		if (r.over < before.over || r.denied < before.denied || r.subs < before.subs)
 			before.over = before.denied = before.subs = 0;
 		if (r.over <= before.over)
 			continue;
-		now_said = (struct bs_kreported){r.over, r.denied, r.subs, before.read};
+		now_said = (struct bs_kreported){r.over, r.denied, r.subs, before.read, before.epoch};
 		memcpy(comm, r.comm, BS_KCOMM);
 		comm[BS_KCOMM] = '\0';
 		who = (struct bs_who){(pid_t)r.pid, comm, (uid_t)key, user_of((uid_t)key)};
@@ -211,7 +247,10 @@ static void report_over(struct watch *w, int fd, int said, const char *what, con
 		rec = (struct bs_record){.who = &who, .call = call_name(r.call), .event = "warning",
 					 .message = msg, .via = "kernel"};
 		bs_log(&w->lg, &rec);
-		bpf_map_update_elem(said, &key, &now_said, BPF_ANY);
+		if (alerts)
+			say_of(said, fd, key, &now_said);
+		else
+			bpf_map_update_elem(said, &key, &now_said, BPF_ANY);
 	}
 }
 
@@ -230,11 +269,11 @@ static void report_over_rate(struct watch *w, bool final)
 	if (bs_kstate_read(&w->p, &st))
 		return;
 	snprintf(why, sizeof(why), "over %u a second (kernel mode)", st.rate);
-	report_over(w, w->p.fd[BS_KM_RATE], w->p.fd[BS_KM_REPORTED], "record", why);
+	report_over(w, w->p.fd[BS_KM_RATE], w->p.fd[BS_KM_REPORTED], "record", why, false);
 	snprintf(why, sizeof(why), "over %u waiting to be read (kernel mode; bindshim audit "
 		 "lists the listeners)", BS_KALERT_SHARE);
 	report_over(w, w->p.fd[BS_KM_ALERTED], w->p.fd[BS_KM_ALERTSAID], "failed-hold record",
-		    why);
+		    why, true);
 }
 
 /* When process pid started (clock ticks after boot); 0 if it is gone. */
@@ -370,7 +409,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	const char *pin = o->pin ? o->pin : BS_KPIN_DIR;
 	int nl, rc = bs_kpins_open(&w.p, pin);
 
-	if (rc == -EPROTO) {
+	if (rc == -EPROTO || rc == -EUCLEAN) {
 		fprintf(stderr, "bindshim system watch: %s: %s\n", pin, bs_kpins_error(rc));
 		return 1;
 	}
@@ -404,7 +443,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	fprintf(stderr, "bindshim system watch: reading records from %s\n", pin);
 	while (!stop) {
 		struct pollfd fds[2] = {{ring_buffer__epoll_fd(rb), POLLIN, 0}, {nl, POLLIN, 0}};
-		char path[512];
+		int now;
 
 		if (poll(fds, nl >= 0 ? 2 : 1, BS_KWATCH_MS) < 0 && errno != EINTR)
 			break;
@@ -417,9 +456,13 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 				;
 			refresh(&w);
 		}
-		snprintf(path, sizeof(path), "%s/map_state", pin);
-		if (access(path, F_OK) < 0) {
-			fprintf(stderr, "bindshim system watch: kernel mode was disabled\n");
+		if ((now = bs_kpins_current(&w.p, pin)) != 1) {
+			/* Disabled, or disabled and enabled again while this watch was
+			 * stopped: it would read maps nothing writes any more (exit 1:
+			 * its unit starts it again, on the new ones). */
+			fprintf(stderr, "bindshim system watch: kernel mode was disabled%s\n",
+				now ? " and enabled again: run watch again" : "");
+			rc = now ? 1 : 0;
 			break;
 		}
 	}

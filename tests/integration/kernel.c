@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1084,6 +1085,110 @@ Test(kernel, one_users_failed_holds_push_out_no_other_users)
 	cr_expect_eq(atol(d.out), summed, "status: %s", d.out);
 }
 
+/* Failed holds as uids FIRST.. (argv[1]; root forks, each child setuid): argv[2]
+ * of them at once per uid, one on each CPU (released by one pipe), then argv[3]
+ * more each, one after another. */
+#define HOLDS_AS_UIDS "import os, socket, sys\n" \
+	"first, pairs, uids, more = (int(a) for a in sys.argv[1:5])\n" \
+	"def hold():\n" \
+	"    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\")\n" \
+	"    s.listen(); s.close()\n" \
+	"def as_uid(uid, cpu, r, n):\n" \
+	"    pid = os.fork()\n" \
+	"    if pid == 0:\n" \
+	"        if cpu is not None: os.sched_setaffinity(0, {cpu})\n" \
+	"        os.setgid(65534); os.setuid(uid)\n" \
+	"        if r is not None: os.read(r, 1)\n" \
+	"        for i in range(n): hold()\n" \
+	"        os._exit(0)\n" \
+	"    return pid\n" \
+	"for u in range(first, first + uids):\n" \
+	"    r, w = os.pipe()\n" \
+	"    kids = [as_uid(u, cpu % 2, r, 1) for cpu in range(pairs * 2)]\n" \
+	"    os.write(w, b\"x\" * len(kids))\n" \
+	"    for k in kids: os.waitpid(k, 0)\n" \
+	"    os.close(r); os.close(w)\n" \
+	"for u in range(first, first + uids):\n" \
+	"    os.waitpid(as_uid(u, None, None, more), 0)\n" \
+	"print(\"done\")\n"
+
+/* How many failed-hold records of uids from..to watch_start's records have, and how
+ * many it summed up as not written. */
+static void holds_of(long from, long to, long *written, long *summed)
+{
+	struct bs_proc d;
+
+	bs_sh(&d, 10, "python3 -c 'import json, sys, re\n"
+	      "w = s = 0\n"
+	      "for l in open(sys.argv[1]):\n"
+	      "    r = json.loads(l)\n"
+	      "    if not %ld <= r[\"uid\"] <= %ld: continue\n"
+	      "    if r[\"event\"] == \"hold\": w += 1\n"
+	      "    m = re.match(r\"(\\d+) more failed-hold records? \", r.get(\"message\", \"\"))\n"
+	      "    if m: s += int(m.group(1))\n"
+	      "print(w, s)' %s/records", from, to, K.dir);
+	*written = *summed = -1;
+	sscanf(d.out, "%ld %ld", written, summed);
+}
+
+/* Red team: a user's first two failed holds, made at once on two CPUs, both found
+ * no entry in `alerted` and went out, but only one insert counted: watch read two
+ * of one sent, the unsigned difference wrapped, and every later failed hold of
+ * that user was summed up, never written (203 uids of 300 on two CPUs). The entry
+ * is made empty and each counted now, and the difference is signed. */
+Test(kernel, two_first_failed_holds_at_once_block_no_later_ones)
+{
+	struct bs_proc p;
+	long written, summed;
+	pid_t w;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip("needs two CPUs: the race is two first failed holds at once");
+	nobody_up(LOOPBACK_ONLY);
+	w = watch_start("--log-format json");
+	in_cgroup(&p, "k /usr/bin/python3 -c '%s' 71000 1 40 3", HOLDS_AS_UIDS);
+	cr_expect_str_eq(p.out, "done\n", "%s", p.err);
+	bs_sh(&p, 30, "r=%s/records; n=-1; i=0; while [ \"$(wc -l < $r)\" != \"$n\" ] && [ $i -lt 30 ]; "
+	      "do n=$(wc -l < $r); i=$((i + 1)); sleep 0.5; done", K.dir);
+	bs_stop(w);
+	holds_of(71000, 71039, &written, &summed);
+	cr_expect_eq(written, 40 * 5, "written %ld, summed up %ld", written, summed);
+	cr_expect_eq(summed, 0, "summed up %ld", summed);
+}
+
+/* Red team: `alerted` was a plain hash of 4,096 users: once full, a new user's
+ * failed holds had no share (one could fill the ring again), and watch, which
+ * still counted what it read of them, filled `alertsaid`, after which a user in
+ * `alerted` was blocked for good and the summing up repeated every second. It is
+ * an LRU now, and watch counts only users `alerted` has, and makes room. After
+ * 4,200 users' failed holds, with watch stopped: one new user's 700 do not push
+ * out another's one. */
+Test(kernel, a_new_user_has_a_share_after_thousands_of_others)
+{
+	struct bs_proc p;
+	long written, summed;
+	pid_t w;
+
+	nobody_up(LOOPBACK_ONLY);
+	w = watch_start("--log-format json");
+	in_cgroup(&p, "k /usr/bin/python3 -c '%s' 80000 0 4200 1", HOLDS_AS_UIDS);
+	cr_expect_str_eq(p.out, "done\n", "%s", p.err);
+	usleep(1500000);
+	kill(w, SIGSTOP);
+	in_cgroup(&p, "k /usr/bin/python3 -c '%s' 90000 0 1 700; k /usr/bin/python3 -c '%s' 90001 0 1 1",
+		  HOLDS_AS_UIDS, HOLDS_AS_UIDS);
+	kill(w, SIGCONT);
+	bs_sh(&p, 30, "r=%s/records; n=-1; i=0; while { [ \"$(wc -l < $r)\" != \"$n\" ] || "
+	      "! grep -q \"uid 90000 not written\" $r; } && [ $i -lt 50 ]; do "
+	      "n=$(wc -l < $r); i=$((i + 1)); sleep 0.3; done", K.dir);
+	bs_stop(w);
+	holds_of(90001, 90001, &written, &summed);
+	cr_expect_eq(written, 1, "the second new user's failed hold written: %ld", written);
+	holds_of(90000, 90000, &written, &summed);
+	cr_expect_eq(written, 64, "written %ld", written);
+	cr_expect_eq(written + summed, 700, "written %ld, summed up %ld", written, summed);
+}
+
 Test(kernel, lsm_listen_program_where_the_kernel_allows_it)
 {
 	kernel_up(LOOPBACK_ONLY);
@@ -1285,6 +1390,127 @@ Test(kernel, a_disable_during_an_enable_waits_for_it_and_removes_everything)
 	      BINDSHIM, K.policy, K.cg, K.pin, K.dir, K.pin, BINDSHIM, K.pin, K.dir, K.cg, K.bpffs);
 	K.enabled = access(K.pin, F_OK) == 0;
 	cr_expect_str_eq(p.out, "disable 0\nenable 0\n0\n", "%s", p.err);
+}
+
+/* Runs `bindshim system CMD` ($PIN, $POL, $CG set) with each of its bpf() and
+ * unlink() calls slowed by strace, kills it once UNTIL (a shell test) holds, and
+ * then says what status, reload, disable and enable make of what it left. */
+static const char *killed_half_way(const char *cmd, const char *until)
+{
+	static struct bs_proc p;
+
+	bs_sh(&p, 90, "B=%s; PIN=%s; POL=%s; CG=%s; D=%s\n"
+	      "strace -f -o /dev/null -e trace=bpf,unlink,unlinkat "
+	      "-e inject=bpf,unlink,unlinkat:delay_exit=200000 $B system %s >/dev/null 2>&1 & s=$!\n"
+	      "i=0; until %s || [ $i -gt 1000 ]; do sleep 0.02; i=$((i + 1)); done\n"
+	      "pkill -KILL -P $s; kill -KILL $s; wait\n"
+	      "$B system status --pin $PIN >$D/status; echo status $?; head -1 $D/status\n"
+	      "$B system reload -p $POL --pin $PIN >/dev/null; echo reload $?\n"
+	      "$B system disable --pin $PIN >/dev/null; echo disable $?\n"
+	      "echo attached $(bpftool cgroup show $CG | grep -c bs_); ls -A %s | grep -v debug\n"
+	      "$B system enable -p $POL --cgroup $CG --pin $PIN >/dev/null; echo enable $?",
+	      BINDSHIM, K.pin, K.policy, K.cg, K.dir, cmd, until, K.bpffs);
+	return p.out;
+}
+
+/* Red team: an enable or a disable killed half way left pins that every command
+ * misread: links without `state` ("disabled", yet programs attached and the
+ * policy enforced; disable said "not enabled", enable "already enabled"), or
+ * maps without links (the same, nothing attached). `state` is pinned last and
+ * removed first now: a directory without it is said to be half done, reload
+ * refuses it, and disable removes it whole. */
+Test(kernel, an_enable_or_disable_killed_half_way_is_said_and_undone_by_disable)
+{
+	struct bs_proc p;
+	const char *out;
+	char expect[1200];
+
+	kernel_up(LOOPBACK_ONLY);
+	bs_sh(&p, 30, "command -v strace");
+	if (p.status != 0)
+		cr_skip("needs strace, to slow the enable and disable down");
+	snprintf(expect, sizeof(expect), "status 1\nkernel mode: pinned at %s, but an enable or "
+		 "disable is under way there, or was interrupted (bindshim system disable removes "
+		 "what it left)\nreload 1\ndisable 0\nattached 0\nenable 0\n", K.pin);
+	out = killed_half_way("disable --pin $PIN", "[ ! -e $PIN/map_state ]");
+	cr_expect_str_eq(out, expect, "disable killed:\n%s", out);
+	bs_sh(&p, 30, "%s system disable --pin %s", BINDSHIM, K.pin);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	out = killed_half_way("enable -p $POL --cgroup $CG --pin $PIN", "[ -e $PIN/link_bind4 ]");
+	cr_expect_str_eq(out, expect, "enable killed:\n%s", out);
+}
+
+/* Red team: a disable waiting for the lock of a directory that was removed and
+ * made again meanwhile (a disable and a new enable) locked the old one, which
+ * nobody else takes, and removed the new enable's pins while that enable was
+ * still pinning: it said "enabled" with links gone, and nothing could undo it.
+ * The directory locked must be the one there: here the pins move away while the
+ * test holds their lock (standing for the other disable), and a slowed enable
+ * pins anew; the waiting disable waits for it, then removes it whole. */
+Test(kernel, a_disable_that_waited_through_a_new_enable_removes_it_whole)
+{
+	struct bs_proc p;
+
+	kernel_up(LOOPBACK_ONLY);
+	bs_sh(&p, 30, "command -v strace");
+	if (p.status != 0)
+		cr_skip("needs strace, to slow the enable down");
+	bs_sh(&p, 90, "export B=%s PIN=%s POL=%s CG=%s D=%s\n"
+	      "flock -o $PIN sh -c '$B system disable --pin $PIN >$D/d.out 2>&1 & echo $! >$D/d\n"
+	      "i=0; while ! ls -l /proc/$(cat $D/d)/fd 2>/dev/null | grep -q \" -> $PIN$\" && "
+	      "[ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done\n"
+	      "mv $PIN ${PIN}old\n"
+	      "strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=3000 "
+	      "$B system enable -p $POL --cgroup $CG --pin $PIN >$D/e.out 2>&1 & echo $! >$D/e\n"
+	      "i=0; until ls $PIN 2>/dev/null | grep -q link_ || [ $i -gt 1000 ]; do "
+	      "sleep 0.01; i=$((i + 1)); done'\n"
+	      "while kill -0 $(cat $D/d) 2>/dev/null || kill -0 $(cat $D/e) 2>/dev/null; do "
+	      "sleep 0.1; done\n"
+	      "cut -d: -f1 $D/d.out; grep -v libbpf $D/e.out | grep -v warning | cut -d: -f1 | head -1\n"
+	      "echo pinned $(ls -A $PIN 2>/dev/null | wc -l)\n"
+	      "$B system disable --pin ${PIN}old >/dev/null; echo attached $(bpftool cgroup show $CG | grep -c bs_)",
+	      BINDSHIM, K.pin, K.policy, K.cg, K.dir);
+	K.enabled = false;
+	cr_expect_str_eq(p.out, "kernel mode disabled\nkernel mode enabled\npinned 0\nattached 0\n",
+			 "%s", p.err);
+}
+
+/* pid's exit status once it ends, ms at most; -1 (and stopped) if it does not. */
+static int exit_within(pid_t pid, int ms)
+{
+	int st;
+
+	for (int i = 0; i < ms / 20; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(20000);
+	}
+	bs_stop(pid);
+	return -1;
+}
+
+/* Red team: a watch stopped (SIGSTOP) through a disable and a new enable went on
+ * reading the old maps, which nothing writes: the new enable's records stayed in
+ * its ring, and status said no watch ran. It ends now (status 1, so that its
+ * unit starts it again). */
+Test(kernel, a_watch_that_slept_through_a_new_enable_ends)
+{
+	struct bs_proc p;
+	char log[700];
+	pid_t w;
+
+	kernel_up(LOOPBACK_ONLY);
+	w = watch_start("");
+	kill(w, SIGSTOP);
+	bs_sh(&p, 30, "%s system disable --pin %s && %s system enable -p %s --cgroup %s --pin %s",
+	      BINDSHIM, K.pin, BINDSHIM, K.policy, K.cg, K.pin);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	kill(w, SIGCONT);
+	cr_expect_eq(exit_within(w, 5000), 1, "the watch ended with status 1");
+	snprintf(log, sizeof(log), "%s/watch", K.dir);
+	bs_sh(&p, 10, "cat %s", log);
+	cr_expect(strstr(p.out, "kernel mode was disabled and enabled again: run watch again"),
+		  "%s", p.out);
 }
 
 /* A reload that waited for the lock while kernel mode was disabled and enabled

@@ -1367,6 +1367,18 @@ Test(kernel, enable_twice_and_bad_reloads_change_nothing)
 	cr_expect(strstr(p.err, "give -p FILE"), "%s", p.err);
 }
 
+/* kernel_up(LOOPBACK_ONLY) for a test that slows bindshim system down with strace
+ * (skips, before making anything, where there is none). */
+static void strace_up(void)
+{
+	struct bs_proc p;
+
+	bs_sh(&p, 30, "command -v strace");
+	if (p.status != 0)
+		cr_skip("needs strace, to slow bindshim system down");
+	kernel_up(LOOPBACK_ONLY);
+}
+
 /* A disable that finds the first maps of an enable still pinning (each bpf() call
  * of the enable slowed by strace) waits for it, then removes everything. Before,
  * it removed what it found and the enable pinned the rest: the enable failed (its
@@ -1375,10 +1387,7 @@ Test(kernel, a_disable_during_an_enable_waits_for_it_and_removes_everything)
 {
 	struct bs_proc p;
 
-	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "command -v strace");
-	if (p.status != 0)
-		cr_skip("needs strace, to slow the enable down");
+	strace_up();
 	bs_sh(&p, 30, "%s system disable --pin %s", BINDSHIM, K.pin);
 	cr_assert_eq(p.status, 0, "%s", p.err);
 	bs_sh(&p, 60, "strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=3000 "
@@ -1425,10 +1434,7 @@ Test(kernel, an_enable_or_disable_killed_half_way_is_said_and_undone_by_disable)
 	const char *out;
 	char expect[1200];
 
-	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "command -v strace");
-	if (p.status != 0)
-		cr_skip("needs strace, to slow the enable and disable down");
+	strace_up();
 	snprintf(expect, sizeof(expect), "status 1\nkernel mode: pinned at %s, but an enable or "
 		 "disable is under way there, or was interrupted (bindshim system disable removes "
 		 "what it left)\nreload 1\ndisable 0\nattached 0\nenable 0\n", K.pin);
@@ -1451,10 +1457,7 @@ Test(kernel, a_disable_that_waited_through_a_new_enable_removes_it_whole)
 {
 	struct bs_proc p;
 
-	kernel_up(LOOPBACK_ONLY);
-	bs_sh(&p, 30, "command -v strace");
-	if (p.status != 0)
-		cr_skip("needs strace, to slow the enable down");
+	strace_up();
 	bs_sh(&p, 90, "export B=%s PIN=%s POL=%s CG=%s D=%s\n"
 	      "flock -o $PIN sh -c '$B system disable --pin $PIN >$D/d.out 2>&1 & echo $! >$D/d\n"
 	      "i=0; while ! ls -l /proc/$(cat $D/d)/fd 2>/dev/null | grep -q \" -> $PIN$\" && "

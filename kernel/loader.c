@@ -309,8 +309,17 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 	int rc = -1, netns = -1;
 
 	if (mkdir(pin, 0700) < 0) {
-		fprintf(stderr, "bindshim system: %s: %s%s\n", pin, strerror(errno),
-			errno == EEXIST ? " (already enabled: use reload, or disable first)" : "");
+		int err = errno;
+		struct bs_kpins there;
+		bool half;
+
+		bs_kpins_init(&there);
+		half = err == EEXIST && bs_kpins_open(&there, pin) == -EUCLEAN;
+		bs_kpins_close(&there);
+		fprintf(stderr, "bindshim system: %s: %s (%s)\n", pin, strerror(err),
+			half ? bs_kpins_error(-EUCLEAN)
+			     : err == EEXIST ? "already enabled: use reload, or disable first"
+					     : "cannot make the pin directory");
 		return -1;
 	}
 	/* Locked while it fills: a disable that finds the first maps pinned waits

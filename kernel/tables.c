@@ -130,7 +130,6 @@ static __u32 map_id(int fd)
 
 int bs_kpins_lock(struct bs_kpins *p, const char *pin)
 {
-
 	/* The directory locked must still be the one there: one removed while we
 	 * waited (and perhaps made again, by an enable that locks the new one) locks
 	 * nothing anybody else takes. */

@@ -1415,6 +1415,8 @@ static const char *killed_half_way(const char *cmd, const char *until)
 	      "pkill -KILL -P $s; kill -KILL $s; wait\n"
 	      "$B system status --pin $PIN >$D/status; echo status $?; head -1 $D/status\n"
 	      "$B system reload -p $POL --pin $PIN >/dev/null; echo reload $?\n"
+	      "echo enable says $($B system enable -p $POL --cgroup $CG --pin $PIN 2>&1 | "
+	      "grep -c 'or was interrupted')\n"
 	      "$B system disable --pin $PIN >/dev/null; echo disable $?\n"
 	      "echo attached $(bpftool cgroup show $CG | grep -c bs_); ls -A %s | grep -v debug\n"
 	      "$B system enable -p $POL --cgroup $CG --pin $PIN >/dev/null; echo enable $?",
@@ -1437,7 +1439,7 @@ Test(kernel, an_enable_or_disable_killed_half_way_is_said_and_undone_by_disable)
 	strace_up();
 	snprintf(expect, sizeof(expect), "status 1\nkernel mode: pinned at %s, but an enable or "
 		 "disable is under way there, or was interrupted (bindshim system disable removes "
-		 "what it left)\nreload 1\ndisable 0\nattached 0\nenable 0\n", K.pin);
+		 "what it left)\nreload 1\nenable says 1\ndisable 0\nattached 0\nenable 0\n", K.pin);
 	out = killed_half_way("disable --pin $PIN", "[ ! -e $PIN/map_state ]");
 	cr_expect_str_eq(out, expect, "disable killed:\n%s", out);
 	bs_sh(&p, 30, "%s system disable --pin %s", BINDSHIM, K.pin);

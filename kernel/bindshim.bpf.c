@@ -592,6 +592,33 @@ static __always_inline struct bs_kstate *bs_active(struct bs_kenv *env)
 	return st;
 }
 
+/* Whether ctx's IPv6 address is link-local (fe80::/10): one with a scope id ties
+ * the socket to that interface, in bind() and connect() alike, before the kernel
+ * looks any further, and without passing bs_setsockopt. */
+static __always_inline int bs_link_local(struct bpf_sock_addr *ctx)
+{
+	return (bpf_ntohl(ctx->user_ip6[0]) & 0xffc00000) == 0xfe800000;
+}
+
+/* A stream socket whose port is known before listen() (flags: a one-port range,
+ * and for connect() a port-0 bind left for listen, which keeps its port after a
+ * connect that failed) gets no interface after it (see bs_setsockopt), by a
+ * scoped link-local address either: even a bind or connect that fails leaves the
+ * interface. (A bound socket's bind fails before the kernel looks at the scope.) */
+static __always_inline int bs_scoped_tie(struct bpf_sock_addr *ctx, __u32 flags)
+{
+	struct bs_ksk *m;
+
+	if (ctx->type != SOCK_STREAM || ctx->user_family != BS_KAF_INET6 || !bs_link_local(ctx) ||
+	    ctx->sk->bound_dev_if)
+		return 0;
+	m = bpf_sk_storage_get(&bs_sk, ctx->sk, 0, 0);
+	if (!m || !(m->flags & flags))
+		return 0;
+	bs_count(BS_KC_TIES_REFUSED);
+	return 1;
+}
+
 /* Both bind programs: judge ctx's address; 1 lets the (maybe rewritten) bind go on. */
 static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 {
@@ -604,6 +631,12 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 	__u64 cookie;
 
 	if (!st || (type != SOCK_STREAM && type != SOCK_DGRAM))
+		return 1;
+	/* A socket bound already: the kernel refuses this bind (EINVAL) after the
+	 * program, which must not overwrite what the first bind left (red team: a
+	 * refused second bind took "port-0 bind left for listen" off a socket,
+	 * which could then be tied to an interface with its port known). */
+	if (ctx->sk->src_port)
 		return 1;
 	from.family = family;
 	from.port = bpf_ntohs((__u16)ctx->user_port);
@@ -641,10 +674,13 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 			bs_judged(ctx->sk, &from, &q);
 		return 1;
 	}
-	/* Not for a stream socket tied to an interface: it would be tied with a port
-	 * known before listen() (see bs_setsockopt). */
+	/* Not for a stream socket tied to an interface, or tied by this very bind
+	 * (a link-local address with a scope id, which the kernel applies after the
+	 * program): it would be tied with a port known before listen() (see
+	 * bs_setsockopt). */
 	if (from.port == 0 && (st->flags & (BS_KF_LSM | BS_KF_HOLD)) &&
-	    !(type == SOCK_STREAM && ctx->sk->bound_dev_if)) {
+	    !(type == SOCK_STREAM &&
+	      (ctx->sk->bound_dev_if || (family == BS_KAF_INET6 && bs_link_local(ctx))))) {
 		/* A client's bind before connect, or a server's: listen() will tell. */
 		struct bs_ksk *m = bs_mark(ctx->sk, BS_KSK_DEFERRED, &from, &q);
 
@@ -687,33 +723,6 @@ static __always_inline int bs_bind(struct bpf_sock_addr *ctx, int family)
 		bs_judged(ctx->sk, &o.to, &q);
 	bs_count(BS_KC_REWRITES);
 	bs_record(BS_KCALL_BIND, &q, env.gen, &from, &o, cookie);
-	return 1;
-}
-
-/* Whether ctx's IPv6 address is link-local (fe80::/10): one with a scope id ties
- * the socket to that interface, in bind() and connect() alike, before the kernel
- * looks any further, and without passing bs_setsockopt. */
-static __always_inline int bs_link_local(struct bpf_sock_addr *ctx)
-{
-	return (bpf_ntohl(ctx->user_ip6[0]) & 0xffc00000) == 0xfe800000;
-}
-
-/* A stream socket whose port is known before listen() (flags: a one-port range,
- * and for connect() a port-0 bind left for listen, which keeps its port after a
- * connect that failed) gets no interface after it (see bs_setsockopt), by a
- * scoped link-local address either: even a bind or connect that fails leaves the
- * interface. (A bound socket's bind fails before the kernel looks at the scope.) */
-static __always_inline int bs_scoped_tie(struct bpf_sock_addr *ctx, __u32 flags)
-{
-	struct bs_ksk *m;
-
-	if (ctx->type != SOCK_STREAM || ctx->user_family != BS_KAF_INET6 || !bs_link_local(ctx) ||
-	    ctx->sk->bound_dev_if)
-		return 0;
-	m = bpf_sk_storage_get(&bs_sk, ctx->sk, 0, 0);
-	if (!m || !(m->flags & flags))
-		return 0;
-	bs_count(BS_KC_TIES_REFUSED);
 	return 1;
 }
 

@@ -791,6 +791,64 @@ Test(kernel, a_link_local_connect_or_bind_after_a_port_range_is_refused)
 	cr_expect(strstr(status(), "device + early port refused      3\n"), "%s", status());
 }
 
+/* Red team: a second bind of a bound socket, which the kernel refuses, passed the
+ * bind program first and took "port-0 bind left for listen()" off the socket:
+ * SO_BINDTODEVICE, or a scoped link-local connect(), then tied it with its port
+ * known (a peer raced 8 readable connections through in 19-27 rounds). A bound
+ * socket's bind is left to the kernel to refuse now, untouched. */
+Test(kernel, a_refused_second_bind_leaves_a_port_0_bind_deferred)
+{
+	struct bs_proc p;
+
+	nobody_up(LOOPBACK_ONLY);
+	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import errno, socket\n"
+		  "idx = socket.if_nametoindex(\"bs0\")\n"
+		  "def run(what, f):\n"
+		  "    try:\n        f(); print(what, \"ok\")\n"
+		  "    except OSError as e:\n        print(what, errno.errorcode[e.errno])\n"
+		  "s = socket.socket()\n"
+		  "s.bind((\"0.0.0.0\", 0)); q = s.getsockname()[1]\n"
+		  "run(\"second bind\", lambda: s.bind((\"198.51.100.7\", q)))\n"
+		  "run(\"tie\", lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b\"bs0\"))\n"
+		  "s = socket.socket(socket.AF_INET6); s.setblocking(False)\n"
+		  "s.bind((\"::\", 0)); q = s.getsockname()[1]\n"
+		  "run(\"second bind\", lambda: s.bind((\"2001:db8::7\", q)))\n"
+		  "run(\"link-local connect\", lambda: s.connect((\"fe80::1\", 9, 0, idx)))\n"
+		  "print(\"tied\" if s.getsockopt(socket.SOL_SOCKET, 62) else \"untied\")\n'");
+	cr_expect_str_eq(p.out, "second bind EINVAL\ntie EPERM\nsecond bind EINVAL\n"
+			 "link-local connect EPERM\nuntied\n", "%s", p.err);
+}
+
+/* Red team: under a policy that rewrites every address (the shipped
+ * dev-loopback.cfg), a port-0 bind of bs0's own link-local address with its scope
+ * id was left for listen() like any port-0 bind, and the kernel then tied the
+ * socket to bs0 with its port known: 8 readable connections from the peer in
+ * 15-38 rounds. It is rewritten at bind now, as a tied socket's is. */
+Test(kernel, a_port_0_bind_of_a_scoped_link_local_address_is_rewritten_at_bind)
+{
+	struct bs_proc p;
+	char ll[100] = "";
+
+	nobody_up("version = 1;\nrules = ({ name = \"any\"; match = { address = \"any\"; }; "
+		  "action = \"rewrite\"; to = \"loopback\"; });\n");
+	/* Bound only once its duplicate address detection is over. */
+	bs_sh(&p, 10, "i=0; while ip -6 -o addr show dev bs0 scope link | grep -q tentative && "
+	      "[ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done\n"
+	      "ip -6 -o addr show dev bs0 scope link | awk '{print $4}' | cut -d/ -f1");
+	sscanf(p.out, "%99s", ll);
+	if (!ll[0]) {
+		kernel_down();	/* a skipped test gets no fini */
+		cr_skip("bs0 has no IPv6 link-local address here");
+	}
+	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import socket\n"
+		  "idx = socket.if_nametoindex(\"bs0\")\n"
+		  "s = socket.socket(socket.AF_INET6)\n"
+		  "s.bind((\"%s\", 0, 0, idx))\n"
+		  "print(s.getsockname()[0], \"tied\" if s.getsockopt(socket.SOL_SOCKET, 62) else \"untied\")\n'",
+		  ll);
+	cr_expect_str_eq(p.out, "::1 untied\n", "%s", p.err);
+}
+
 /* Red team round 6: root's process, given a listener nobody tied to an interface
  * (the guard counts it there), moved it to another device or none, away from the
  * guard's count, and the peer connected. Refused like a held listener's. */

@@ -4,6 +4,7 @@
  * cgroup v2 directory and pin maps and links under the pin directory, so that it
  * outlives the command; disabling unpins everything, which detaches the links.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -100,8 +101,8 @@ static int ensure_bpffs(const char *pin)
 		return 0;
 	if (!strcmp(parent, "/sys/fs/bpf") && mount("bpf", parent, "bpf", 0, "mode=0700") == 0)
 		return 0;
-	fprintf(stderr, "bindshim system: %s is not a bpf filesystem (mount -t bpf bpf %s)\n",
-		parent, parent);
+	fprintf(stderr, "bindshim system: %s is not a bpf filesystem "
+		"(mount -t bpf -o mode=0700 bpf %s)\n", parent, parent);
 	return -1;
 }
 
@@ -153,6 +154,24 @@ out:
 	bs_policy_free(p);
 	free(err);
 	return rc;
+}
+
+/* Whether the directory open at fd has nothing in it. */
+static bool empty_dir(int fd)
+{
+	int copy = dup(fd);
+	DIR *d = copy < 0 ? NULL : fdopendir(copy);
+	struct dirent *e;
+	bool empty = d != NULL;
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = false;
+	if (d)
+		closedir(d);
+	else if (copy >= 0)
+		close(copy);
+	return empty;
 }
 
 /* Removes everything under pin (ours), then pin; links go, and with them the
@@ -326,11 +345,15 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 	 * for the rest, and then removes them all (it removed those it found, and
 	 * this enable said "enabled" with its links gone). */
 	bs_kpins_init(&lock);
-	if (bs_kpins_lock(&lock, pin)) {
-		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin, strerror(errno));
-		rmdir(pin);
+	if ((rc = bs_kpins_lock(&lock, pin)) || !empty_dir(lock.lock)) {
+		/* Not the directory made above (removed and made again by another
+		 * enable meanwhile): nothing here is ours to fill or remove. */
+		fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin,
+			rc ? bs_klock_error(rc) : "another enable made it meanwhile");
+		bs_kpins_close(&lock);
 		return -1;
 	}
+	rc = -1;
 	/* The bind programs last: a socket they mark is then seen by every other
 	 * (a listener marked at bind but not looked at after listen() would have
 	 * its connections held). */
@@ -522,10 +545,8 @@ int bs_ksystem_reload(const struct bs_kopts *o)
 	if (read_owners(o, meta.subuid, &own))
 		goto out;
 	if ((rc = bs_kpins_lock(&p, pin_of(o)))) {
-		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o),
-			rc == -ESTALE || rc == -ENOENT ? "disabled or enabled again while reload "
-							 "waited: nothing reloaded (run it again)"
-				      : strerror(-rc));
+		fprintf(stderr, "bindshim system: %s: %s: nothing reloaded%s\n", pin_of(o),
+			bs_klock_error(rc), rc == -ESTALE || rc == -ENOENT ? " (run it again)" : "");
 		rc = 1;
 		goto out;
 	}
@@ -566,8 +587,7 @@ int bs_ksystem_disable(const struct bs_kopts *o)
 			fprintf(stderr, "bindshim system: kernel mode is not enabled (%s: %s)\n",
 				pin_of(o), strerror(-rc));
 		else
-			fprintf(stderr, "bindshim system: %s: cannot lock: %s\n", pin_of(o),
-				strerror(-rc));
+			fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o), bs_klock_error(rc));
 		bs_kpins_close(&p);
 		return 1;
 	}

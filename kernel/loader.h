@@ -51,9 +51,12 @@ int bs_kpins_open(struct bs_kpins *p, const char *pin);
 const char *bs_kpins_error(int rc);
 void bs_kpins_close(struct bs_kpins *p);
 /* Serializes writers (enable while it pins, reload, the watch daemon's refresh,
- * disable): locks the directory at pin, the one there once the lock is taken;
- * 0 or -errno: -ESTALE if p's maps (if open) are no longer the pinned ones. */
+ * disable): locks the directory at pin, the one there once the lock is taken,
+ * waiting 30 s at most; 0 or -errno: -ESTALE if p's maps (if open) are no longer
+ * the pinned ones, -EPERM for a directory another user made, -EWOULDBLOCK. */
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);
+/* What a failed bs_kpins_lock means, for a message. */
+const char *bs_klock_error(int rc);
 /* Whether the `state` pinned at pin now is p's: 1, 0 if none is, -1 if another
  * enable's (disabled and enabled again since p was opened). */
 int bs_kpins_current(const struct bs_kpins *p, const char *pin);

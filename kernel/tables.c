@@ -64,6 +64,13 @@ static const struct {
 	[BS_KM_ALERTSAID] = {4, sizeof(struct bs_kreported)},
 };
 
+/* PIN/map_state, into path. */
+static const char *path_of_state(char *path, size_t len, const char *pin)
+{
+	snprintf(path, len, "%s/map_%s", pin, map_names[BS_KM_STATE]);
+	return path;
+}
+
 int bs_kpins_open(struct bs_kpins *p, const char *pin)
 {
 	char path[512];
@@ -72,8 +79,8 @@ int bs_kpins_open(struct bs_kpins *p, const char *pin)
 	bs_kpins_init(p);
 	/* `state` is pinned last and removed first: a directory without it is an
 	 * enable or disable under way, or one that was interrupted. */
-	snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[BS_KM_STATE]);
-	if (access(path, F_OK) < 0 && errno == ENOENT && stat(pin, &st) == 0)
+	if (access(path_of_state(path, sizeof(path), pin), F_OK) < 0 && errno == ENOENT &&
+	    stat(pin, &st) == 0)
 		return -EUCLEAN;
 	for (int i = 0; i < BS_KM_N; i++) {
 		struct bpf_map_info info;
@@ -83,9 +90,11 @@ int bs_kpins_open(struct bs_kpins *p, const char *pin)
 		snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[i]);
 		p->fd[i] = bpf_obj_get(path);
 		memset(&info, 0, sizeof(info));
-		/* A map this version has and the state's version had not: another layout. */
+		/* A map this version has and the state's version had not: another
+		 * layout; unless a disable took `state` away meanwhile. */
 		if (p->fd[i] < 0 && errno == ENOENT && i != BS_KM_STATE && p->fd[BS_KM_STATE] >= 0)
-			err = EPROTO;
+			err = access(path_of_state(path, sizeof(path), pin), F_OK) == 0 ? EPROTO
+			      : stat(pin, &st) == 0 ? EUCLEAN : ENOENT;
 		else if (p->fd[i] < 0)
 			err = errno;
 		else if (bpf_obj_get_info_by_fd(p->fd[i], &info, &len) ||
@@ -108,6 +117,14 @@ const char *bs_kpins_error(int rc)
 				: strerror(-rc);
 }
 
+const char *bs_klock_error(int rc)
+{
+	return rc == -EPERM ? "not made by bindshim (another user owns it): remove it"
+	       : rc == -EWOULDBLOCK ? "another bindshim system command has held its lock for 30 s"
+	       : rc == -ESTALE || rc == -ENOENT ? "disabled or enabled again meanwhile"
+					       : strerror(-rc);
+}
+
 void bs_kpins_close(struct bs_kpins *p)
 {
 	for (int i = 0; i < BS_KM_N; i++)
@@ -128,6 +145,20 @@ static __u32 map_id(int fd)
 	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }
 
+/* flock(fd, LOCK_EX) within s seconds: 0, or -EWOULDBLOCK (a command that holds
+ * it stopped: an enable takes about a second) or -errno. */
+static int lock_within(int fd, int s)
+{
+	for (int i = 0; i < s * 100; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		usleep(10000);
+	}
+	return -EWOULDBLOCK;
+}
+
 int bs_kpins_lock(struct bs_kpins *p, const char *pin)
 {
 	/* The directory locked must still be the one there: one removed while we
@@ -135,12 +166,19 @@ int bs_kpins_lock(struct bs_kpins *p, const char *pin)
 	 * nothing anybody else takes. */
 	for (int tries = 0;; tries++) {
 		struct stat locked, there;
+		int rc;
 
 		p->lock = open(pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (p->lock < 0 || flock(p->lock, LOCK_EX) < 0)
+		if (p->lock < 0 || fstat(p->lock, &locked) < 0)
 			return -errno;
-		if (fstat(p->lock, &locked) == 0 && stat(pin, &there) == 0 &&
-		    locked.st_dev == there.st_dev && locked.st_ino == there.st_ino)
+		/* Made by another user (where the bpf file system lets anyone make a
+		 * directory), whose lock could make us wait for good: not ours. */
+		if (locked.st_uid != 0 && locked.st_uid != geteuid())
+			return -EPERM;
+		if ((rc = lock_within(p->lock, 30)))
+			return rc;
+		if (stat(pin, &there) == 0 && locked.st_dev == there.st_dev &&
+		    locked.st_ino == there.st_ino)
 			break;
 		close(p->lock);
 		p->lock = -1;
@@ -162,8 +200,7 @@ int bs_kpins_current(const struct bs_kpins *p, const char *pin)
 	int now;
 	__u32 id;
 
-	snprintf(path, sizeof(path), "%s/map_%s", pin, map_names[BS_KM_STATE]);
-	now = bpf_obj_get(path);
+	now = bpf_obj_get(path_of_state(path, sizeof(path), pin));
 	if (now < 0)
 		return 0;
 	id = map_id(now);

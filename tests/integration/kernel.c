@@ -1538,6 +1538,75 @@ Test(kernel, a_disable_that_waited_through_a_new_enable_removes_it_whole)
 			 "%s", p.err);
 }
 
+/* Red team: an enable whose directory was removed between its mkdir and its lock
+ * (a disable) locked the one a second enable made and filled meanwhile, failed
+ * to pin over it, and removed all of that enable's pins on its way out: the
+ * second said "enabled", and nothing was attached. An enable fills only the
+ * empty directory it made (its mkdir slowed by strace here). */
+Test(kernel, an_enable_that_lost_its_directory_leaves_another_enables_alone)
+{
+	struct bs_proc p;
+
+	strace_up();
+	bs_sh(&p, 60, "B=%s; PIN=%s; POL=%s; CG=%s\n"
+	      "n=$(bpftool cgroup show $CG | grep -c bs_); $B system disable --pin $PIN >/dev/null\n"
+	      "strace -f -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 "
+	      "$B system enable -p $POL --cgroup $CG --pin $PIN >/dev/null 2>&1 & e=$!\n"
+	      "i=0; until [ -d $PIN ] || [ $i -gt 500 ]; do sleep 0.01; i=$((i + 1)); done\n"
+	      "$B system disable --pin $PIN >/dev/null; echo disable $?\n"
+	      "$B system enable -p $POL --cgroup $CG --pin $PIN >/dev/null; echo enable $?\n"
+	      "wait $e; echo first enable $?\n"
+	      "$B system status --pin $PIN >/dev/null; echo status $?\n"
+	      "[ $(bpftool cgroup show $CG | grep -c bs_) = $n ] && echo attached as before",
+	      BINDSHIM, K.pin, K.policy, K.cg);
+	K.enabled = true;
+	cr_expect_str_eq(p.out, "disable 0\nenable 0\nfirst enable 1\nstatus 0\nattached as before\n",
+			 "%s", p.err);
+}
+
+/* Red team: where the bpf file system lets anyone make a directory (mounted
+ * without a mode: 1777), nobody made the pin directory and held a lock on it:
+ * disable waited for good. A directory another user made is refused now, and a
+ * lock is waited for 30 s at most. */
+Test(kernel, a_pin_directory_another_user_made_is_refused_not_waited_for)
+{
+	struct bs_proc p;
+	char open_fs[700];
+
+	kernel_up(LOOPBACK_ONLY);
+	snprintf(open_fs, sizeof(open_fs), "%s/openbpf", bs_open_tmpdir());
+	mkdir(open_fs, 0755);
+	if (mount("bpf", open_fs, "bpf", 0, "mode=1777") < 0)
+		cr_assert_fail("cannot mount a bpf file system at %s: %s", open_fs, strerror(errno));
+	bs_sh(&p, 30, BS_AS_NOBODY " /usr/bin/python3 -c 'import fcntl, os, time\n"
+	      "os.mkdir(\"%s/bs\"); fd = os.open(\"%s/bs\", os.O_RDONLY)\n"
+	      "fcntl.flock(fd, fcntl.LOCK_EX); print(\"held\", flush=True); time.sleep(30)' & n=$!\n"
+	      "sleep 1; timeout 20 %s system disable --pin %s/bs; echo disable $?\n"
+	      "kill $n", open_fs, open_fs, BINDSHIM, open_fs);
+	umount2(open_fs, MNT_DETACH);
+	cr_expect_str_eq(p.out, "held\ndisable 1\n", "%s", p.err);
+	cr_expect(strstr(p.err, "not made by bindshim (another user owns it): remove it"), "%s",
+		  p.err);
+}
+
+/* Red team: status read while a disable removed the pins said they were "pinned
+ * by another version of bindshim" (a map gone after `state` was opened). It says
+ * what is there now: disabled, or half done. */
+Test(kernel, status_during_a_disable_is_not_another_version)
+{
+	struct bs_proc p;
+
+	strace_up();
+	bs_sh(&p, 60, "strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=1500000:when=1 "
+	      "%s system status --pin %s >%s/status 2>&1 & s=$!\n"
+	      "sleep 0.7; %s system disable --pin %s >/dev/null; wait $s; echo $?; cat %s/status",
+	      BINDSHIM, K.pin, K.dir, BINDSHIM, K.pin, K.dir);
+	K.enabled = false;
+	cr_expect(!strstr(p.out, "another version"), "%s", p.out);
+	cr_expect(!strncmp(p.out, "3\nkernel mode: disabled", 23) ||
+		  !strncmp(p.out, "1\nkernel mode: pinned at", 24), "%s", p.out);
+}
+
 /* pid's exit status once it ends, ms at most; -1 (and stopped) if it does not. */
 static int exit_within(pid_t pid, int ms)
 {
@@ -1600,7 +1669,7 @@ Test(kernel, a_reload_that_waited_through_a_new_enable_says_it_reloaded_nothing)
 	      K.pin, BINDSHIM, deny, K.pin, K.dir, K.dir, K.dir, K.pin, K.pin, K.pin, BINDSHIM,
 	      K.policy, K.cg, K.pin, K.dir, K.dir, BINDSHIM, K.pin);
 	cr_expect(strstr(p.out, "enable 0\n"), "%s%s", p.out, p.err);
-	cr_expect(strstr(p.out, "disabled or enabled again while reload waited: nothing reloaded"),
+	cr_expect(strstr(p.out, "disabled or enabled again meanwhile: nothing reloaded (run it again)"),
 		  "%s%s", p.out, p.err);
 	cr_expect(strstr(p.out, "old disabled 0\n"), "%s%s", p.out, p.err);
 	in_cgroup(&p, "k $S bind 0.0.0.0 27105");

@@ -592,28 +592,35 @@ static __always_inline struct bs_kstate *bs_active(struct bs_kenv *env)
 	return st;
 }
 
-/* Whether ctx's IPv6 address is link-local (fe80::/10): one with a scope id ties
- * the socket to that interface, in bind() and connect() alike, before the kernel
- * looks any further, and without passing bs_setsockopt. */
+/* Whether ctx's IPv6 address takes a scope id (link-local fe80::/10, and
+ * interface- or link-local multicast): one with a scope id ties the socket to
+ * that interface, in bind() and connect() alike, before the kernel looks any
+ * further (a bind overrides a device already set), and without passing
+ * bs_setsockopt. */
 static __always_inline int bs_link_local(struct bpf_sock_addr *ctx)
 {
-	return (bpf_ntohl(ctx->user_ip6[0]) & 0xffc00000) == 0xfe800000;
+	__u32 w = bpf_ntohl(ctx->user_ip6[0]), scope = (w >> 16) & 0xf;
+
+	return (w & 0xffc00000) == 0xfe800000 || ((w >> 24) == 0xff && (scope == 1 || scope == 2));
 }
 
 /* A stream socket whose port is known before listen() (flags: a one-port range,
  * and for connect() a port-0 bind left for listen, which keeps its port after a
  * connect that failed) gets no interface after it (see bs_setsockopt), by a
- * scoped link-local address either: even a bind or connect that fails leaves the
- * interface. (A bound socket's bind fails before the kernel looks at the scope.) */
+ * scoped address either: even a bind or connect that fails leaves the
+ * interface. Nor does a listener held to lo, or one the guard counts, move off
+ * its interface that way (red team: a held socket, its range kept through
+ * connect(AF_UNSPEC), was moved to bs0 by a failing scoped bind and listened
+ * there at its known port). (A bound socket's bind fails before the kernel
+ * looks at the scope.) */
 static __always_inline int bs_scoped_tie(struct bpf_sock_addr *ctx, __u32 flags)
 {
 	struct bs_ksk *m;
 
-	if (ctx->type != SOCK_STREAM || ctx->user_family != BS_KAF_INET6 || !bs_link_local(ctx) ||
-	    ctx->sk->bound_dev_if)
+	if (ctx->type != SOCK_STREAM || ctx->user_family != BS_KAF_INET6 || !bs_link_local(ctx))
 		return 0;
 	m = bpf_sk_storage_get(&bs_sk, ctx->sk, 0, 0);
-	if (!m || !(m->flags & flags))
+	if (!m || !(m->flags & (flags | BS_KSK_HELD | BS_KSK_EXPOSED)))
 		return 0;
 	bs_count(BS_KC_TIES_REFUSED);
 	return 1;

@@ -791,6 +791,32 @@ Test(kernel, a_link_local_connect_or_bind_after_a_port_range_is_refused)
 	cr_expect(strstr(status(), "device + early port refused      3\n"), "%s", status());
 }
 
+/* Red team: a listener held to lo kept its one-port range through
+ * connect(AF_UNSPEC); a scoped link-local bind, failing, then moved it to bs0
+ * (the kernel's bind overrides a device already set), and it listened there again
+ * at its known port: 8 readable peer connections in 15-28 rounds. A held socket
+ * gets no scoped address either (nor an interface- or link-local multicast one). */
+Test(kernel, a_held_listener_is_not_moved_by_a_scoped_bind)
+{
+	struct bs_proc p;
+
+	nobody_up(LOOPBACK_ONLY);
+	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import ctypes, errno, socket, struct\n"
+		  "idx = socket.if_nametoindex(\"bs0\")\n"
+		  "for addr in (\"fe80::dead\", \"ff02::1\"):\n"
+		  "    s = socket.socket(socket.AF_INET6)\n"
+		  "    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+		  "    s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 40232 << 16 | 40232))\n"
+		  "    s.listen()\n"
+		  "    ctypes.CDLL(None).connect(s.fileno(), (ctypes.c_ubyte * 28)(), 28)  # AF_UNSPEC\n"
+		  "    try:\n        s.bind((addr, 0, 0, idx)); r = \"ok\"\n"
+		  "    except OSError as e:\n        r = errno.errorcode[e.errno]\n"
+		  "    s.listen()\n"
+		  "    print(addr, r, \"on lo\" if s.getsockopt(socket.SOL_SOCKET, 62) == 1 else \"moved\")\n"
+		  "    s.close()\n'");
+	cr_expect_str_eq(p.out, "fe80::dead EPERM on lo\nff02::1 EPERM on lo\n", "%s", p.err);
+}
+
 /* Red team: a second bind of a bound socket, which the kernel refuses, passed the
  * bind program first and took "port-0 bind left for listen()" off the socket:
  * SO_BINDTODEVICE, or a scoped link-local connect(), then tied it with its port

@@ -89,6 +89,14 @@ int bs_ksystem_status(const struct bs_kopts *o);
 int bs_ksystem_watch(const struct bs_kopts *o);
 /* Loads the live tables of the active generation (for explain --kernel); 0 or -errno. */
 int bs_ksystem_tables(const char *pin, struct bs_ktables *t, char *policy, size_t len);
+/* A pin path that is not bindshim's: a symbolic link, or a directory another
+ * user made (where the bpf file system lets anyone make one). An errno none of
+ * the calls made there return. */
+#define BS_ENOTOURS ENOTUNIQ
+/* Why pins found at a path are not used (another version's maps, a half-done
+ * enable or disable, not bindshim's) for rc, a failed open of them; NULL for an
+ * ordinary error (nothing pinned, no permission). */
+const char *bs_kpins_unusable(int rc);
 /* For `audit`: prints the listeners the kernel program placed (text); returns how
  * many. Nothing when kernel mode is off. */
 int bs_kaudit_print(const char *pin);

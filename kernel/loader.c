@@ -174,29 +174,32 @@ static bool empty_dir(int fd)
 	return empty;
 }
 
-/* Removes everything under pin (ours), then pin; links go, and with them the
- * attachments. `state` first: from then on every command sees an enable undone
- * (or half undone, if this one is interrupted), none an enabled one. Returns how
- * many entries could not be removed. */
-static int unpin_all(const char *pin)
+/* Removes name from the directory dir (ours, locked); 1 if it is there still. */
+static int unpin(int dir, const char *prefix, const char *name)
 {
-	char path[512];
-	int left = 0;
+	char path[128];
 
-	snprintf(path, sizeof(path), "%s/map_%s", pin, bs_kmap_name(BS_KM_STATE));
-	if (unlink(path) < 0 && errno != ENOENT)
-		left++;
-	for (int i = 0; i < BS_KNLINKS; i++) {
-		snprintf(path, sizeof(path), "%s/link_%s", pin, link_names[i]);
-		if (unlink(path) < 0 && errno != ENOENT)
-			left++;
-	}
-	for (int i = 0; i < BS_KM_N; i++) {
-		snprintf(path, sizeof(path), "%s/map_%s", pin, bs_kmap_name(i));
-		if (unlink(path) < 0 && errno != ENOENT)
-			left++;
-	}
-	if (rmdir(pin) < 0 && errno != ENOENT)
+	snprintf(path, sizeof(path), "%s%s", prefix, name);
+	return unlinkat(dir, path, 0) < 0 && errno != ENOENT;
+}
+
+/* Removes everything in the pin directory open at dir (ours, locked), then the
+ * directory at pin if it is that one; links go, and with them the attachments.
+ * By the directory, not the path: nothing another user put at the path is
+ * touched. `state` first: from then on every command sees an enable undone (or
+ * half undone, if this one is interrupted), none an enabled one. Returns how
+ * many entries could not be removed. */
+static int unpin_all(const char *pin, int dir)
+{
+	struct stat locked, there;
+	int left = unpin(dir, "map_", bs_kmap_name(BS_KM_STATE));
+
+	for (int i = 0; i < BS_KNLINKS; i++)
+		left += unpin(dir, "link_", link_names[i]);
+	for (int i = 0; i < BS_KM_N; i++)
+		left += unpin(dir, "map_", bs_kmap_name(i));
+	if (fstat(dir, &locked) == 0 && lstat(pin, &there) == 0 && locked.st_ino == there.st_ino &&
+	    locked.st_dev == there.st_dev && rmdir(pin) < 0 && errno != ENOENT)
 		left++;
 	return left;
 }
@@ -330,15 +333,16 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 	if (mkdir(pin, 0700) < 0) {
 		int err = errno;
 		struct bs_kpins there;
-		bool half;
+		const char *why = NULL;
 
 		bs_kpins_init(&there);
-		half = err == EEXIST && bs_kpins_open(&there, pin) == -EUCLEAN;
+		if (err == EEXIST)
+			why = bs_kpins_unusable(bs_kpins_open(&there, pin));
 		bs_kpins_close(&there);
 		fprintf(stderr, "bindshim system: %s: %s (%s)\n", pin, strerror(err),
-			half ? bs_kpins_error(-EUCLEAN)
-			     : err == EEXIST ? "already enabled: use reload, or disable first"
-					     : "cannot make the pin directory");
+			why ? why
+			    : err == EEXIST ? "already enabled: use reload, or disable first"
+					    : "cannot make the pin directory");
 		return -1;
 	}
 	/* Locked while it fills: a disable that finds the first maps pinned waits
@@ -394,7 +398,7 @@ out:
 	if (netns >= 0)
 		close(netns);
 	if (rc)
-		unpin_all(pin);
+		unpin_all(pin, lock.lock);
 	bs_kpins_close(&lock);
 	return rc;
 }
@@ -486,7 +490,7 @@ static int open_said(const struct bs_kopts *o, struct bs_kpins *p)
 {
 	int rc = bs_kpins_open(p, pin_of(o));
 
-	if (rc == -EPROTO || rc == -EUCLEAN) {
+	if (bs_kpins_unusable(rc)) {
 		fprintf(stderr, "bindshim system: %s: %s\n", pin_of(o), bs_kpins_error(rc));
 		return -1;
 	}
@@ -591,7 +595,7 @@ int bs_ksystem_disable(const struct bs_kopts *o)
 		bs_kpins_close(&p);
 		return 1;
 	}
-	left = unpin_all(pin_of(o));
+	left = unpin_all(pin_of(o), p.lock);
 	bs_kpins_close(&p);
 	if (left) {
 		fprintf(stderr, "bindshim system: %d pinned objects could not be removed from %s\n",
@@ -692,7 +696,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 	pid_t watcher;
 
 	libbpf_set_print(quiet_print);
-	if ((rc = bs_kpins_open(&p, pin_of(o))) == -EPROTO || rc == -EUCLEAN) {
+	if (bs_kpins_unusable(rc = bs_kpins_open(&p, pin_of(o)))) {
 		printf("kernel mode: %s at %s, but %s\n", rc == -EPROTO ? "enabled" : "pinned",
 		       pin_of(o), bs_kpins_error(rc));
 		return 1;

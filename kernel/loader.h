@@ -47,13 +47,16 @@ void bs_kpins_init(struct bs_kpins *p);
  * -EUCLEAN for a directory without `state` (an enable or disable under way or
  * interrupted), -ENOENT where nothing is pinned. */
 int bs_kpins_open(struct bs_kpins *p, const char *pin);
+/* 0 if pin is a directory bindshim may have made (not a symbolic link, root's or
+ * ours), else -errno: -BS_ENOTOURS, -ENOENT, -ENOTDIR. */
+int bs_kpins_ours(const char *pin);
 /* What a failed bs_kpins_open means, for a message. */
 const char *bs_kpins_error(int rc);
 void bs_kpins_close(struct bs_kpins *p);
 /* Serializes writers (enable while it pins, reload, the watch daemon's refresh,
  * disable): locks the directory at pin, the one there once the lock is taken,
  * waiting 30 s at most; 0 or -errno: -ESTALE if p's maps (if open) are no longer
- * the pinned ones, -EPERM for a directory another user made, -EWOULDBLOCK. */
+ * the pinned ones, -BS_ENOTOURS (see bs_kpins_ours), -EWOULDBLOCK. */
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);
 /* What a failed bs_kpins_lock means, for a message. */
 const char *bs_klock_error(int rc);

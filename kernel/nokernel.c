@@ -54,6 +54,12 @@ int bs_ksystem_tables(const char *pin, struct bs_ktables *t, char *policy, size_
 	return -ENOSYS;
 }
 
+const char *bs_kpins_unusable(int rc)
+{
+	(void)rc;
+	return NULL;
+}
+
 int bs_kaudit_print(const char *pin)
 {
 	(void)pin;

@@ -107,7 +107,7 @@ int bs_kaudit_print(const char *pin)
 	struct audit_ctx c = {&p, 0, 0};
 	int rc = bs_kpins_open(&p, pin ? pin : BS_KPIN_DIR);
 
-	if (rc == -EPROTO || rc == -EUCLEAN)
+	if (bs_kpins_unusable(rc))
 		printf("\nKernel mode: %s\n", bs_kpins_error(rc));
 	if (rc)
 		return 0;

@@ -71,12 +71,26 @@ static const char *path_of_state(char *path, size_t len, const char *pin)
 	return path;
 }
 
+int bs_kpins_ours(const char *pin)
+{
+	struct stat st;
+
+	if (lstat(pin, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()))
+		return -BS_ENOTOURS;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
 int bs_kpins_open(struct bs_kpins *p, const char *pin)
 {
 	char path[512];
 	struct stat st;
+	int rc;
 
 	bs_kpins_init(p);
+	if ((rc = bs_kpins_ours(pin)) && rc != -ENOENT)
+		return rc;
 	/* `state` is pinned last and removed first: a directory without it is an
 	 * enable or disable under way, or one that was interrupted. */
 	if (access(path_of_state(path, sizeof(path), pin), F_OK) < 0 && errno == ENOENT &&
@@ -108,18 +122,27 @@ int bs_kpins_open(struct bs_kpins *p, const char *pin)
 	return 0;
 }
 
-const char *bs_kpins_error(int rc)
+const char *bs_kpins_unusable(int rc)
 {
 	return rc == -EPROTO ? "its maps were pinned by another version of bindshim: disable "
 			       "and enable kernel mode again"
 	       : rc == -EUCLEAN ? "an enable or disable is under way there, or was interrupted "
 				  "(bindshim system disable removes what it left)"
-				: strerror(-rc);
+	       : rc == -BS_ENOTOURS ? "not made by bindshim (a symbolic link, or another user's "
+				      "directory): remove it"
+				    : NULL;
+}
+
+const char *bs_kpins_error(int rc)
+{
+	const char *why = bs_kpins_unusable(rc);
+
+	return why ? why : strerror(-rc);
 }
 
 const char *bs_klock_error(int rc)
 {
-	return rc == -EPERM ? "not made by bindshim (another user owns it): remove it"
+	return rc == -BS_ENOTOURS ? bs_kpins_error(rc)
 	       : rc == -EWOULDBLOCK ? "another bindshim system command has held its lock for 30 s"
 	       : rc == -ESTALE || rc == -ENOENT ? "disabled or enabled again meanwhile"
 					       : strerror(-rc);
@@ -168,16 +191,19 @@ int bs_kpins_lock(struct bs_kpins *p, const char *pin)
 		struct stat locked, there;
 		int rc;
 
-		p->lock = open(pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (p->lock < 0 || fstat(p->lock, &locked) < 0)
+		/* A symbolic link (to another enable's pins), or a directory another
+		 * user made (where the bpf file system lets anyone make one), whose
+		 * lock could make us wait for good: not ours. */
+		p->lock = open(pin, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (p->lock < 0)
+			return errno == ELOOP || errno == ENOTDIR ? -BS_ENOTOURS : -errno;
+		if (fstat(p->lock, &locked) < 0)
 			return -errno;
-		/* Made by another user (where the bpf file system lets anyone make a
-		 * directory), whose lock could make us wait for good: not ours. */
 		if (locked.st_uid != 0 && locked.st_uid != geteuid())
-			return -EPERM;
+			return -BS_ENOTOURS;
 		if ((rc = lock_within(p->lock, 30)))
 			return rc;
-		if (stat(pin, &there) == 0 && locked.st_dev == there.st_dev &&
+		if (lstat(pin, &there) == 0 && locked.st_dev == there.st_dev &&
 		    locked.st_ino == there.st_ino)
 			break;
 		close(p->lock);

@@ -415,7 +415,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 	const char *pin = o->pin ? o->pin : BS_KPIN_DIR;
 	int nl, rc = bs_kpins_open(&w.p, pin);
 
-	if (rc == -EPROTO || rc == -EUCLEAN) {
+	if (bs_kpins_unusable(rc)) {
 		fprintf(stderr, "bindshim system watch: %s: %s\n", pin, bs_kpins_error(rc));
 		return 1;
 	}

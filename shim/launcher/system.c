@@ -135,11 +135,10 @@ static int explain_tables(const struct bs_policyopt *po, struct bs_ktables *t, c
 
 	if (!po->given && rc == 0)
 		return 0;
-	if (rc == -EPROTO || rc == -EUCLEAN)
-		fprintf(stderr, "bindshim explain --kernel: the live tables at %s cannot be read: "
-			"%s; explaining the system policy instead\n", pin_dir(NULL),
-			rc == -EPROTO ? "pinned by another version of bindshim"
-				      : "an enable or disable is under way, or was interrupted");
+	if (!po->given && bs_kpins_unusable(rc))
+		fprintf(stderr, "bindshim explain --kernel: the live tables at %s cannot be read "
+			"(%s); explaining the system policy instead\n", pin_dir(NULL),
+			bs_kpins_unusable(rc));
 	if (po->given && po->sel.kind != BS_SRC_FILE) {
 		fprintf(stderr, "bindshim explain --kernel: the kernel applies a policy file: give "
 			"-p FILE\n");

@@ -1592,9 +1592,11 @@ Test(kernel, an_enable_that_lost_its_directory_leaves_another_enables_alone)
 
 /* Red team: where the bpf file system lets anyone make a directory (mounted
  * without a mode: 1777), nobody made the pin directory and held a lock on it:
- * disable waited for good. A directory another user made is refused now, and a
- * lock is waited for 30 s at most. */
-Test(kernel, a_pin_directory_another_user_made_is_refused_not_waited_for)
+ * disable waited for good. And nobody's symbolic link to root's pins led
+ * status, reload and disable there to them: disable removed them all. A path
+ * another user made, or a link, is refused now, and a lock is waited for 30 s at
+ * most. */
+Test(kernel, a_pin_path_another_user_made_is_refused_not_followed_or_waited_for)
 {
 	struct bs_proc p;
 	char open_fs[700];
@@ -1609,10 +1611,18 @@ Test(kernel, a_pin_directory_another_user_made_is_refused_not_waited_for)
 	      "fcntl.flock(fd, fcntl.LOCK_EX); print(\"held\", flush=True); time.sleep(30)' & n=$!\n"
 	      "sleep 1; timeout 20 %s system disable --pin %s/bs; echo disable $?\n"
 	      "kill $n", open_fs, open_fs, BINDSHIM, open_fs);
-	umount2(open_fs, MNT_DETACH);
 	cr_expect_str_eq(p.out, "held\ndisable 1\n", "%s", p.err);
-	cr_expect(strstr(p.err, "not made by bindshim (another user owns it): remove it"), "%s",
-		  p.err);
+	cr_expect(strstr(p.err, "not made by bindshim (a symbolic link, or another user's directory): "
+			  "remove it"), "%s", p.err);
+	bs_sh(&p, 30, BS_AS_NOBODY " ln -s %s %s/ln\n"
+	      "B=%s; L=%s/ln\n"
+	      "$B system status --pin $L | grep -c 'not made by bindshim'\n"
+	      "$B system reload -p %s --pin $L 2>&1 | grep -c 'not made by bindshim'\n"
+	      "$B system disable --pin $L 2>&1 | grep -c 'not made by bindshim'\n"
+	      "$B system status --pin %s >/dev/null; echo still enabled $?",
+	      K.pin, open_fs, BINDSHIM, open_fs, K.policy, K.pin);
+	umount2(open_fs, MNT_DETACH);
+	cr_expect_str_eq(p.out, "1\n1\n1\nstill enabled 0\n", "%s", p.err);
 }
 
 /* Red team: status read while a disable removed the pins said they were "pinned
@@ -1985,8 +1995,8 @@ Test(kernel, maps_of_another_layout_are_refused_not_misread)
 	bs_sh(&p, 10, "BINDSHIM_PIN=%s %s audit; BINDSHIM_PIN=%s %s explain --kernel 0.0.0.0:1",
 	      K.pin, BINDSHIM, K.pin, BINDSHIM);
 	cr_expect(strstr(p.out, "Kernel mode: its maps were pinned by another version"), "%s", p.out);
-	cr_expect(strstr(p.err, "pinned by another version of bindshim; explaining the system "
-			  "policy instead"), "%s", p.err);
+	cr_expect(strstr(p.err, "pinned by another version of bindshim: disable and enable kernel "
+			  "mode again); explaining the system policy instead"), "%s", p.err);
 	bs_sh(&p, 10, "%s system disable --pin %s", BINDSHIM, K.pin);
 	cr_expect_eq(p.status, 0, "%s", p.err);
 	K.enabled = p.status != 0;

@@ -754,6 +754,20 @@ Test(kernel, a_device_and_a_port_known_before_listen_are_refused_together)
 	cr_expect(strstr(status(), "device + early port refused      3\n"), "%s", status());
 }
 
+/* The start of a script run as nobody in the cgroup that tries calls on sockets:
+ * idx is bs0's index, attempt(f) what calling f gave ("ok" or the errno's name),
+ * tied(s) whether s is on bs0, unspec(s) connect(AF_UNSPEC), rng(s, port) a
+ * one-port IP_LOCAL_PORT_RANGE. */
+#define TRIES "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import ctypes, errno, socket, struct\n" \
+	"idx = socket.if_nametoindex(\"bs0\")\n" \
+	"def attempt(f):\n" \
+	"    try:\n        f(); return \"ok\"\n" \
+	"    except OSError as e:\n        return errno.errorcode[e.errno]\n" \
+	"def tied(s):\n    return \"tied\" if s.getsockopt(socket.SOL_SOCKET, 62) == idx else \"untied\"\n" \
+	"def unspec(s):\n    ctypes.CDLL(None).connect(s.fileno(), (ctypes.c_ubyte * 28)(), 28)\n" \
+	"def rng(s, port):\n" \
+	"    s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", port << 16 | port))\n"
+
 /* An IPv6 link-local connect() or bind() with a scope id ties a socket to that
  * interface as SO_BINDTODEVICE does, but without the setsockopt the program
  * refuses after a one-port range or a port-0 bind left for listen(): a failed
@@ -765,23 +779,16 @@ Test(kernel, a_link_local_connect_or_bind_after_a_port_range_is_refused)
 	struct bs_proc p;
 
 	nobody_up(LOOPBACK_ONLY);
-	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import errno, socket, struct\n"
-		  "idx = socket.if_nametoindex(\"bs0\")\n"
-		  "for how, rng in ((\"connect\", \"range\"), (\"bind\", \"range\"), (\"connect\", \"bind0\"),\n"
-		  "                 (\"connect\", \"no range\"), (\"bind\", \"no range\")):\n"
+	in_cgroup(&p, TRIES
+		  "for how, before in ((\"connect\", \"range\"), (\"bind\", \"range\"), (\"connect\", \"bind0\"),\n"
+		  "                    (\"connect\", \"no range\"), (\"bind\", \"no range\")):\n"
 		  "    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)\n"
-		  "    if rng == \"range\":\n"
-		  "        s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 40231 << 16 | 40231))\n"
-		  "    if rng == \"bind0\":\n"
-		  "        s.bind((\"::\", 0))\n"
+		  "    if before == \"range\":\n        rng(s, 40231)\n"
+		  "    if before == \"bind0\":\n        s.bind((\"::\", 0))\n"
 		  "    s.setblocking(False)\n"
-		  "    try:\n"
-		  "        if how == \"connect\":\n            s.connect((\"fe80::1\", 9, 0, idx))\n"
-		  "        else:\n            s.bind((\"fe80::1\", 0, 0, idx))\n"
-		  "        r = \"ok\"\n"
-		  "    except OSError as e:\n        r = errno.errorcode[e.errno]\n"
-		  "    tied = s.getsockopt(socket.SOL_SOCKET, 62) == idx\n"
-		  "    print(how, rng, r if r == \"EPERM\" else \"fails\", \"tied\" if tied else \"untied\")\n'");
+		  "    r = attempt(lambda: s.connect((\"fe80::1\", 9, 0, idx)) if how == \"connect\"\n"
+		  "                else s.bind((\"fe80::1\", 0, 0, idx)))\n"
+		  "    print(how, before, r if r == \"EPERM\" else \"fails\", tied(s))\n'");
 	/* Unrefused, the connect fails with EINPROGRESS, or EADDRNOTAVAIL while
 	 * bs0's own link-local address is new; the bind with EADDRNOTAVAIL. */
 	cr_expect_str_eq(p.out, "connect range EPERM untied\nbind range EPERM untied\n"
@@ -801,16 +808,12 @@ Test(kernel, a_held_listener_is_not_moved_by_a_scoped_bind)
 	struct bs_proc p;
 
 	nobody_up(LOOPBACK_ONLY);
-	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import ctypes, errno, socket, struct\n"
-		  "idx = socket.if_nametoindex(\"bs0\")\n"
+	in_cgroup(&p, TRIES
 		  "for addr in (\"fe80::dead\", \"ff02::1\"):\n"
 		  "    s = socket.socket(socket.AF_INET6)\n"
 		  "    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
-		  "    s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 40232 << 16 | 40232))\n"
-		  "    s.listen()\n"
-		  "    ctypes.CDLL(None).connect(s.fileno(), (ctypes.c_ubyte * 28)(), 28)  # AF_UNSPEC\n"
-		  "    try:\n        s.bind((addr, 0, 0, idx)); r = \"ok\"\n"
-		  "    except OSError as e:\n        r = errno.errorcode[e.errno]\n"
+		  "    rng(s, 40232); s.listen(); unspec(s)\n"
+		  "    r = attempt(lambda: s.bind((addr, 0, 0, idx)))\n"
 		  "    s.listen()\n"
 		  "    print(addr, r, \"on lo\" if s.getsockopt(socket.SOL_SOCKET, 62) == 1 else \"moved\")\n"
 		  "    s.close()\n'");
@@ -827,11 +830,8 @@ Test(kernel, a_refused_second_bind_leaves_a_port_0_bind_deferred)
 	struct bs_proc p;
 
 	nobody_up(LOOPBACK_ONLY);
-	in_cgroup(&p, "k " BS_AS_NOBODY " /usr/bin/python3 -c 'import errno, socket\n"
-		  "idx = socket.if_nametoindex(\"bs0\")\n"
-		  "def run(what, f):\n"
-		  "    try:\n        f(); print(what, \"ok\")\n"
-		  "    except OSError as e:\n        print(what, errno.errorcode[e.errno])\n"
+	in_cgroup(&p, TRIES
+		  "def run(what, f):\n    print(what, attempt(f))\n"
 		  "s = socket.socket()\n"
 		  "s.bind((\"0.0.0.0\", 0)); q = s.getsockname()[1]\n"
 		  "run(\"second bind\", lambda: s.bind((\"198.51.100.7\", q)))\n"
@@ -840,7 +840,7 @@ Test(kernel, a_refused_second_bind_leaves_a_port_0_bind_deferred)
 		  "s.bind((\"::\", 0)); q = s.getsockname()[1]\n"
 		  "run(\"second bind\", lambda: s.bind((\"2001:db8::7\", q)))\n"
 		  "run(\"link-local connect\", lambda: s.connect((\"fe80::1\", 9, 0, idx)))\n"
-		  "print(\"tied\" if s.getsockopt(socket.SOL_SOCKET, 62) else \"untied\")\n'");
+		  "print(tied(s))\n'");
 	cr_expect_str_eq(p.out, "second bind EINVAL\ntie EPERM\nsecond bind EINVAL\n"
 			 "link-local connect EPERM\nuntied\n", "%s", p.err);
 }

@@ -174,6 +174,20 @@ struct {
 	__type(value, __u32);
 } bs_owners SEC(".maps");
 
+/* Ports of stream sockets in the guard's network namespace whose port-0 bind was
+ * left for listen() (its port known from getsockname() before listen()), until
+ * listen() was looked at, or they close: the guard drops SYNs from elsewhere
+ * than lo to them, so that nothing connects in the instant between listen()
+ * and the hold (a connection from an IPv6 link-local address gets the arrival
+ * interface from the kernel, and cannot be held when it is accepted: red team). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __s32);
+} bs_pending SEC(".maps");
+
 /* Failed holds' records sent to the alerts ring, by user (a uid, or the owner of
  * subordinate uids), and those over the user's share (BS_KALERT_SHARE waiting).
  * An LRU: a new user always gets a share (an evicted one starts afresh). */
@@ -559,6 +573,62 @@ static __always_inline void bs_judged(struct bpf_sock *sk, const struct bs_ksa *
 {
 	if (!bs_loopback(at))
 		bs_mark(sk, BS_KSK_JUDGED, at, q);
+}
+
+/* Takes the socket with storage m off bs_pending. (A connection's storage, copied
+ * from its listener's, says nothing pending: bs_listened clears it at once.) */
+static __always_inline void bs_unpend(struct bs_ksk *m)
+{
+	if (!m || !(m->flags & BS_KSK_PENDING))
+		return;
+	m->flags &= ~(__u32)BS_KSK_PENDING;
+	for (__u32 i = 0; i < BS_KPENDING_MAX && i < m->pn; i++) {
+		__u32 port = m->pport + i;
+		__s32 *w = bpf_map_lookup_elem(&bs_pending, &port);
+
+		if (w)
+			__sync_fetch_and_add(w, -1);
+	}
+}
+
+/* Whether a network namespace (its cookie) is the guard's. */
+static __always_inline int bs_is_guards(__u64 netns)
+{
+	__u32 zero = 0;
+	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+
+	return st && netns == st->netns;
+}
+#define bs_guard_netns(ctx) bs_is_guards(bpf_get_netns_cookie(ctx))
+
+/* Counts the socket with storage m in bs_pending at the n ports from port (host
+ * order), where the guard runs (netns: the socket's network namespace is the
+ * guard's); moved there if it was counted elsewhere; n 0: taken off. A port the
+ * map has no room for is not counted. */
+static __always_inline void bs_pend(struct bs_ksk *m, __u32 port, __u32 n, int netns)
+{
+	__u32 zero = 0;
+	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+
+	if ((m->flags & BS_KSK_PENDING) && m->pport == port && m->pn == n)
+		return;
+	bs_unpend(m);
+	if (!st || !(st->flags & BS_KF_GUARD) || !port || !n || n > BS_KPENDING_MAX ||
+	    port + n > 65536 || !netns)
+		return;
+	for (__u32 i = 0; i < BS_KPENDING_MAX && i < n; i++) {
+		__u32 p = port + i;
+		__s32 one = 1, *w = bpf_map_lookup_elem(&bs_pending, &p);
+
+		if (w)
+			__sync_fetch_and_add(w, 1);
+		else if (bpf_map_update_elem(&bs_pending, &p, &one, BPF_NOEXIST) &&
+			 (w = bpf_map_lookup_elem(&bs_pending, &p)))
+			__sync_fetch_and_add(w, 1);
+	}
+	m->pport = (__u16)port;
+	m->pn = (__u16)n;
+	m->flags |= BS_KSK_PENDING;
 }
 
 /* Whether the socket listens where its latest bind was judged to go: its
@@ -1046,6 +1116,7 @@ int bs_listened(struct bpf_sock_ops *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 	struct bs_kenv env;
+	struct bs_ksk *m;
 
 	if (!sk)
 		return 1;
@@ -1053,12 +1124,31 @@ int bs_listened(struct bpf_sock_ops *ctx)
 		bs_guard_drop(ctx, sk);
 		return 1;
 	}
-	if ((ctx->op != BS_TCP_LISTEN_CB && ctx->op != BS_PASSIVE_ESTABLISHED_CB) ||
-	    !bs_active(&env))
+	if (ctx->op != BS_TCP_LISTEN_CB && ctx->op != BS_PASSIVE_ESTABLISHED_CB)
 		return 1;
-	if (ctx->op == BS_TCP_LISTEN_CB)
-		return bs_on_listen(ctx, sk, &env);
+	if (ctx->op == BS_TCP_LISTEN_CB) {
+		/* Held, or counted by the guard, or left where it may be first: only
+		 * then may SYNs from elsewhere reach it. */
+		if (bs_active(&env))
+			bs_on_listen(ctx, sk, &env);
+		bs_unpend(bpf_sk_storage_get(&bs_sk, sk, 0, 0));
+		return 1;
+	}
+	m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
+	if (m)
+		m->flags &= ~(__u32)BS_KSK_PENDING;	/* its listener's, copied */
+	if (!bs_active(&env))
+		return 1;
 	return bs_on_accept(ctx, sk, &env);
+}
+
+/* A socket closed: off bs_pending (one that never listened: a client). */
+SEC("cgroup/sock_release")
+int bs_released(struct bpf_sock *sk)
+{
+	if (sk->type == SOCK_STREAM)
+		bs_unpend(bpf_sk_storage_get(&bs_sk, sk, 0, 0));
+	return 1;
 }
 
 /* A SYN arriving on an interface at a port where a listener a hold failed for is
@@ -1074,8 +1164,12 @@ int bs_guard(struct bpf_sk_lookup *ctx)
 	if (ctx->protocol != IPPROTO_TCP || ctx->ingress_ifindex == BS_LOOPBACK_IFINDEX)
 		return SK_PASS;
 	n = bpf_map_lookup_elem(&bs_guarded, &k);
-	if (!n || !*n)
-		return SK_PASS;
+	if (!n || !*n) {
+		__s32 *w = bpf_map_lookup_elem(&bs_pending, &k.port);
+
+		if (!w || *w <= 0)
+			return SK_PASS;
+	}
 	bs_count(BS_KC_SYNS_DROPPED);
 	return SK_DROP;
 }
@@ -1132,7 +1226,14 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 			m->flags |= BS_KSK_RANGE;
 		} else {
 			bs_who(&q, SOCK_STREAM);
-			bs_mark(sk, BS_KSK_RANGE, 0, &q);
+			m = bs_mark(sk, BS_KSK_RANGE, 0, &q);
+		}
+		/* A narrow range's ports: pending, as a port-0 bind left for listen()
+		 * is. (The kernel takes the range from the copy this program sees.) */
+		if (m && (__u8 *)ctx->optval + 4 <= (__u8 *)ctx->optval_end) {
+			__u32 r = *(__u32 *)ctx->optval, lo = r & 0xffff, hi = r >> 16;
+
+			bs_pend(m, lo, lo && hi >= lo ? hi - lo + 1 : 0, bs_guard_netns(ctx));
 		}
 		return 1;
 	}
@@ -1155,6 +1256,8 @@ static __always_inline int bs_bound(struct bpf_sock *sk, int family)
 	if (!m || !(m->flags & (BS_KSK_JUDGED | BS_KSK_DEFERRED)))
 		return 1;
 	m->flags |= BS_KSK_BOUND;
+	if (m->flags & BS_KSK_DEFERRED)
+		bs_pend(m, sk->src_port, 1, bs_guard_netns(sk));
 	/* Each program may read its own family's address only. */
 	m->bound.family = (__u16)family;
 	m->bound.port = (__u16)sk->src_port;

@@ -220,6 +220,11 @@ struct bs_kevent {
 #define BS_KSK_BOUND 16			/* the kernel made that bind: it is at bound */
 #define BS_KSK_EXPOSED 32		/* a listener counted in the guard's table at guard */
 #define BS_KSK_RANGE 64			/* given an IP_LOCAL_PORT_RANGE before listen() */
+#define BS_KSK_PENDING 128		/* counted in bs_pending at pport.. */
+
+/* The most ports of a range counted in bs_pending: a narrow range's port is as
+ * good as known (listen() takes odd ports first: of two, always the second). */
+#define BS_KPENDING_MAX 64
 
 /* The guard's table key: a port and the interface a listener is tied to. */
 struct bs_kguard {
@@ -236,6 +241,7 @@ struct bs_ksk {
 	struct bs_kguard guard;		/* with BS_KSK_EXPOSED */
 	__u32 pid, uid;			/* who bound it or listened, for a connection's record */
 	char comm[BS_KCOMM];
+	__u16 pport, pn;		/* with BS_KSK_PENDING: its ports there, pn from pport */
 };
 
 /* What `audit` finds of a listener the program placed (LRU map by socket cookie). */

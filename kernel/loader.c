@@ -212,7 +212,7 @@ static struct bpf_map *skel_map(struct bs_bpf *s, int i)
 		s->maps.bs_meta, s->maps.bs_counters, s->maps.bs_events, s->maps.bs_sk,
 		s->maps.bs_placed, s->maps.bs_sync, s->maps.bs_inner, s->maps.bs_alerts,
 		s->maps.bs_rate, s->maps.bs_reported, s->maps.bs_owners,
-		s->maps.bs_alerted, s->maps.bs_alertsaid,
+		s->maps.bs_alerted, s->maps.bs_alertsaid, s->maps.bs_pending,
 	};
 
 	return m[i];
@@ -233,6 +233,7 @@ static struct bs_bpf *load_skel(__u32 flags)
 	bpf_program__set_autoload(s->progs.bs_listened, flags & BS_KF_HOLD);
 	bpf_program__set_autoload(s->progs.bs_connect6, flags & BS_KF_HOLD);
 	bpf_program__set_autoload(s->progs.bs_guard, flags & BS_KF_GUARD);
+	bpf_program__set_autoload(s->progs.bs_released, flags & BS_KF_GUARD);
 	if (bs_bpf__load(s)) {
 		bs_bpf__destroy(s);
 		return NULL;
@@ -324,7 +325,8 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 						  s->progs.bs_listen, s->progs.bs_setsockopt,
 						  s->progs.bs_sock_create, s->progs.bs_listened,
 						  s->progs.bs_guard, s->progs.bs_post_bind4,
-						  s->progs.bs_post_bind6, s->progs.bs_connect6};
+						  s->progs.bs_post_bind6, s->progs.bs_connect6,
+						  s->progs.bs_released};
 	struct bpf_link *links[BS_KNLINKS] = {0};
 	struct bs_kpins lock;
 	char path[512];
@@ -364,7 +366,7 @@ static int attach_and_pin(struct bs_bpf *s, int cgfd, const char *pin, __u32 fla
 	for (int i = BS_KNLINKS - 1; i >= 0; i--) {
 		if ((i == BS_KLINK_LSM && !(flags & BS_KF_LSM)) ||
 		    ((i == BS_KLINK_HOLD || i == BS_KLINK_CONNECT6) && !(flags & BS_KF_HOLD)) ||
-		    (i == BS_KLINK_GUARD && !(flags & BS_KF_GUARD)))
+		    ((i == BS_KLINK_GUARD || i == BS_KLINK_RELEASE) && !(flags & BS_KF_GUARD)))
 			continue;
 		if (i == BS_KLINK_GUARD) {
 			/* The guard belongs to a network namespace: this one. */
@@ -629,6 +631,8 @@ static const char *attach_name(enum bpf_attach_type t)
 		return "cgroup/post_bind6";
 	case BPF_CGROUP_INET6_CONNECT:
 		return "cgroup/connect6";
+	case BPF_CGROUP_INET_SOCK_RELEASE:
+		return "cgroup/sock_release";
 	default:
 		return "?";
 	}
@@ -652,8 +656,8 @@ static int print_links(const char *pin, const char *cgroup)
 			       i == BS_KLINK_LSM ? " (no BPF LSM: listen() is not refused)"
 			       : i == BS_KLINK_HOLD || i == BS_KLINK_CONNECT6
 				 ? " (listeners are not held to lo)"
-			       : i == BS_KLINK_GUARD ? " (listeners that cannot be held are not "
-						       "guarded)" : "");
+			       : i == BS_KLINK_GUARD || i == BS_KLINK_RELEASE
+				 ? " (listeners that cannot be held are not guarded)" : "");
 			continue;
 		}
 		memset(&info, 0, sizeof(info));

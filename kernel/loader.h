@@ -11,16 +11,18 @@
 enum {
 	BS_KM_STATE, BS_KM_RULES, BS_KM_PATS, BS_KM_INFO, BS_KM_META, BS_KM_COUNTERS,
 	BS_KM_EVENTS, BS_KM_SK, BS_KM_PLACED, BS_KM_SYNC, BS_KM_INNER, BS_KM_ALERTS,
-	BS_KM_RATE, BS_KM_REPORTED, BS_KM_OWNERS, BS_KM_ALERTED, BS_KM_ALERTSAID, BS_KM_N
+	BS_KM_RATE, BS_KM_REPORTED, BS_KM_OWNERS, BS_KM_ALERTED, BS_KM_ALERTSAID, BS_KM_PENDING,
+	BS_KM_N
 };
 
 /* The links, pinned as PIN/link_NAME. */
 #define BS_KLINKS {"bind4", "bind6", "listen", "setsockopt", "sock_create", "sock_ops", \
-		   "sk_lookup", "post_bind4", "post_bind6", "connect6"}
-#define BS_KNLINKS 10
+		   "sk_lookup", "post_bind4", "post_bind6", "connect6", "sock_release"}
+#define BS_KNLINKS 11
 #define BS_KLINK_LSM 2			/* the links that may be missing */
 #define BS_KLINK_HOLD 5
 #define BS_KLINK_CONNECT6 9		/* with the hold: scoped link-local ties */
+#define BS_KLINK_RELEASE 10		/* with the guard: pending ports of closed sockets */
 #define BS_KLINK_GUARD 6		/* a network namespace's, not the cgroup's */
 
 struct bs_kpins {

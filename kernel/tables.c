@@ -31,7 +31,7 @@ static const char *const map_names[BS_KM_N] = {
 	[BS_KM_EVENTS] = "events", [BS_KM_SK] = "sk", [BS_KM_PLACED] = "placed",
 	[BS_KM_SYNC] = "sync", [BS_KM_INNER] = "inner", [BS_KM_ALERTS] = "alerts",
 	[BS_KM_RATE] = "rate", [BS_KM_REPORTED] = "reported", [BS_KM_OWNERS] = "owners",
-	[BS_KM_ALERTED] = "alerted", [BS_KM_ALERTSAID] = "alertsaid",
+	[BS_KM_ALERTED] = "alerted", [BS_KM_ALERTSAID] = "alertsaid", [BS_KM_PENDING] = "pending",
 };
 
 const char *bs_kmap_name(int i)
@@ -61,7 +61,7 @@ static const struct {
 	[BS_KM_RATE] = {4, sizeof(struct bs_krate)}, [BS_KM_REPORTED] = {4, sizeof(struct bs_kreported)},
 	[BS_KM_OWNERS] = {sizeof(struct bs_kowner_key), 4},
 	[BS_KM_ALERTED] = {4, sizeof(struct bs_krate)},
-	[BS_KM_ALERTSAID] = {4, sizeof(struct bs_kreported)},
+	[BS_KM_ALERTSAID] = {4, sizeof(struct bs_kreported)}, [BS_KM_PENDING] = {4, 4},
 };
 
 /* PIN/map_state, into path. */

@@ -3,20 +3,22 @@
  * accepts between the moment the kernel makes it listen and the moment a program
  * watching listen() acts on it.
  *
- *   synrace server FILE ROUNDS [range|judged] [tfo]
+ *   synrace server FILE ROUNDS [range|judged|v6] [tfo]
  *                                at most ROUNDS rounds, or until 8 connections
  *                                from elsewhere got in; each round: bind
- *                                0.0.0.0:0 (range: no bind, a one-port
- *                                IP_LOCAL_PORT_RANGE that listen()'s autobind
- *                                takes; judged: then a bind of 198.51.100.7 at
- *                                that port, which the kernel refuses; tfo: TCP
- *                                Fast Open), publish the port in FILE, listen,
+ *                                0.0.0.0:0 (v6: [::]:0, dual-stack; range: no
+ *                                bind, a one-port IP_LOCAL_PORT_RANGE that
+ *                                listen()'s autobind takes; judged: then a bind
+ *                                of 198.51.100.7 at that port, which the kernel
+ *                                refuses; tfo: TCP Fast Open), publish the port
+ *                                in FILE, listen,
  *                                accept what came from elsewhere than loopback
  *                                and write "x" to it; at the end prints "rounds R
  *                                remote A" (R: rounds that listened), its SO_BINDTOIFINDEX values ("dev0 N
  *                                dev1 N") and "data D": connections that had
  *                                brought data
- *   synrace peer FILE ADDR [tfo] connects to ADDR:port, over and over, as fast as
+ *   synrace peer FILE ADDR [tfo] connects to ADDR:port (IPv4, or IPv6 with an
+ *                                optional %INTERFACE), over and over, as fast as
  *                                it can (tfo: with Fast Open, sending "hello");
  *                                counts connections made and "x" read; stops
  *                                when the server is done and prints "connected C
@@ -28,6 +30,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -84,7 +87,7 @@ static double now(void)
 #endif
 
 struct mode {
-	int range, judged, tfo;
+	int range, judged, tfo, v6;
 };
 
 /* A socket whose port is known before listen(), published in sh->port; -1 on
@@ -92,8 +95,9 @@ struct mode {
 static int aimed_at(struct shared *sh, const struct mode *m, int round)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t al = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), qlen = 16;
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+	socklen_t al = sizeof(a), al6 = sizeof(a6);
+	int s = socket(m->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), qlen = 16;
 
 	if (s < 0)
 		return -1;
@@ -111,6 +115,16 @@ static int aimed_at(struct shared *sh, const struct mode *m, int round)
 			exit(3);
 		}
 		atomic_store(&sh->port, port);
+		return s;
+	}
+	if (m->v6) {
+		if (bind(s, (struct sockaddr *)&a6, sizeof(a6)) < 0 ||
+		    getsockname(s, (struct sockaddr *)&a6, &al6) < 0) {
+			perror("bind");
+			close(s);
+			return -1;
+		}
+		atomic_store(&sh->port, ntohs(a6.sin6_port));
 		return s;
 	}
 	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
@@ -162,9 +176,10 @@ static int server(const char *path, int rounds, const struct mode *m)
 		listened++;
 		usleep(4000);		/* SYN-ACK and ACK of what came in time */
 		while (n < 64) {
-			struct sockaddr_in from;
+			struct sockaddr_storage from;
 			socklen_t fl = sizeof(from);
 			int fd = accept4(s, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK);
+			const struct sockaddr_in6 *f6 = (const struct sockaddr_in6 *)&from;
 			int ifx = -1;
 			socklen_t il = sizeof(ifx);
 			char b[16];
@@ -174,7 +189,11 @@ static int server(const char *path, int rounds, const struct mode *m)
 			c[n++] = fd;
 			/* Closed with a reset: no TIME_WAIT keeps the port. */
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
-			if ((ntohl(from.sin_addr.s_addr) >> 24) == 127)
+			if (from.ss_family == AF_INET6 ? IN6_IS_ADDR_LOOPBACK(&f6->sin6_addr) ||
+							     (IN6_IS_ADDR_V4MAPPED(&f6->sin6_addr) &&
+							      f6->sin6_addr.s6_addr[12] == 127)
+						       : (ntohl(((const struct sockaddr_in *)&from)
+								       ->sin_addr.s_addr) >> 24) == 127)
 				continue;
 			remote++;
 			if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifx, &il) == 0 &&
@@ -197,6 +216,31 @@ static int server(const char *path, int rounds, const struct mode *m)
 	return 0;
 }
 
+/* ip (IPv4, or IPv6 with an optional %INTERFACE) and port into a; its length. */
+static socklen_t address(const char *ip, uint16_t port, struct sockaddr_storage *a)
+{
+	char addr[64], *scope;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)a;
+
+	memset(a, 0, sizeof(*a));
+	if (!strchr(ip, ':')) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)a;
+
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		inet_pton(AF_INET, ip, &a4->sin_addr);
+		return sizeof(*a4);
+	}
+	snprintf(addr, sizeof(addr), "%s", ip);
+	if ((scope = strchr(addr, '%')))
+		*scope++ = '\0';
+	a6->sin6_family = AF_INET6;
+	a6->sin6_port = htons(port);
+	a6->sin6_scope_id = scope ? if_nametoindex(scope) : 0;
+	inet_pton(AF_INET6, addr, &a6->sin6_addr);
+	return sizeof(*a6);
+}
+
 static int peer(const char *path, const char *ip, int tfo)
 {
 	struct shared *sh = share(path);
@@ -211,16 +255,16 @@ static int peer(const char *path, const char *ip, int tfo)
 		unsigned port = atomic_load(&sh->port);
 
 		for (int i = 0; port && i < SLOTS; i++) {
-			struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+			struct sockaddr_storage to;
+			socklen_t tl = address(ip, (uint16_t)port, &to);
 
 			if (p[i].fd >= 0)
 				continue;
-			inet_pton(AF_INET, ip, &a.sin_addr);
-			p[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			p[i].fd = socket(to.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 			p[i].events = POLLOUT;
 			if (p[i].fd >= 0 && tfo)
 				setsockopt(p[i].fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &tfo, sizeof(tfo));
-			if (p[i].fd >= 0 && connect(p[i].fd, (struct sockaddr *)&a, sizeof(a)) < 0 &&
+			if (p[i].fd >= 0 && connect(p[i].fd, (struct sockaddr *)&to, tl) < 0 &&
 			    errno != EINPROGRESS) {
 				close(p[i].fd);
 				p[i].fd = -1;
@@ -266,14 +310,16 @@ int main(int argc, char **argv)
 			m.judged = 1;
 		else if (!strcmp(argv[i], "tfo"))
 			m.tfo = 1;
+		else if (!strcmp(argv[i], "v6"))
+			m.v6 = 1;
 		else
 			bad = 1;
 	}
-	if (argc >= 4 && !bad && !(m.range && m.judged) && !strcmp(argv[1], "server"))
+	if (argc >= 4 && !bad && m.range + m.judged + m.v6 <= 1 && !strcmp(argv[1], "server"))
 		return server(argv[2], atoi(argv[3]), &m);
-	if (argc >= 4 && !bad && !m.range && !m.judged && !strcmp(argv[1], "peer"))
+	if (argc >= 4 && !bad && !m.range && !m.judged && !m.v6 && !strcmp(argv[1], "peer"))
 		return peer(argv[2], argv[3], m.tfo);
-	fprintf(stderr, "usage: synrace server FILE ROUNDS [range|judged] [tfo] | "
+	fprintf(stderr, "usage: synrace server FILE ROUNDS [range|judged|v6] [tfo] | "
 		"synrace peer FILE ADDR [tfo]\n");
 	return 2;
 }

@@ -83,6 +83,11 @@ static void kernel_down(void)
 	cgroup_remove();
 }
 
+/* Set: the next enable runs in a network namespace of its own, whose guard (the
+ * sk_lookup program) sees none of the tests' traffic: the tests' namespace is one
+ * the guard does not cover, where only the hold at accept() stands. */
+static bool guard_elsewhere;
+
 /* Makes the cgroup and bpffs, and enables kernel mode with policy text there
  * (extra: more options); skips with the reason where the kernel cannot. */
 static void kernel_up_with(const char *policy, const char *extra)
@@ -116,8 +121,9 @@ static void kernel_up_with(const char *policy, const char *extra)
 		cr_skip("cannot make a cgroup under %s: %s", root, strerror(errno));
 	}
 	bs_write_file(K.policy, policy);
-	bs_sh(&p, 30, "%s system enable -p %s --cgroup %s --pin %s %s", BINDSHIM, K.policy, K.cg,
-	      K.pin, extra ? extra : "");
+	bs_sh(&p, 30, "%s%s system enable -p %s --cgroup %s --pin %s %s",
+	      guard_elsewhere ? "unshare -n " : "", BINDSHIM, K.policy, K.cg, K.pin,
+	      extra ? extra : "");
 	if (p.status != 0) {
 		kernel_down();
 		if (strstr(p.err, "cannot load the BPF program"))
@@ -197,6 +203,24 @@ static int records_with(const char *re)
 
 	bs_sh(&p, 10, "grep -c -- '%s' %s/records", re, K.dir);
 	return atoi(p.out);
+}
+
+/* bs0's IPv6 link-local address once it can be used (its duplicate address
+ * detection over), into ll; false if it has none. */
+static bool bs0_link_local(char *ll, size_t len)
+{
+	struct bs_proc p;
+	size_t n;
+
+	bs_sh(&p, 10, "i=0; while ip -6 -o addr show dev bs0 scope link | grep -q tentative && "
+	      "[ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done\n"
+	      "ip -6 -o addr show dev bs0 scope link | awk '{print $4}' | cut -d/ -f1 | head -1");
+	n = strcspn(p.out, "\n");
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(ll, p.out, n);
+	ll[n] = '\0';
+	return true;
 }
 
 /* Kernel mode with LOOPBACK_ONLY where listeners are held to lo: skips where the
@@ -857,12 +881,7 @@ Test(kernel, a_port_0_bind_of_a_scoped_link_local_address_is_rewritten_at_bind)
 
 	nobody_up("version = 1;\nrules = ({ name = \"any\"; match = { address = \"any\"; }; "
 		  "action = \"rewrite\"; to = \"loopback\"; });\n");
-	/* Bound only once its duplicate address detection is over. */
-	bs_sh(&p, 10, "i=0; while ip -6 -o addr show dev bs0 scope link | grep -q tentative && "
-	      "[ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done\n"
-	      "ip -6 -o addr show dev bs0 scope link | awk '{print $4}' | cut -d/ -f1");
-	sscanf(p.out, "%99s", ll);
-	if (!ll[0]) {
+	if (!bs0_link_local(ll, sizeof(ll))) {
 		kernel_down();	/* a skipped test gets no fini */
 		cr_skip("bs0 has no IPv6 link-local address here");
 	}
@@ -917,7 +936,20 @@ Test(kernel, four_thousand_exposed_listeners_do_not_fill_the_guard)
  * "judged", "tfo") against its peer (peer_mode: "tfo" or ""), and checks that no
  * connection from the peer was usable, and each was held and recorded. Skips where
  * none got in during the window in all the rounds. */
+/* How synrace's connections from the peer end: held to lo when accepted, or none
+ * at all (the guard dropped their SYNs until the listener was looked at). */
+enum race_end { HELD, NONE };
+
+static void race_listen_at(const char *policy, const char *mode, const char *peer_mode,
+			   const char *peer_addr, enum race_end end);
+
 static void race_listen(const char *policy, const char *mode, const char *peer_mode)
+{
+	race_listen_at(policy, mode, peer_mode, "198.51.100.7", HELD);
+}
+
+static void race_listen_at(const char *policy, const char *mode, const char *peer_mode,
+			   const char *peer_addr, enum race_end end)
 {
 	char shm[700], out[700], peer_out[700], line[200] = "", first[200];
 	const char *body;
@@ -929,12 +961,14 @@ static void race_listen(const char *policy, const char *mode, const char *peer_m
 	FILE *f;
 
 	/* Every round's records are counted: no rate limit. */
+	guard_elsewhere = end == HELD;
 	hold_up_opts(policy, "--record-rate 0");
+	guard_elsewhere = false;
 	snprintf(shm, sizeof(shm), "%s/shared", K.dir);
 	snprintf(out, sizeof(out), "%s/server", K.dir);
 	snprintf(peer_out, sizeof(peer_out), "%s/peer", K.dir);
 	w = watch_start("");
-	peer = bs_spawn(peer_out, IN_PEER "%s peer %s 198.51.100.7 %s", HELPER("synrace"), shm,
+	peer = bs_spawn(peer_out, IN_PEER "%s peer %s %s %s", HELPER("synrace"), shm, peer_addr,
 			peer_mode);
 	in_cgroup(&p, "k %s server %s 2000 %s > %s", HELPER("synrace"), shm, mode, out);
 	for (int i = 0; i < 100 && (bs_read_file(peer_out, line, sizeof(line)) < 0 ||
@@ -958,6 +992,18 @@ static void race_listen(const char *policy, const char *mode, const char *peer_m
 		     "%d on no device)", got, connected, remote, dev0);
 	cr_expect_eq(dev0, 0, "%d of %d connections from the peer were not held", dev0, remote);
 	body = watch_records(w, remote + rounds);
+	if (end == NONE) {
+		const char *dropped = strstr(status(), "SYNs to them dropped");
+
+		cr_expect_eq(got, 0, "the peer read from %u of %u connections", got, connected);
+		cr_expect_eq(remote, 0, "%d connections from the peer got in before the hold",
+			     remote);
+		cr_expect(rounds > 0 && dropped && atol(dropped + 20) > 0,
+			  "the peer's SYNs reached no guard (%d rounds):\n%s", rounds, status());
+		cr_expect_eq(records_with("synrace: hold tcp .* in listen() via kernel$"), rounds,
+			     "%s", body);
+		return;
+	}
 	if (remote == 0) {
 		kernel_down();	/* a skipped test gets no fini */
 		cr_skip("no connection of the peer's got in between listen() and the hold in %d "
@@ -978,20 +1024,50 @@ static void race_listen(const char *policy, const char *mode, const char *peer_m
 }
 
 /* Red team: between the kernel making a socket listen and the sockops program
- * holding it, a listener takes SYNs from anywhere; the connections they open
- * complete after the hold, or even before it. A peer that knows the port (a
+ * holding it, a listener takes SYNs from anywhere. A peer that knows the port (a
  * port-0 bind's getsockname tells it before listen()) connects as fast as it can
- * while the server listens, round after round: each connection the server accepts
- * from the peer is held to lo with its listener, and the peer never reads what
- * the server writes. */
+ * while the server listens, round after round. Such a port is pending from its
+ * bind to the listen() looked at, and the guard drops SYNs from elsewhere than
+ * lo to it: no connection of the peer's gets in at all (before, they got in and
+ * were held to lo when accepted). */
+Test(kernel, no_connection_gets_in_before_the_hold_of_a_port_0_bind)
+{
+	race_listen_at(LOOPBACK_ONLY, "", "", "198.51.100.7", NONE);
+}
+
+/* Red team: a connection from an IPv6 link-local address gets its arrival
+ * interface from the kernel (so that replies leave there), and a connection with
+ * an interface cannot be held to lo when it is accepted: from the peer's
+ * link-local address, 7 or 8 of 8 connections made before the hold were usable
+ * in 40-90 rounds. The pending port's SYNs are dropped instead. */
+Test(kernel, no_connection_from_a_link_local_peer_gets_in_before_the_hold)
+{
+	char ll[80], addr[100];
+
+	if (!bs0_link_local(ll, sizeof(ll)))
+		cr_skip("bs0 has no IPv6 link-local address here");
+	snprintf(addr, sizeof(addr), "%s%%bs1", ll);
+	race_listen_at(LOOPBACK_ONLY, "v6", "", addr, NONE);
+}
+
+/* The same for never-bound listeners whose port a one-port IP_LOCAL_PORT_RANGE
+ * makes known before listen() autobinds it (40200-40299: a range inside the
+ * namespace's ip_local_port_range, which bounds it): pending from the
+ * setsockopt. */
+Test(kernel, no_connection_gets_in_before_the_hold_of_a_one_port_range)
+{
+	race_listen_at(LOOPBACK_ONLY, "range", "", "198.51.100.7", NONE);
+}
+
+/* Where the guard does not run (a network namespace other than the one enable
+ * ran in), what connects before the hold is held to lo with its listener when it
+ * is accepted: the storage the kernel copies into each connection tells it. The
+ * peer aims at a port-0 bind's port, then at a one-port range's. */
 Test(kernel, connections_from_before_a_hold_are_held_with_it)
 {
 	race_listen(LOOPBACK_ONLY, "", "");
 }
 
-/* The same for never-bound listeners whose port a one-port IP_LOCAL_PORT_RANGE
- * makes known before listen() autobinds it (40200-40299: a range inside the
- * namespace's ip_local_port_range, which bounds it). */
 Test(kernel, connections_to_a_never_bound_listener_are_held_too)
 {
 	race_listen(LOOPBACK_ONLY, "range", "");

@@ -579,16 +579,14 @@ static __always_inline void bs_judged(struct bpf_sock *sk, const struct bs_ksa *
  * from its listener's, says nothing pending: bs_listened clears it at once.) */
 static __always_inline void bs_unpend(struct bs_ksk *m)
 {
+	__s32 *w;
+
 	if (!m || !(m->flags & BS_KSK_PENDING))
 		return;
 	m->flags &= ~(__u32)BS_KSK_PENDING;
-	for (__u32 i = 0; i < BS_KPENDING_MAX && i < m->pn; i++) {
-		__u32 port = m->pport + i;
-		__s32 *w = bpf_map_lookup_elem(&bs_pending, &port);
-
-		if (w)
-			__sync_fetch_and_add(w, -1);
-	}
+	w = bpf_map_lookup_elem(&bs_pending, &m->pport);
+	if (w)
+		__sync_fetch_and_add(w, -1);
 }
 
 /* Whether a network namespace (its cookie) is the guard's. */
@@ -601,33 +599,27 @@ static __always_inline int bs_is_guards(__u64 netns)
 }
 #define bs_guard_netns(ctx) bs_is_guards(bpf_get_netns_cookie(ctx))
 
-/* Counts the socket with storage m in bs_pending at the n ports from port (host
- * order), where the guard runs (netns: the socket's network namespace is the
- * guard's); moved there if it was counted elsewhere; n 0: taken off. A port the
- * map has no room for is not counted. */
-static __always_inline void bs_pend(struct bs_ksk *m, __u32 port, __u32 n, int netns)
+/* Counts the socket with storage m, bound to port (host order), in bs_pending,
+ * where the guard runs (netns: the socket's network namespace is the guard's).
+ * A port-0 bind's port was free: no other listener's SYNs are dropped. */
+static __always_inline void bs_pend(struct bs_ksk *m, __u32 port, int netns)
 {
 	__u32 zero = 0;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
+	__s32 one = 1, *w;
 
-	if ((m->flags & BS_KSK_PENDING) && m->pport == port && m->pn == n)
-		return;
 	bs_unpend(m);
-	if (!st || !(st->flags & BS_KF_GUARD) || !port || !n || n > BS_KPENDING_MAX ||
-	    port + n > 65536 || !netns)
+	if (!st || !(st->flags & BS_KF_GUARD) || !port || !netns)
 		return;
-	for (__u32 i = 0; i < BS_KPENDING_MAX && i < n; i++) {
-		__u32 p = port + i;
-		__s32 one = 1, *w = bpf_map_lookup_elem(&bs_pending, &p);
-
-		if (w)
-			__sync_fetch_and_add(w, 1);
-		else if (bpf_map_update_elem(&bs_pending, &p, &one, BPF_NOEXIST) &&
-			 (w = bpf_map_lookup_elem(&bs_pending, &p)))
-			__sync_fetch_and_add(w, 1);
-	}
-	m->pport = (__u16)port;
-	m->pn = (__u16)n;
+	w = bpf_map_lookup_elem(&bs_pending, &port);
+	if (w)
+		__sync_fetch_and_add(w, 1);
+	else if (bpf_map_update_elem(&bs_pending, &port, &one, BPF_NOEXIST) &&
+		 (w = bpf_map_lookup_elem(&bs_pending, &port)))
+		__sync_fetch_and_add(w, 1);
+	else if (!bpf_map_lookup_elem(&bs_pending, &port))
+		return;		/* no room: not counted */
+	m->pport = port;
 	m->flags |= BS_KSK_PENDING;
 }
 
@@ -1221,19 +1213,25 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 			bs_count(BS_KC_TIES_REFUSED);
 			return bs_fail(EPERM_);
 		}
+		/* A narrow range makes the port known (listen() takes odd ports
+		 * first: of two, the second), and cannot be pending as a port-0
+		 * bind's is: any user could name another's port and have its SYNs
+		 * dropped. Refused; a wide one leaves the port to chance. (The kernel
+		 * takes the range from the copy this program sees.) */
+		if ((__u8 *)ctx->optval + 4 <= (__u8 *)ctx->optval_end) {
+			__u32 r = *(__u32 *)ctx->optval, lo = r & 0xffff, hi = r >> 16;
+
+			if (lo && hi >= lo && hi - lo + 1 < BS_KRANGE_NARROW) {
+				bs_count(BS_KC_RANGES_REFUSED);
+				return bs_fail(EPERM_);
+			}
+		}
 		m = bpf_sk_storage_get(&bs_sk, sk, 0, 0);
 		if (m) {
 			m->flags |= BS_KSK_RANGE;
 		} else {
 			bs_who(&q, SOCK_STREAM);
 			m = bs_mark(sk, BS_KSK_RANGE, 0, &q);
-		}
-		/* A narrow range's ports: pending, as a port-0 bind left for listen()
-		 * is. (The kernel takes the range from the copy this program sees.) */
-		if (m && (__u8 *)ctx->optval + 4 <= (__u8 *)ctx->optval_end) {
-			__u32 r = *(__u32 *)ctx->optval, lo = r & 0xffff, hi = r >> 16;
-
-			bs_pend(m, lo, lo && hi >= lo ? hi - lo + 1 : 0, bs_guard_netns(ctx));
 		}
 		return 1;
 	}
@@ -1257,7 +1255,7 @@ static __always_inline int bs_bound(struct bpf_sock *sk, int family)
 		return 1;
 	m->flags |= BS_KSK_BOUND;
 	if (m->flags & BS_KSK_DEFERRED)
-		bs_pend(m, sk->src_port, 1, bs_guard_netns(sk));
+		bs_pend(m, sk->src_port, bs_guard_netns(sk));
 	/* Each program may read its own family's address only. */
 	m->bound.family = (__u16)family;
 	m->bound.port = (__u16)sk->src_port;

@@ -220,11 +220,12 @@ struct bs_kevent {
 #define BS_KSK_BOUND 16			/* the kernel made that bind: it is at bound */
 #define BS_KSK_EXPOSED 32		/* a listener counted in the guard's table at guard */
 #define BS_KSK_RANGE 64			/* given an IP_LOCAL_PORT_RANGE before listen() */
-#define BS_KSK_PENDING 128		/* counted in bs_pending at pport.. */
+#define BS_KSK_PENDING 128		/* counted in bs_pending at pport */
 
-/* The most ports of a range counted in bs_pending: a narrow range's port is as
- * good as known (listen() takes odd ports first: of two, always the second). */
-#define BS_KPENDING_MAX 64
+/* An IP_LOCAL_PORT_RANGE of fewer ports is refused on a stream socket before
+ * listen(): its port is as good as known (listen() takes odd ports first: of
+ * two, always the second). */
+#define BS_KRANGE_NARROW 64
 
 /* The guard's table key: a port and the interface a listener is tied to. */
 struct bs_kguard {
@@ -241,7 +242,7 @@ struct bs_ksk {
 	struct bs_kguard guard;		/* with BS_KSK_EXPOSED */
 	__u32 pid, uid;			/* who bound it or listened, for a connection's record */
 	char comm[BS_KCOMM];
-	__u16 pport, pn;		/* with BS_KSK_PENDING: its ports there, pn from pport */
+	__u32 pport;			/* with BS_KSK_PENDING: its port there */
 };
 
 /* What `audit` finds of a listener the program placed (LRU map by socket cookie). */
@@ -272,6 +273,7 @@ enum {
 	BS_KC_TIES_REFUSED,		/* a device with a port known before listen(), refused */
 	BS_KC_OVER_RATE,		/* records over their uid's rate: counted, not sent */
 	BS_KC_ALERTS_OVER,		/* failed holds' records over their user's share */
+	BS_KC_RANGES_REFUSED,		/* narrow IP_LOCAL_PORT_RANGE on TCP before listen() */
 	BS_KC_N
 };
 

@@ -690,6 +690,7 @@ int bs_ksystem_status(const struct bs_kopts *o)
 		"guarded now (hold failed)", "not guarded (table full)",
 		"SYNs to them dropped", "device + early port refused",
 		"records over the rate (summed)", "failed holds over a user's share",
+		"narrow TCP port ranges refused",
 	};
 	int ncpu = libbpf_num_possible_cpus(), rc;
 	struct bs_kpins p;

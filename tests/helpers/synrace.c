@@ -3,15 +3,13 @@
  * accepts between the moment the kernel makes it listen and the moment a program
  * watching listen() acts on it.
  *
- *   synrace server FILE ROUNDS [range|judged|v6] [tfo]
+ *   synrace server FILE ROUNDS [judged|v6] [tfo]
  *                                at most ROUNDS rounds, or until 8 connections
  *                                from elsewhere got in; each round: bind
- *                                0.0.0.0:0 (v6: [::]:0, dual-stack; range: no
- *                                bind, a one-port IP_LOCAL_PORT_RANGE that
- *                                listen()'s autobind takes; judged: then a bind
- *                                of 198.51.100.7 at that port, which the kernel
- *                                refuses; tfo: TCP Fast Open), publish the port
- *                                in FILE, listen,
+ *                                0.0.0.0:0 (v6: [::]:0, dual-stack; judged: then
+ *                                a bind of 198.51.100.7 at that port, which the
+ *                                kernel refuses; tfo: TCP Fast Open), publish
+ *                                the port in FILE, listen,
  *                                accept what came from elsewhere than loopback
  *                                and write "x" to it; at the end prints "rounds R
  *                                remote A" (R: rounds that listened), its SO_BINDTOIFINDEX values ("dev0 N
@@ -79,20 +77,17 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
 #ifndef TCP_FASTOPEN_CONNECT
 #define TCP_FASTOPEN_CONNECT 30
 #endif
 
 struct mode {
-	int range, judged, tfo, v6;
+	int judged, tfo, v6;
 };
 
 /* A socket whose port is known before listen(), published in sh->port; -1 on
  * failure, after saying why. */
-static int aimed_at(struct shared *sh, const struct mode *m, int round)
+static int aimed_at(struct shared *sh, const struct mode *m)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
@@ -105,17 +100,6 @@ static int aimed_at(struct shared *sh, const struct mode *m, int round)
 		perror("TCP_FASTOPEN");
 		close(s);
 		return -1;
-	}
-	if (m->range) {
-		uint32_t port = 40200 + (uint32_t)round % 100, both = port | port << 16;
-
-		if (setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &both, sizeof(both)) < 0) {
-			/* Before Linux 6.3: the test skips. */
-			printf("no IP_LOCAL_PORT_RANGE: %s\n", strerror(errno));
-			exit(3);
-		}
-		atomic_store(&sh->port, port);
-		return s;
 	}
 	if (m->v6) {
 		if (bind(s, (struct sockaddr *)&a6, sizeof(a6)) < 0 ||
@@ -159,7 +143,7 @@ static int server(const char *path, int rounds, const struct mode *m)
 		usleep(10000);
 	/* Until enough got in: each is a try of what the test is about. */
 	for (r = 0; r < rounds && remote < 8 && now() < end; r++) {
-		int s = aimed_at(sh, m, r), c[64], n = 0;
+		int s = aimed_at(sh, m), c[64], n = 0;
 		struct linger abort_close = {1, 0};
 
 		if (s < 0)
@@ -304,9 +288,7 @@ int main(int argc, char **argv)
 	int bad = 0;
 
 	for (int i = 4; i < argc; i++) {
-		if (!strcmp(argv[i], "range"))
-			m.range = 1;
-		else if (!strcmp(argv[i], "judged"))
+		if (!strcmp(argv[i], "judged"))
 			m.judged = 1;
 		else if (!strcmp(argv[i], "tfo"))
 			m.tfo = 1;
@@ -315,11 +297,11 @@ int main(int argc, char **argv)
 		else
 			bad = 1;
 	}
-	if (argc >= 4 && !bad && m.range + m.judged + m.v6 <= 1 && !strcmp(argv[1], "server"))
+	if (argc >= 4 && !bad && !(m.judged && m.v6) && !strcmp(argv[1], "server"))
 		return server(argv[2], atoi(argv[3]), &m);
-	if (argc >= 4 && !bad && !m.range && !m.judged && !m.v6 && !strcmp(argv[1], "peer"))
+	if (argc >= 4 && !bad && !m.judged && !m.v6 && !strcmp(argv[1], "peer"))
 		return peer(argv[2], argv[3], m.tfo);
-	fprintf(stderr, "usage: synrace server FILE ROUNDS [range|judged|v6] [tfo] | "
+	fprintf(stderr, "usage: synrace server FILE ROUNDS [judged|v6] [tfo] | "
 		"synrace peer FILE ADDR [tfo]\n");
 	return 2;
 }

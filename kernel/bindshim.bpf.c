@@ -1220,8 +1220,16 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 		 * takes the range from the copy this program sees.) */
 		if ((__u8 *)ctx->optval + 4 <= (__u8 *)ctx->optval_end) {
 			__u32 r = *(__u32 *)ctx->optval, lo = r & 0xffff, hi = r >> 16;
+			__u32 elo = st->ports_lo, ehi = st->ports_hi;
 
-			if (lo && hi >= lo && hi - lo + 1 < BS_KRANGE_NARROW) {
+			/* What the kernel makes of it (inet_sk_get_local_port_range):
+			 * each end applies only inside the namespace's range (red team:
+			 * 0-32768 and 60999-0 each left one port). */
+			if (elo <= lo && lo <= ehi)
+				elo = lo;
+			if (elo <= hi && hi <= ehi)
+				ehi = hi;
+			if (ehi - elo + 1 < BS_KRANGE_NARROW) {
 				bs_count(BS_KC_RANGES_REFUSED);
 				return bs_fail(EPERM_);
 			}

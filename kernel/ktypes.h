@@ -108,6 +108,7 @@ struct bs_kstate {
 	__u64 netns;			/* with BS_KF_GUARD: its network namespace (cookie) */
 	__u32 rate;			/* records a uid may send a second; 0: no limit */
 	__u32 owned;			/* subordinate uid ranges in bs_owners */
+	__u32 ports_lo, ports_hi;	/* net.ipv4.ip_local_port_range of the guard's namespace */
 };
 
 /* What `system watch` has summed up of a uid's bs_krate (its `reported` map, and

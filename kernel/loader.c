@@ -293,6 +293,37 @@ static bool paths_fit(const struct bs_kopts *o)
 	return !long_one;
 }
 
+/* This network namespace's net.ipv4.ip_local_port_range into st (Linux's default
+ * where it cannot be read): what the setsockopt program judges a port range by. */
+static void local_ports(struct bs_kstate *st)
+{
+	unsigned lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	if (!f || fscanf(f, "%u %u", &lo, &hi) != 2 || !lo || hi < lo || hi > 65535) {
+		lo = 32768;
+		hi = 60999;
+	}
+	if (f)
+		fclose(f);
+	st->ports_lo = lo;
+	st->ports_hi = hi;
+}
+
+int bs_klocal_ports(const struct bs_kpins *p, bool ask)
+{
+	struct bs_kstate st, now;
+	int rc = bs_kstate_read(p, &st);
+
+	if (rc)
+		return rc;
+	now = st;
+	local_ports(&now);
+	if (now.ports_lo == st.ports_lo && now.ports_hi == st.ports_hi)
+		return 0;
+	return ask ? 1 : bs_kstate_write(p, &now);
+}
+
 /* Fills generation 0, the owners and the state of a freshly loaded skeleton. */
 static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_kopts *o,
 		const struct bs_kowners *own, const char *cgroup, __u32 flags, __u64 netns)
@@ -312,6 +343,7 @@ static int fill(struct bs_bpf *s, const struct bs_ktables *t, const struct bs_ko
 	if ((rc = bs_kowners_write(&p, own, &owned)))
 		return rc;
 	st.owned = (__u32)owned;
+	local_ports(&st);
 	if ((rc = bs_kmeta_write(&p, &meta)) || (rc = bs_kstate_write(&p, &st)))
 		return rc;
 	rc = bs_kwrite_gen(&p, 0, t, o->policy);

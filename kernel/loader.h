@@ -60,6 +60,9 @@ void bs_kpins_close(struct bs_kpins *p);
  * waiting 30 s at most; 0 or -errno: -ESTALE if p's maps (if open) are no longer
  * the pinned ones, -BS_ENOTOURS (see bs_kpins_ours), -EWOULDBLOCK. */
 int bs_kpins_lock(struct bs_kpins *p, const char *pin);
+/* Puts this network namespace's ip_local_port_range in the state if it changed
+ * (watch, under the pin lock; ask: only says whether it did, 1); 0 or -errno. */
+int bs_klocal_ports(const struct bs_kpins *p, bool ask);
 /* What a failed bs_kpins_lock means, for a message. */
 const char *bs_klock_error(int rc);
 /* Whether the `state` pinned at pin now is p's: 1, 0 if none is, -1 if another

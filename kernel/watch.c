@@ -29,6 +29,7 @@ struct watch {
 	struct bs_kpins p;
 	struct bs_logger lg;
 	struct timespec scanned;	/* when the rate map was last looked at */
+	time_t ports_checked;		/* and ip_local_port_range (seconds) */
 };
 
 static volatile sig_atomic_t stop;
@@ -351,12 +352,33 @@ static void refresh(struct watch *w)
 	bs_kpins_init(&lock);
 	if (bs_kpins_lock(&lock, w->o->pin ? w->o->pin : BS_KPIN_DIR))
 		return;
+	bs_klocal_ports(&w->p, false);
 	if (bs_kread_active(&w->p, &t, policy, sizeof(policy)) == 0) {
 		if (bs_kresolve_ifaces(&t) && bs_kinstall(&w->p, &t, policy) == 0)
 			fprintf(stderr, "bindshim system watch: interface addresses changed; "
 				"tables refreshed\n");
 		bs_ktables_free(&t);
 	}
+	bs_kpins_close(&lock);
+}
+
+/* Once a second: the namespace's ip_local_port_range, which the setsockopt
+ * program judges port ranges by, put in the state if it changed (the lock taken
+ * only then). */
+static void follow_ports(struct watch *w)
+{
+	struct timespec now;
+	struct bs_kpins lock;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec == w->ports_checked)
+		return;
+	w->ports_checked = now.tv_sec;
+	if (bs_klocal_ports(&w->p, true) <= 0)
+		return;
+	bs_kpins_init(&lock);
+	if (bs_kpins_lock(&lock, w->o->pin ? w->o->pin : BS_KPIN_DIR) == 0)
+		bs_klocal_ports(&w->p, false);
 	bs_kpins_close(&lock);
 }
 
@@ -455,6 +477,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 			break;
 		ring_buffer__consume(rb);
 		report_over_rate(&w, false);
+		follow_ports(&w);
 		if (nl >= 0 && (fds[1].revents & POLLIN)) {
 			char buf[8192];
 

@@ -1064,16 +1064,46 @@ Test(kernel, narrow_port_ranges_are_refused_before_listen)
 	struct bs_proc p;
 
 	nobody_up(LOOPBACK_ONLY);
+	/* Also what the kernel narrows (red team): each end applies only inside
+	 * the namespace's ip_local_port_range L-H, so 0-L, H-0 and 1-L are one port. */
 	in_cgroup(&p, TRIES
-		  "for lo, hi in ((40200, 40200), (40200, 40201), (40200, 40262), (40200, 40263)):\n"
+		  "L, H = map(int, open(\"/proc/sys/net/ipv4/ip_local_port_range\").read().split())\n"
+		  "for lo, hi in ((L, L), (L, L + 1), (L, L + 62), (L, L + 63), (0, L), (H, 0), (1, L),\n"
+		  "               (0, 0)):\n"
 		  "    s = socket.socket()\n"
-		  "    print(hi - lo + 1, attempt(lambda: s.setsockopt(socket.IPPROTO_IP, 51, "
+		  "    print(attempt(lambda: s.setsockopt(socket.IPPROTO_IP, 51, "
 		  "struct.pack(\"I\", hi << 16 | lo))))\n"
 		  "s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen()\n"
-		  "print(\"listening\", attempt(lambda: rng(s, 40200)))\n'");
-	cr_expect_str_eq(p.out, "1 EPERM\n2 EPERM\n63 EPERM\n64 ok\nlistening ok\n", "%s", p.err);
-	cr_expect(strstr(status(), "narrow TCP port ranges refused   3\n"), "%s", status());
+		  "print(\"listening\", attempt(lambda: rng(s, L)))\n'");
+	cr_expect_str_eq(p.out, "EPERM\nEPERM\nEPERM\nok\nEPERM\nEPERM\nEPERM\nok\nlistening ok\n",
+			 "%s", p.err);
+	cr_expect(strstr(status(), "narrow TCP port ranges refused   6\n"), "%s", status());
 }
+
+/* Red team: a range set after a port-0 bind took the bind's port off `pending`
+ * (the first version counted ranges there too): the port stayed the socket's,
+ * and its listen() was unguarded (7-8 of 8 connections readable). A range no
+ * longer touches what is pending. */
+Test(kernel, a_range_after_a_port_0_bind_leaves_its_port_pending)
+{
+	struct bs_proc p;
+
+	nobody_up(LOOPBACK_ONLY);
+	in_cgroup(&p, "D=%s; %s"
+		  "import os, time\n"
+		  "s = socket.socket(socket.AF_INET6); s.bind((\"::\", 0))\n"
+		  "s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 0))\n"
+		  "print(s.getsockname()[1], flush=True)\n"
+		  "while not os.path.exists(\"'$D'/done\"):\n    time.sleep(0.05)\n' > $D/port &\n"
+		  "i=0; while [ ! -s $D/port ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done\n"
+		  "port=$(cat $D/port)\n"
+		  "bpftool -j map lookup pinned %s/map_pending key $((port & 255)) $((port >> 8)) 0 0 | "
+		  "python3 -c 'import json, sys; v = json.load(sys.stdin)[\"value\"]; "
+		  "print(\"pending\", int(v[0], 16) if isinstance(v, list) else v)'\n"
+		  "touch $D/done; wait", K.dir, TRIES, K.pin);
+	cr_expect_str_eq(p.out, "pending 1\n", "%s", p.err);
+}
+
 
 /* Sets net.ipv4.tcp_fastopen to 3 (client and server) in the tests' network
  * namespace for the rest of a test; tfo_off(), its fini, puts back what it was. */

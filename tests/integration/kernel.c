@@ -1559,6 +1559,10 @@ Test(kernel, enable_twice_and_bad_reloads_change_nothing)
 	cr_expect(strstr(p.err, "give -p FILE"), "%s", p.err);
 }
 
+/* strace, for a command that may be built with ASan: LeakSanitizer cannot run
+ * under ptrace, and fails the command at its exit. */
+#define STRACE "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "
+
 /* kernel_up(LOOPBACK_ONLY) for a test that slows bindshim system down with strace
  * (skips, before making anything, where there is none). */
 static void strace_up(void)
@@ -1582,7 +1586,7 @@ Test(kernel, a_disable_during_an_enable_waits_for_it_and_removes_everything)
 	strace_up();
 	bs_sh(&p, 30, "%s system disable --pin %s", BINDSHIM, K.pin);
 	cr_assert_eq(p.status, 0, "%s", p.err);
-	bs_sh(&p, 60, "strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=3000 "
+	bs_sh(&p, 60, STRACE "-f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=3000 "
 	      "%s system enable -p %s --cgroup %s --pin %s >/dev/null 2>%s/enable.err & e=$!\n"
 	      "while [ ! -e %s/map_state ] && kill -0 $e 2>/dev/null; do :; done\n"
 	      "%s system disable --pin %s >/dev/null; echo disable $?\n"
@@ -1601,9 +1605,9 @@ static const char *killed_half_way(const char *cmd, const char *until)
 	static struct bs_proc p;
 
 	bs_sh(&p, 90, "B=%s; PIN=%s; POL=%s; CG=%s; D=%s\n"
-	      "strace -f -o /dev/null -e trace=bpf,unlink,unlinkat "
-	      "-e inject=bpf,unlink,unlinkat:delay_exit=200000 $B system %s >/dev/null 2>&1 & s=$!\n"
-	      "i=0; until %s || [ $i -gt 1000 ]; do sleep 0.02; i=$((i + 1)); done\n"
+	      STRACE "-f -o /dev/null -e trace=bpf,unlink,unlinkat "
+	      "-e inject=bpf,unlink,unlinkat:delay_exit=50000 $B system %s >/dev/null 2>&1 & s=$!\n"
+	      "i=0; until %s || [ $i -gt 2000 ]; do sleep 0.02; i=$((i + 1)); done\n"
 	      "pkill -KILL -P $s; kill -KILL $s; wait\n"
 	      "$B system status --pin $PIN >$D/status; echo status $?; head -1 $D/status\n"
 	      "$B system reload -p $POL --pin $PIN >/dev/null; echo reload $?\n"
@@ -1657,7 +1661,7 @@ Test(kernel, a_disable_that_waited_through_a_new_enable_removes_it_whole)
 	      "i=0; while ! ls -l /proc/$(cat $D/d)/fd 2>/dev/null | grep -q \" -> $PIN$\" && "
 	      "[ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done\n"
 	      "mv $PIN ${PIN}old\n"
-	      "strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=3000 "
+	      STRACE "-f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=3000 "
 	      "$B system enable -p $POL --cgroup $CG --pin $PIN >$D/e.out 2>&1 & echo $! >$D/e\n"
 	      "i=0; until ls $PIN 2>/dev/null | grep -q link_ || [ $i -gt 1000 ]; do "
 	      "sleep 0.01; i=$((i + 1)); done'\n"
@@ -1684,7 +1688,7 @@ Test(kernel, an_enable_that_lost_its_directory_leaves_another_enables_alone)
 	strace_up();
 	bs_sh(&p, 60, "B=%s; PIN=%s; POL=%s; CG=%s\n"
 	      "n=$(bpftool cgroup show $CG | grep -c bs_); $B system disable --pin $PIN >/dev/null\n"
-	      "strace -f -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 "
+	      STRACE "-f -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 "
 	      "$B system enable -p $POL --cgroup $CG --pin $PIN >/dev/null 2>&1 & e=$!\n"
 	      "i=0; until [ -d $PIN ] || [ $i -gt 500 ]; do sleep 0.01; i=$((i + 1)); done\n"
 	      "$B system disable --pin $PIN >/dev/null; echo disable $?\n"
@@ -1741,7 +1745,7 @@ Test(kernel, status_during_a_disable_is_not_another_version)
 	struct bs_proc p;
 
 	strace_up();
-	bs_sh(&p, 60, "strace -f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=1500000:when=1 "
+	bs_sh(&p, 60, STRACE "-f -o /dev/null -e trace=bpf -e inject=bpf:delay_exit=1500000:when=1 "
 	      "%s system status --pin %s >%s/status 2>&1 & s=$!\n"
 	      "sleep 0.7; %s system disable --pin %s >/dev/null; wait $s; echo $?; cat %s/status",
 	      BINDSHIM, K.pin, K.dir, BINDSHIM, K.pin, K.dir);

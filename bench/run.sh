@@ -272,7 +272,7 @@ if [ -z "$sup_why" ]; then
 		"the kernel's action cache skips our filter for these"
 fi
 if [ -z "$k_why" ]; then
-	versus "never binds: kernel mode cgroup" "$INCG" "its programs run on bind, listen, setsockopt, socket creation, IPv6 connect and TCP connection events"
+	versus "never binds: kernel mode cgroup" "$INCG" "its programs run on bind, listen, setsockopt, socket creation and close, IPv6 connect and TCP connection events"
 fi
 
 if command -v valgrind >/dev/null; then

@@ -589,36 +589,29 @@ static __always_inline void bs_unpend(struct bs_ksk *m)
 		__sync_fetch_and_add(w, -1);
 }
 
-/* Whether a network namespace (its cookie) is the guard's. */
-static __always_inline int bs_is_guards(__u64 netns)
+/* Counts the socket with storage m, bound to port (host order) in the network
+ * namespace netns (its cookie), in bs_pending, where the guard runs (its
+ * namespace). A port-0 bind's port was free: no other listener's SYNs are
+ * dropped. */
+static __always_inline void bs_pend(struct bs_ksk *m, __u32 port, __u64 netns)
 {
 	__u32 zero = 0;
 	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
-
-	return st && netns == st->netns;
-}
-#define bs_guard_netns(ctx) bs_is_guards(bpf_get_netns_cookie(ctx))
-
-/* Counts the socket with storage m, bound to port (host order), in bs_pending,
- * where the guard runs (netns: the socket's network namespace is the guard's).
- * A port-0 bind's port was free: no other listener's SYNs are dropped. */
-static __always_inline void bs_pend(struct bs_ksk *m, __u32 port, int netns)
-{
-	__u32 zero = 0;
-	struct bs_kstate *st = bpf_map_lookup_elem(&bs_state, &zero);
-	__s32 one = 1, *w;
+	__s32 none = 0, *w;
 
 	bs_unpend(m);
-	if (!st || !(st->flags & BS_KF_GUARD) || !port || !netns)
+	if (!st || !(st->flags & BS_KF_GUARD) || !port || netns != st->netns)
 		return;
+	/* Made empty and counted like any other: two sockets making it at once
+	 * count both. */
 	w = bpf_map_lookup_elem(&bs_pending, &port);
-	if (w)
-		__sync_fetch_and_add(w, 1);
-	else if (bpf_map_update_elem(&bs_pending, &port, &one, BPF_NOEXIST) &&
-		 (w = bpf_map_lookup_elem(&bs_pending, &port)))
-		__sync_fetch_and_add(w, 1);
-	else if (!bpf_map_lookup_elem(&bs_pending, &port))
-		return;		/* no room: not counted */
+	if (!w) {
+		bpf_map_update_elem(&bs_pending, &port, &none, BPF_NOEXIST);
+		w = bpf_map_lookup_elem(&bs_pending, &port);
+		if (!w)
+			return;		/* no room: not counted */
+	}
+	__sync_fetch_and_add(w, 1);
 	m->pport = port;
 	m->flags |= BS_KSK_PENDING;
 }
@@ -1239,7 +1232,7 @@ int bs_setsockopt(struct bpf_sockopt *ctx)
 			m->flags |= BS_KSK_RANGE;
 		} else {
 			bs_who(&q, SOCK_STREAM);
-			m = bs_mark(sk, BS_KSK_RANGE, 0, &q);
+			bs_mark(sk, BS_KSK_RANGE, 0, &q);
 		}
 		return 1;
 	}
@@ -1263,7 +1256,7 @@ static __always_inline int bs_bound(struct bpf_sock *sk, int family)
 		return 1;
 	m->flags |= BS_KSK_BOUND;
 	if (m->flags & BS_KSK_DEFERRED)
-		bs_pend(m, sk->src_port, bs_guard_netns(sk));
+		bs_pend(m, sk->src_port, bpf_get_netns_cookie(sk));
 	/* Each program may read its own family's address only. */
 	m->bound.family = (__u16)family;
 	m->bound.port = (__u16)sk->src_port;

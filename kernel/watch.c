@@ -29,7 +29,6 @@ struct watch {
 	struct bs_kpins p;
 	struct bs_logger lg;
 	struct timespec scanned;	/* when the rate map was last looked at */
-	time_t ports_checked;		/* and ip_local_port_range (seconds) */
 };
 
 static volatile sig_atomic_t stop;
@@ -261,9 +260,24 @@ static void report_over(struct watch *w, int fd, int said, const char *what, con
 	}
 }
 
-/* The summing up of records over the rate and of failed holds over a user's
- * share, at most once a second (each map has up to 4,096 users), unless final. */
-static void report_over_rate(struct watch *w, bool final)
+/* The namespace's ip_local_port_range, which the setsockopt program judges port
+ * ranges by, put in the state if it changed (the lock taken only then). */
+static void follow_ports(struct watch *w)
+{
+	struct bs_kpins lock;
+
+	if (bs_klocal_ports(&w->p, true) <= 0)
+		return;
+	bs_kpins_init(&lock);
+	if (bs_kpins_lock(&lock, w->o->pin ? w->o->pin : BS_KPIN_DIR) == 0)
+		bs_klocal_ports(&w->p, false);
+	bs_kpins_close(&lock);
+}
+
+/* At most once a second (each map has up to 4,096 users), unless final: the
+ * summing up of records over the rate and of failed holds over a user's share,
+ * and the namespace's ip_local_port_range followed. */
+static void once_a_second(struct watch *w, bool final)
 {
 	struct bs_kstate st;
 	struct timespec now;
@@ -273,6 +287,7 @@ static void report_over_rate(struct watch *w, bool final)
 	if (!final && now.tv_sec - w->scanned.tv_sec < 1)
 		return;
 	w->scanned = now;
+	follow_ports(w);
 	if (bs_kstate_read(&w->p, &st))
 		return;
 	snprintf(why, sizeof(why), "over %u a second (kernel mode)", st.rate);
@@ -352,33 +367,12 @@ static void refresh(struct watch *w)
 	bs_kpins_init(&lock);
 	if (bs_kpins_lock(&lock, w->o->pin ? w->o->pin : BS_KPIN_DIR))
 		return;
-	bs_klocal_ports(&w->p, false);
 	if (bs_kread_active(&w->p, &t, policy, sizeof(policy)) == 0) {
 		if (bs_kresolve_ifaces(&t) && bs_kinstall(&w->p, &t, policy) == 0)
 			fprintf(stderr, "bindshim system watch: interface addresses changed; "
 				"tables refreshed\n");
 		bs_ktables_free(&t);
 	}
-	bs_kpins_close(&lock);
-}
-
-/* Once a second: the namespace's ip_local_port_range, which the setsockopt
- * program judges port ranges by, put in the state if it changed (the lock taken
- * only then). */
-static void follow_ports(struct watch *w)
-{
-	struct timespec now;
-	struct bs_kpins lock;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec == w->ports_checked)
-		return;
-	w->ports_checked = now.tv_sec;
-	if (bs_klocal_ports(&w->p, true) <= 0)
-		return;
-	bs_kpins_init(&lock);
-	if (bs_kpins_lock(&lock, w->o->pin ? w->o->pin : BS_KPIN_DIR) == 0)
-		bs_klocal_ports(&w->p, false);
 	bs_kpins_close(&lock);
 }
 
@@ -476,8 +470,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		if (poll(fds, nl >= 0 ? 2 : 1, BS_KWATCH_MS) < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(rb);
-		report_over_rate(&w, false);
-		follow_ports(&w);
+		once_a_second(&w, false);
 		if (nl >= 0 && (fds[1].revents & POLLIN)) {
 			char buf[8192];
 
@@ -496,7 +489,7 @@ int bs_ksystem_watch(const struct bs_kopts *o)
 		}
 	}
 	ring_buffer__consume(rb);
-	report_over_rate(&w, true);
+	once_a_second(&w, true);
 	ring_buffer__free(rb);
 	if (nl >= 0)
 		close(nl);

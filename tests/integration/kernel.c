@@ -1080,6 +1080,38 @@ Test(kernel, narrow_port_ranges_are_refused_before_listen)
 	cr_expect(strstr(status(), "narrow TCP port ranges refused   6\n"), "%s", status());
 }
 
+/* The namespace's ip_local_port_range, put back by ports_back (a fini). */
+static char ports_were[32];
+
+static void ports_back(void)
+{
+	kernel_down();		/* the suite's fini, which this one replaces */
+	if (ports_were[0])
+		bs_write_file("/proc/sys/net/ipv4/ip_local_port_range", ports_were);
+}
+
+/* A range is judged by the namespace's ip_local_port_range as it is now: watch
+ * follows a change (within a second or so). 49990-0 is the ephemeral ports from
+ * 49990 up: 11,010 of them under 32768-60999, 11 once the range ends at 50000. */
+Test(kernel, narrow_port_ranges_follow_the_namespaces_port_range, .fini = ports_back)
+{
+	struct bs_proc p;
+	pid_t w;
+	const char *try = TRIES "s = socket.socket()\n"
+		"print(attempt(lambda: s.setsockopt(socket.IPPROTO_IP, 51, struct.pack(\"I\", 49990))))\n'";
+
+	bs_read_file("/proc/sys/net/ipv4/ip_local_port_range", ports_were, sizeof(ports_were));
+	nobody_up(LOOPBACK_ONLY);
+	w = watch_start("");
+	in_cgroup(&p, "%s", try);
+	cr_expect_str_eq(p.out, "ok\n", "%s", p.err);
+	cr_assert(bs_write_file("/proc/sys/net/ipv4/ip_local_port_range", "32768 50000"));
+	usleep(2500000);
+	in_cgroup(&p, "%s", try);
+	bs_stop(w);
+	cr_expect_str_eq(p.out, "EPERM\n", "%s", p.err);
+}
+
 /* Red team: a range set after a port-0 bind took the bind's port off `pending`
  * (the first version counted ranges there too): the port stayed the socket's,
  * and its listen() was unguarded (7-8 of 8 connections readable). A range no

@@ -89,12 +89,11 @@ int bs_kpins_open(struct bs_kpins *p, const char *pin)
 	int rc;
 
 	bs_kpins_init(p);
-	if ((rc = bs_kpins_ours(pin)) && rc != -ENOENT)
+	if ((rc = bs_kpins_ours(pin)))
 		return rc;
 	/* `state` is pinned last and removed first: a directory without it is an
 	 * enable or disable under way, or one that was interrupted. */
-	if (access(path_of_state(path, sizeof(path), pin), F_OK) < 0 && errno == ENOENT &&
-	    stat(pin, &st) == 0)
+	if (access(path_of_state(path, sizeof(path), pin), F_OK) < 0 && errno == ENOENT)
 		return -EUCLEAN;
 	for (int i = 0; i < BS_KM_N; i++) {
 		struct bpf_map_info info;
